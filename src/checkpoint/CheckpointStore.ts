@@ -1,0 +1,35 @@
+// Where a stream of activities has got to: the interface every checkpoint store implements, and the stored shape.
+import { z } from 'zod';
+
+/**
+ * The stored position of a stream. `cursor` is an MCAS `created` time (epoch ms): every activity created before it
+ * has been accepted by the sink, and so have those at exactly `cursor` whose ids are in `idsAtCursor`.
+ */
+export const CheckpointSchema = z.object({
+  version: z.literal(1),
+  cursor: z.number().int().nonnegative(),
+  idsAtCursor: z.array(z.string()),
+  /** The end (epoch ms, inclusive) of the `created` window of the run that wrote this. */
+  windowEnd: z.number().int().nonnegative(),
+  /** ISO 8601 time of the write. */
+  updatedAt: z.string(),
+});
+export type Checkpoint = z.infer<typeof CheckpointSchema>;
+
+export interface StoredCheckpoint {
+  checkpoint: Checkpoint;
+  /** Opaque version token of what was read; pass it back to save(). */
+  etag: string;
+}
+
+export interface CheckpointStore {
+  /** The saved checkpoint, or undefined before the first save. Throws if the stored value is not a checkpoint. */
+  load(): Promise<StoredCheckpoint | undefined>;
+  /**
+   * Saves `checkpoint` only if the stored one still has `expectedEtag` (undefined: only if none exists yet),
+   * and returns the new etag. Throws CheckpointConflictError when another writer got there first.
+   */
+  save(checkpoint: Checkpoint, expectedEtag: string | undefined): Promise<string>;
+  /** Where it is kept, for log lines (no secrets). */
+  describe(): string;
+}

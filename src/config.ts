@@ -1,0 +1,351 @@
+// readConfig(env): every app setting the connector reads, checked at once and returned as a frozen, typed Config.
+// This is the only module that names app settings. It does no I/O.
+import { z } from 'zod';
+
+import { ConfigError } from './errors.js';
+import { Secret } from './Secret.js';
+
+/** Hard ceiling for one Data Collector post: the API takes 30 MB; we keep a margin for headers and rounding. */
+export const MAX_POST_BYTES = 25 * 1024 * 1024;
+const MIN_BATCH_BYTES = 1024 * 1024;
+const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+/** Microsoft's normal listing returns at most 100 activities a request. */
+export const MAX_MCAS_PAGE_SIZE = 100;
+
+export type SecretSource =
+  | { kind: 'keyVault'; vaultUrl: string; mcasTokenName: string; workspaceKeyName: string }
+  | { kind: 'environment'; mcasToken: Secret; workspaceKey: Secret };
+
+export type CheckpointLocation =
+  | { kind: 'blob'; connectionString: Secret; container: string }
+  | { kind: 'blob'; serviceUrl: string; container: string }
+  | { kind: 'file'; path: string };
+
+export interface Config {
+  mcas: {
+    /** Origin of the tenant's API, e.g. https://contoso.us2.portal.cloudappsecurity.com (no trailing slash). */
+    portalUrl: string;
+    pageSize: number;
+    /** Extra MCAS filters ANDed with the `created` window. */
+    extraFilters: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+    requestTimeoutMs: number;
+  };
+  secrets: SecretSource;
+  logAnalytics: {
+    workspaceId: string;
+    /** Origin of the Data Collector API, e.g. https://<id>.ods.opinsights.azure.com. */
+    endpoint: string;
+    logType: string;
+    maxBatchBytes: number;
+    requestTimeoutMs: number;
+  };
+  checkpoint: CheckpointLocation;
+  run: {
+    initialLookbackMs: number;
+    settleMs: number;
+    timeBudgetMs: number;
+  };
+  /** NCRONTAB schedule of the timer (the host reads it through %MCAS_TIMER_SCHEDULE%). */
+  schedule: string;
+  /** Client id of a user-assigned managed identity, for Key Vault and Storage. */
+  managedIdentityClientId: string | undefined;
+}
+
+export const DEFAULTS = Object.freeze({
+  MCAS_TOKEN_SECRET_NAME: 'mcas-api-token',
+  WORKSPACE_KEY_SECRET_NAME: 'log-analytics-workspace-key',
+  LOG_TYPE: 'MCAS_Activity_Log',
+  MCAS_TIMER_SCHEDULE: '0 */5 * * * *',
+  INITIAL_LOOKBACK_MINUTES: 1440,
+  CREATED_SETTLE_SECONDS: 120,
+  CHECKPOINT_STORE: 'blob',
+  CHECKPOINT_CONTAINER: 'mcas-connector',
+  RUN_TIME_BUDGET_SECONDS: 480,
+  MAX_BATCH_BYTES: DEFAULT_BATCH_BYTES,
+  MCAS_PAGE_SIZE: MAX_MCAS_PAGE_SIZE,
+  HTTP_TIMEOUT_SECONDS: 60,
+});
+
+const MCAS_API_HOST = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.portal\.(cloudappsecurity\.com|cloudappsecurity\.us|cloudappsecuritygov\.com)$/i;
+const KEY_VAULT_HOST = /^[a-z0-9-]+\.vault\.(azure\.net|usgovcloudapi\.net|azure\.cn)$/i;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+const LOG_TYPE = /^[A-Za-z0-9_]{1,100}$/;
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+const FILTER_OPERATORS = new Set([
+  'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'range', 'isset', 'isnotset', 'startswith', 'contains', 'text', 'deq',
+]);
+
+/** True for hosts that never leave this machine; only these may be reached over plain http. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+type Problems = string[];
+
+function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** Parses an origin URL: https, or http on loopback only; no path, query or credentials. */
+function parseOrigin(
+  problems: Problems,
+  name: string,
+  raw: string,
+  isAllowedHost: (host: string) => boolean,
+  expected: string,
+): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${name}: expected ${expected}, got something that is not a URL.`);
+    return undefined;
+  }
+  const loopback = isLoopbackHost(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    problems.push(`${name}: must use https:// (plain http is allowed only for loopback test servers).`);
+    return undefined;
+  }
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    problems.push(`${name}: give the origin only (scheme and host), expected ${expected}.`);
+    return undefined;
+  }
+  if (!loopback && !isAllowedHost(url.hostname)) {
+    problems.push(`${name}: host ${url.hostname} is not ${expected}.`);
+    return undefined;
+  }
+  return url.origin;
+}
+
+function parseInt(
+  problems: Problems,
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
+  if (!/^-?\d+$/.test(raw) || !parsed.success) {
+    problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${raw}".`);
+    return fallback;
+  }
+  return parsed.data;
+}
+
+const FilterValueSchema = z.record(z.string(), z.unknown()).refine((ops) => Object.keys(ops).length > 0, 'is empty');
+
+function parseFilters(problems: Problems, raw: string | undefined): Record<string, Record<string, unknown>> {
+  if (raw === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    problems.push('MCAS_ACTIVITY_FILTERS: expected a JSON object such as {"service":{"eq":[11161]}}, got invalid JSON.');
+    return {};
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push('MCAS_ACTIVITY_FILTERS: expected a JSON object of {"<field>": {"<operator>": value}}.');
+    return {};
+  }
+  const filters: Record<string, Record<string, unknown>> = {};
+  for (const [field, ops] of Object.entries(value)) {
+    if (field === 'created') {
+      problems.push('MCAS_ACTIVITY_FILTERS: "created" is set by the connector (it is the checkpoint); remove it.');
+      continue;
+    }
+    const parsed = FilterValueSchema.safeParse(ops);
+    if (!parsed.success || Array.isArray(ops)) {
+      problems.push(`MCAS_ACTIVITY_FILTERS: "${field}" must be an object of operators, e.g. {"eq": [...]}.`);
+      continue;
+    }
+    const unknown = Object.keys(parsed.data).filter((op) => !FILTER_OPERATORS.has(op));
+    if (unknown.length > 0) {
+      problems.push(
+        `MCAS_ACTIVITY_FILTERS: "${field}" uses unknown operator(s) ${unknown.join(', ')}; ` +
+          `known: ${[...FILTER_OPERATORS].join(', ')}.`,
+      );
+      continue;
+    }
+    filters[field] = parsed.data;
+  }
+  return filters;
+}
+
+/** Checks a Log Analytics workspace key: base64 of a non-empty key. Returns a problem, or undefined when fine. */
+export function describeWorkspaceKeyProblem(key: string): string | undefined {
+  const compact = key.trim();
+  if (compact === '') return 'is empty';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) return 'is not base64';
+  return undefined;
+}
+
+function parseSecrets(problems: Problems, env: NodeJS.ProcessEnv): SecretSource {
+  const vault = text(env, 'KEY_VAULT_URL');
+  if (vault !== undefined) {
+    const vaultUrl =
+      parseOrigin(problems, 'KEY_VAULT_URL', vault, (h) => KEY_VAULT_HOST.test(h), 'https://<vault-name>.vault.azure.net') ??
+      '';
+    if (vault.startsWith('http://')) {
+      // parseOrigin allowed loopback http; the Key Vault SDK refuses bearer tokens over http, so we do too.
+      problems.push('KEY_VAULT_URL: must use https://.');
+    }
+    const names = (['MCAS_TOKEN_SECRET_NAME', 'WORKSPACE_KEY_SECRET_NAME'] as const).map((name) => {
+      const value = text(env, name) ?? DEFAULTS[name];
+      if (!SECRET_NAME.test(value)) problems.push(`${name}: "${value}" is not a Key Vault secret name (letters, digits, -).`);
+      return value;
+    });
+    return { kind: 'keyVault', vaultUrl, mcasTokenName: names[0] ?? '', workspaceKeyName: names[1] ?? '' };
+  }
+  const token = text(env, 'MCAS_API_TOKEN');
+  const key = text(env, 'LOG_ANALYTICS_WORKSPACE_KEY');
+  if (token === undefined) {
+    problems.push('MCAS_API_TOKEN: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
+  } else if (/\s/.test(token)) {
+    problems.push('MCAS_API_TOKEN: contains white space; copy the token again.');
+  }
+  if (key === undefined) {
+    problems.push('LOG_ANALYTICS_WORKSPACE_KEY: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
+  } else {
+    const problem = describeWorkspaceKeyProblem(key);
+    if (problem) problems.push(`LOG_ANALYTICS_WORKSPACE_KEY: ${problem}; use the workspace's primary or secondary key.`);
+  }
+  return { kind: 'environment', mcasToken: new Secret(token ?? ''), workspaceKey: new Secret(key ?? '') };
+}
+
+function parseCheckpoint(problems: Problems, env: NodeJS.ProcessEnv): CheckpointLocation {
+  const store = text(env, 'CHECKPOINT_STORE') ?? DEFAULTS.CHECKPOINT_STORE;
+  if (store.startsWith('file:')) {
+    const path = store.slice('file:'.length);
+    if (path === '') problems.push('CHECKPOINT_STORE: "file:" needs a path, e.g. file:.checkpoints.');
+    return { kind: 'file', path };
+  }
+  if (store !== 'blob') {
+    problems.push(`CHECKPOINT_STORE: expected "blob" or "file:<path>", got "${store}".`);
+    return { kind: 'file', path: '' };
+  }
+  const container = text(env, 'CHECKPOINT_CONTAINER') ?? DEFAULTS.CHECKPOINT_CONTAINER;
+  if (!CONTAINER_NAME.test(container)) {
+    problems.push(`CHECKPOINT_CONTAINER: "${container}" is not a blob container name (3-63 lower-case letters, digits, -).`);
+  }
+  const connectionString = text(env, 'AzureWebJobsStorage');
+  if (connectionString !== undefined) return { kind: 'blob', connectionString: new Secret(connectionString), container };
+  const serviceUri = text(env, 'AzureWebJobsStorage__blobServiceUri');
+  const accountName = text(env, 'AzureWebJobsStorage__accountName');
+  if (serviceUri !== undefined) {
+    const serviceUrl = parseOrigin(problems, 'AzureWebJobsStorage__blobServiceUri', serviceUri, () => true, 'a blob service URL');
+    return { kind: 'blob', serviceUrl: serviceUrl ?? '', container };
+  }
+  if (accountName !== undefined) {
+    if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
+      problems.push(`AzureWebJobsStorage__accountName: "${accountName}" is not a storage account name.`);
+    }
+    return { kind: 'blob', serviceUrl: `https://${accountName}.blob.core.windows.net`, container };
+  }
+  problems.push(
+    'AzureWebJobsStorage: required for CHECKPOINT_STORE=blob (a connection string, UseDevelopmentStorage=true ' +
+      'for Azurite, or AzureWebJobsStorage__blobServiceUri / __accountName for a managed identity).',
+  );
+  return { kind: 'blob', serviceUrl: '', container };
+}
+
+/**
+ * Reads and checks every setting. Throws ConfigError listing all problems at once; never echoes a secret value.
+ */
+export function readConfig(env: NodeJS.ProcessEnv): Config {
+  const problems: Problems = [];
+
+  const portal = text(env, 'MCAS_PORTAL_URL');
+  let portalUrl = '';
+  if (portal === undefined) {
+    problems.push('MCAS_PORTAL_URL: required, e.g. https://<tenant>.<region>.portal.cloudappsecurity.com.');
+  } else if (/\.mcas\.ms$/i.test(safeHostname(portal))) {
+    problems.push('MCAS_PORTAL_URL: *.mcas.ms is the session proxy; use the API URL (…portal.cloudappsecurity.com).');
+  } else {
+    portalUrl =
+      parseOrigin(problems, 'MCAS_PORTAL_URL', portal, (h) => MCAS_API_HOST.test(h), 'https://<tenant>.<region>.portal.cloudappsecurity.com (or .us, gov.com)') ?? '';
+  }
+
+  const workspaceId = text(env, 'LOG_ANALYTICS_WORKSPACE_ID');
+  if (workspaceId === undefined) problems.push('LOG_ANALYTICS_WORKSPACE_ID: required (the workspace GUID).');
+  else if (!GUID.test(workspaceId)) problems.push(`LOG_ANALYTICS_WORKSPACE_ID: expected a GUID, got "${workspaceId}".`);
+  const endpointRaw = text(env, 'LOG_ANALYTICS_ENDPOINT');
+  const endpoint =
+    endpointRaw === undefined
+      ? `https://${(workspaceId ?? '').toLowerCase()}.ods.opinsights.azure.com`
+      : (parseOrigin(
+          problems,
+          'LOG_ANALYTICS_ENDPOINT',
+          endpointRaw,
+          (h) => /\.ods\.opinsights\.azure\.(com|us|cn)$/i.test(h),
+          'https://<workspace-id>.ods.opinsights.azure.com (or .azure.us, .azure.cn)',
+        ) ?? '');
+
+  const logType = text(env, 'LOG_TYPE') ?? DEFAULTS.LOG_TYPE;
+  if (!LOG_TYPE.test(logType)) problems.push(`LOG_TYPE: "${logType}" must be 1-100 letters, digits or _ (no _CL suffix needed).`);
+  else if (/_CL$/.test(logType)) problems.push(`LOG_TYPE: "${logType}" ends in _CL; the service appends _CL, so leave it off.`);
+
+  const schedule = text(env, 'MCAS_TIMER_SCHEDULE') ?? DEFAULTS.MCAS_TIMER_SCHEDULE;
+  if (schedule.split(/\s+/).length !== 6) {
+    problems.push(`MCAS_TIMER_SCHEDULE: expected an NCRONTAB expression with 6 fields ("{second} {minute} {hour} {day} {month} {day-of-week}"), got "${schedule}".`);
+  }
+
+  const lookbackMinutes = parseInt(problems, env, 'INITIAL_LOOKBACK_MINUTES', DEFAULTS.INITIAL_LOOKBACK_MINUTES, 1, 60 * 24 * 366);
+  const settleSeconds = parseInt(problems, env, 'CREATED_SETTLE_SECONDS', DEFAULTS.CREATED_SETTLE_SECONDS, 0, 24 * 3600);
+  const budgetSeconds = parseInt(problems, env, 'RUN_TIME_BUDGET_SECONDS', DEFAULTS.RUN_TIME_BUDGET_SECONDS, 10, 24 * 3600);
+  const maxBatchBytes = parseInt(problems, env, 'MAX_BATCH_BYTES', DEFAULTS.MAX_BATCH_BYTES, MIN_BATCH_BYTES, MAX_POST_BYTES);
+  const pageSize = parseInt(problems, env, 'MCAS_PAGE_SIZE', DEFAULTS.MCAS_PAGE_SIZE, 1, MAX_MCAS_PAGE_SIZE);
+  const timeoutSeconds = parseInt(problems, env, 'HTTP_TIMEOUT_SECONDS', DEFAULTS.HTTP_TIMEOUT_SECONDS, 1, 600);
+
+  const extraFilters = parseFilters(problems, text(env, 'MCAS_ACTIVITY_FILTERS'));
+  const secrets = parseSecrets(problems, env);
+  const checkpoint = parseCheckpoint(problems, env);
+
+  const clientId = text(env, 'AZURE_CLIENT_ID');
+  if (clientId !== undefined && !GUID.test(clientId)) problems.push(`AZURE_CLIENT_ID: expected a GUID, got "${clientId}".`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    mcas: { portalUrl, pageSize, extraFilters, requestTimeoutMs: timeoutSeconds * 1000 },
+    secrets,
+    logAnalytics: {
+      workspaceId: (workspaceId ?? '').toLowerCase(),
+      endpoint,
+      logType,
+      maxBatchBytes,
+      requestTimeoutMs: timeoutSeconds * 1000,
+    },
+    checkpoint,
+    run: {
+      initialLookbackMs: lookbackMinutes * 60_000,
+      settleMs: settleSeconds * 1000,
+      timeBudgetMs: budgetSeconds * 1000,
+    },
+    schedule,
+    managedIdentityClientId: clientId,
+  });
+}
+
+function safeHostname(raw: string): string {
+  try {
+    return new URL(raw).hostname;
+  } catch {
+    return '';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !(value instanceof Secret) && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

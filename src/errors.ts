@@ -1,0 +1,114 @@
+// The error classes a run can end with. Each says when it is thrown and what an operator should do about it.
+// Messages never contain a secret, a request body we sent, or a URL query.
+
+/** Settings are missing or malformed. The message lists every problem at once; the fix is in the app settings. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid settings (${problems.length}):\n- ${problems.join('\n- ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** A secret could not be read (vault unreachable, secret missing or empty). Names the vault and secret, never a value. */
+export class SecretError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SecretError';
+  }
+}
+
+export type ServiceName = 'MCAS' | 'Log Analytics';
+
+export interface HttpStatusErrorDetails {
+  service: ServiceName;
+  status: number;
+  method: string;
+  /** Origin and path only; never the query. */
+  url: string;
+  /** The server's Retry-After, in ms, when it sent a usable one. */
+  retryAfterMs?: number | undefined;
+  /** At most 500 characters of the response body. */
+  bodyExcerpt: string;
+  /** What an operator should check, when we know. */
+  hint?: string | undefined;
+}
+
+/**
+ * A non-2xx answer from MCAS or Log Analytics. 429 and 5xx are retried before this reaches a run;
+ * other statuses are permanent: the run fails and the checkpoint stays where it was.
+ */
+export class HttpStatusError extends Error {
+  readonly service: ServiceName;
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+  readonly retryAfterMs: number | undefined;
+  readonly bodyExcerpt: string;
+  constructor(details: HttpStatusErrorDetails) {
+    const hint = details.hint ? ` ${details.hint}` : '';
+    const body = details.bodyExcerpt ? ` Response: ${details.bodyExcerpt}` : '';
+    super(`${details.service} answered ${details.status} to ${details.method} ${details.url}.${hint}${body}`);
+    this.name = 'HttpStatusError';
+    this.service = details.service;
+    this.status = details.status;
+    this.method = details.method;
+    this.url = details.url;
+    this.retryAfterMs = details.retryAfterMs;
+    this.bodyExcerpt = details.bodyExcerpt;
+  }
+}
+
+/** A page envelope from MCAS did not match its schema. The API changed or a proxy answered; a person needs to look. */
+export class ResponseShapeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ResponseShapeError';
+  }
+}
+
+/** One mapped record alone is larger than a post may be. Mapping truncates fields, so this is a bug: report it. */
+export class RecordTooLargeError extends Error {
+  readonly recordBytes: number;
+  readonly maxBatchBytes: number;
+  constructor(recordId: string, recordBytes: number, maxBatchBytes: number) {
+    super(`Record ${recordId} is ${recordBytes} bytes after mapping, over the ${maxBatchBytes}-byte batch limit.`);
+    this.name = 'RecordTooLargeError';
+    this.recordBytes = recordBytes;
+    this.maxBatchBytes = maxBatchBytes;
+  }
+}
+
+/**
+ * Another run advanced the checkpoint since this run read it (ETag mismatch). This run stops without
+ * writing; the other run's progress stands. Nothing to do unless it happens every time (two schedules?).
+ */
+export class CheckpointConflictError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CheckpointConflictError';
+  }
+}
+
+/** Some batches of a run were accepted and a later one was not. The checkpoint covers exactly the accepted ones. */
+export class PartialSendError extends Error {
+  readonly batchesSent: number;
+  readonly recordsSent: number;
+  constructor(batchesSent: number, recordsSent: number, cause: Error) {
+    super(
+      `Sent ${recordsSent} records in ${batchesSent} batches, then failed: ${cause.message} ` +
+        'The checkpoint covers the accepted batches; the next run resumes from there.',
+      { cause },
+    );
+    this.name = 'PartialSendError';
+    this.batchesSent = batchesSent;
+    this.recordsSent = recordsSent;
+  }
+}
+
+/** Turns any thrown value into an Error, at the boundaries where unknown values can arrive. */
+export function ensureError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' ? value : `Non-error thrown: ${String(value)}`);
+}
