@@ -27,8 +27,8 @@ export interface HttpStatusErrorDetails {
   method: string;
   /** Origin and path only; never the query. */
   url: string;
-  /** The server's Retry-After, in ms, when it sent a usable one. */
-  retryAfterMs?: number | undefined;
+  /** The raw Retry-After header (seconds or an HTTP date); src/retry.ts turns it into a delay against its clock. */
+  retryAfterHeader?: string | undefined;
   /** At most 500 characters of the response body. */
   bodyExcerpt: string;
   /** What an operator should check, when we know. */
@@ -44,7 +44,7 @@ export class HttpStatusError extends Error {
   readonly status: number;
   readonly method: string;
   readonly url: string;
-  readonly retryAfterMs: number | undefined;
+  readonly retryAfterHeader: string | undefined;
   readonly bodyExcerpt: string;
   constructor(details: HttpStatusErrorDetails) {
     const hint = details.hint ? ` ${details.hint}` : '';
@@ -55,7 +55,7 @@ export class HttpStatusError extends Error {
     this.status = details.status;
     this.method = details.method;
     this.url = details.url;
-    this.retryAfterMs = details.retryAfterMs;
+    this.retryAfterHeader = details.retryAfterHeader;
     this.bodyExcerpt = details.bodyExcerpt;
   }
 }

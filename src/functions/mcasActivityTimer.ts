@@ -1,0 +1,15 @@
+// The timer trigger: thin. It warns when past due, runs one cycle, and lets a failure propagate so the invocation
+// shows as failed (and an alert can fire); the checkpoint stays where the last accepted batch put it.
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+
+export async function mcasActivityTimer(timer: Timer, context: InvocationContext): Promise<void> {
+  if (timer.isPastDue) context.warn('Timer is past due; catching up from the checkpoint.');
+  // Loaded here, not at import: the host indexes this module at cold start, and a bad setting should fail a run
+  // with a clear error in its invocation log rather than break the module's import.
+  const { runOnce } = await import('../runOnce.js');
+  const summary = await runOnce(process.env, context);
+  context.info(`Summary ${JSON.stringify(summary)}`);
+}
+
+// No function-level retry: the next tick and the checkpoint already re-run safely.
+app.timer('mcasActivityTimer', { schedule: '%MCAS_TIMER_SCHEDULE%', runOnStartup: false, handler: mcasActivityTimer });

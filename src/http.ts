@@ -1,0 +1,114 @@
+// One request helper over undici for both services: timeouts, a capped response body, HttpStatusError with a safe
+// excerpt, and the classification of network errors. It never retries; src/retry.ts decides that.
+import { Agent, type Dispatcher } from 'undici';
+
+import { HttpStatusError, type ServiceName } from './errors.js';
+
+const BODY_EXCERPT_CHARS = 500;
+const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+export interface HttpRequest {
+  service: ServiceName;
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Values that must never appear in an error message (tokens, keys); replaced by [redacted]. */
+  redact?: readonly string[];
+  maxResponseBytes?: number;
+  /** What an operator should check, by status; added to the HttpStatusError message. */
+  hints?: Readonly<Record<number, string>>;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A keep-alive agent for the connector's few hosts; TLS verification stays on. */
+export function createDispatcher(): Dispatcher {
+  return new Agent({ keepAliveTimeout: 30_000, connections: 4 });
+}
+
+/**
+ * Sends one request and reads the whole response. Resolves for 2xx; throws HttpStatusError for any other status and
+ * passes network errors (with their `code`) through unchanged.
+ */
+export async function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promise<HttpResponse> {
+  const response = await dispatcher.request({
+    origin: request.url.origin,
+    path: request.url.pathname + request.url.search,
+    method: request.method,
+    headers: request.headers,
+    body: request.body ?? null,
+    headersTimeout: request.timeoutMs,
+    bodyTimeout: request.timeoutMs,
+    signal: request.signal ?? null,
+  });
+  const body = await readCapped(response.body, request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+  const result: HttpResponse = { status: response.statusCode, headers: response.headers, body };
+  if (result.status >= 200 && result.status < 300) return result;
+  throw statusError(request, result);
+}
+
+function statusError(request: HttpRequest, response: HttpResponse): HttpStatusError {
+  return new HttpStatusError({
+    service: request.service,
+    status: response.status,
+    method: request.method,
+    url: request.url.origin + request.url.pathname,
+    retryAfterHeader: headerValue(response.headers, 'retry-after'),
+    bodyExcerpt: bodyExcerpt(response.body, request.redact ?? []),
+    hint: request.hints?.[response.status],
+  });
+}
+
+export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** At most 500 characters of a body, on one line, with secrets replaced. */
+export function bodyExcerpt(body: Buffer, redact: readonly string[]): string {
+  let text = body.subarray(0, BODY_EXCERPT_CHARS * 4).toString('utf8').replace(/\s+/g, ' ').trim();
+  text = redactText(text, redact);
+  return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
+}
+
+export function redactText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.length;
+    if (total > maxBytes) throw new Error(`Response body exceeded ${maxBytes} bytes.`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
+}
+
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+]);
+
+/**
+ * True for network failures worth another attempt: resets, timeouts, refused connections. TLS failures (bad
+ * certificate, wrong host name) are not transient and return false, as do our own bugs (TypeError and the like).
+ */
+export function isTransientNetworkError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,62 @@
+// A position in the `created`-ascending stream of activities: a cursor (epoch ms) and the ids already delivered at
+// exactly that millisecond. Pure; shared by the pager (what to ask for next) and the run (what to checkpoint).
+import { createHash } from 'node:crypto';
+
+export interface Position {
+  cursorMs: number;
+  idsAtCursor: string[];
+}
+
+export class KeysetPosition {
+  #cursorMs: number;
+  #ids: Set<string>;
+
+  constructor(start: Position) {
+    this.#cursorMs = start.cursorMs;
+    this.#ids = new Set(start.idsAtCursor);
+  }
+
+  get cursorMs(): number {
+    return this.#cursorMs;
+  }
+
+  /** True when the record at `createdMs` with `id` is at or before this position (already delivered). */
+  covers(createdMs: number, id: string): boolean {
+    return createdMs < this.#cursorMs || (createdMs === this.#cursorMs && this.#ids.has(id));
+  }
+
+  /** Moves past one record. Records must come in ascending `created` order; an older one leaves the cursor alone. */
+  advance(createdMs: number, id: string): void {
+    if (createdMs > this.#cursorMs) {
+      this.#cursorMs = createdMs;
+      this.#ids = new Set([id]);
+    } else if (createdMs === this.#cursorMs) {
+      this.#ids.add(id);
+    }
+  }
+
+  snapshot(): Position {
+    return { cursorMs: this.#cursorMs, idsAtCursor: [...this.#ids] };
+  }
+}
+
+/**
+ * The paging key of a raw record, read leniently: `created` as a number (or numeric string) and `_id` as a string.
+ * A record without a usable `created` is placed at `fallbackCreatedMs` (the previous record's, since pages are sorted);
+ * one without an `_id` gets a content hash, so it is still recognised when a page is fetched again.
+ */
+export function recordKey(raw: unknown, fallbackCreatedMs: number): { createdMs: number; id: string } {
+  const record = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const created = record['created'];
+  const createdNumber = typeof created === 'string' && /^\d+$/.test(created) ? Number(created) : created;
+  const createdMs =
+    typeof createdNumber === 'number' && Number.isSafeInteger(createdNumber) && createdNumber >= fallbackCreatedMs
+      ? createdNumber
+      : fallbackCreatedMs;
+  const rawId = record['_id'];
+  const id =
+    typeof rawId === 'string' && rawId !== ''
+      ? rawId
+      : `sha256:${createHash('sha256').update(JSON.stringify(raw) ?? 'undefined').digest('hex').slice(0, 32)}`;
+  return { createdMs, id };
+}

@@ -1,0 +1,106 @@
+// The Defender for Cloud Apps Activities API: one method per call, with auth, timeouts, retries and envelope checks.
+import type { Dispatcher } from 'undici';
+
+import type { Clock, Sleep } from '../clock.js';
+import { ResponseShapeError } from '../errors.js';
+import { sendRequest } from '../http.js';
+import type { Logger } from '../logger.js';
+import { MCAS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
+import type { Secret } from '../Secret.js';
+import { type McasPage, McasPageSchema } from './schema.js';
+
+/** The body of POST /api/v1/activities/ (Microsoft's api-activities-list reference). */
+export interface ActivitiesQuery {
+  filters: Record<string, unknown>;
+  sortField: 'created' | 'date';
+  sortDirection: 'asc' | 'desc';
+  skip: number;
+  limit: number;
+  isScan?: boolean;
+}
+
+export interface McasClientOptions {
+  /** Origin of the tenant's API, e.g. https://contoso.us2.portal.cloudappsecurity.com or a loopback server. */
+  portalUrl: string;
+  token: Secret;
+  dispatcher: Dispatcher;
+  timeoutMs: number;
+  clock: Clock;
+  sleep: Sleep;
+  log: Logger;
+  retry?: RetryPolicy;
+  onRetry?: (info: RetryInfo) => void;
+}
+
+const HINTS: Readonly<Record<number, string>> = {
+  400: 'MCAS rejected the query; check MCAS_ACTIVITY_FILTERS against the error in the response.',
+  401: 'Check the MCAS API token (Settings > Security extensions > API tokens) and that MCAS_PORTAL_URL is its tenant.',
+  403: 'The token is not allowed to read activities; use a token of an admin with access to activities.',
+  404: 'Check MCAS_PORTAL_URL: it should be the API URL shown beside the API token.',
+};
+
+export class McasClient {
+  readonly #options: McasClientOptions;
+  readonly #activitiesUrl: URL;
+  #requests = 0;
+
+  constructor(options: McasClientOptions) {
+    this.#options = options;
+    this.#activitiesUrl = new URL('/api/v1/activities/', options.portalUrl);
+  }
+
+  /** HTTP requests sent so far, retries included. */
+  get requestCount(): number {
+    return this.#requests;
+  }
+
+  /** One page of activities. Throws HttpStatusError (after retries) or ResponseShapeError. */
+  async listActivities(query: ActivitiesQuery, options: { signal?: AbortSignal; deadlineMs?: number } = {}): Promise<McasPage> {
+    const o = this.#options;
+    const body = JSON.stringify(query);
+    const response = await withRetry(
+      () => {
+        this.#requests++;
+        return sendRequest(o.dispatcher, {
+          service: 'MCAS',
+          method: 'POST',
+          url: this.#activitiesUrl,
+          headers: { authorization: `Token ${o.token.reveal()}`, 'content-type': 'application/json', accept: 'application/json' },
+          body,
+          timeoutMs: o.timeoutMs,
+          signal: options.signal,
+          redact: [o.token.reveal()],
+          hints: HINTS,
+        });
+      },
+      o.retry ?? MCAS_RETRY,
+      {
+        clock: o.clock,
+        sleep: o.sleep,
+        log: o.log,
+        operation: 'MCAS activities page',
+        deadlineMs: options.deadlineMs,
+        signal: options.signal,
+        onRetry: o.onRetry,
+      },
+    );
+    return parsePage(response.body);
+  }
+}
+
+/** Parses a page envelope; the records inside are checked one by one later, not here. */
+export function parsePage(body: Buffer): McasPage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    const start = body.subarray(0, 40).toString('utf8').replace(/\s+/g, ' ');
+    throw new ResponseShapeError(`MCAS answered with a body that is not JSON (it starts "${start}"); a proxy or an outage page?`);
+  }
+  const parsed = McasPageSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ResponseShapeError(`MCAS page envelope did not match the expected shape: ${issues}.`);
+  }
+  return parsed.data;
+}
