@@ -1,0 +1,144 @@
+// loadSecrets(): the MCAS API token and the Log Analytics workspace key, from Key Vault through a managed identity in
+// Azure, or from plain app settings for local runs only. No value ever reaches a log line or an error message.
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+
+import { describeWorkspaceKeyProblem, type SecretSource } from './config.js';
+import { SecretError } from './errors.js';
+import type { Logger } from './logger.js';
+import { Secret } from './Secret.js';
+
+export interface Secrets {
+  mcasToken: Secret;
+  workspaceKey: Secret;
+}
+
+export interface LoadSecretsOptions {
+  log: Logger;
+  /** Credential for Key Vault; default DefaultAzureCredential (the managed identity in Azure). */
+  credential?: TokenCredential;
+  /** Client id of a user-assigned managed identity (config.managedIdentityClientId); unset for system-assigned. */
+  managedIdentityClientId?: string | undefined;
+  /** Pipeline options for the SecretClient (tests pass tlsOptions; production passes nothing). */
+  clientOptions?: SecretClientOptions;
+}
+
+const MAX_DETAIL_CHARS = 300;
+const CREDENTIAL_ERROR_NAMES = new Set([
+  'CredentialUnavailableError',
+  'AuthenticationError',
+  'AggregateAuthenticationError',
+  'AuthenticationRequiredError',
+]);
+
+/**
+ * Returns both secrets, trimmed. From Key Vault, reads them in parallel; throws SecretError when a secret is missing,
+ * empty or malformed, when the identity may not read it, or when no managed identity token can be had.
+ */
+export async function loadSecrets(source: SecretSource, options: LoadSecretsOptions): Promise<Secrets> {
+  if (source.kind === 'environment') {
+    options.log.warn(
+      'Secrets were read from app settings (environment); that is for local runs only. ' +
+        'In Azure, set KEY_VAULT_URL and keep the MCAS token and workspace key in Key Vault.',
+    );
+    return { mcasToken: source.mcasToken, workspaceKey: source.workspaceKey };
+  }
+
+  const { vaultUrl, mcasTokenName, workspaceKeyName } = source;
+  const credential =
+    options.credential ?? new DefaultAzureCredential({ managedIdentityClientId: options.managedIdentityClientId });
+  const client = new SecretClient(vaultUrl, credential, options.clientOptions);
+  // allSettled, then report in a fixed order, so that the same vault state always gives the same error.
+  const [token, key] = await Promise.allSettled([
+    readSecret(client, vaultUrl, mcasTokenName),
+    readSecret(client, vaultUrl, workspaceKeyName),
+  ]);
+  if (token.status === 'rejected') throw token.reason;
+  if (key.status === 'rejected') throw key.reason;
+
+  if (/\s/.test(token.value)) {
+    throw new SecretError(
+      `Secret '${mcasTokenName}' in Key Vault ${vaultUrl} contains white space; copy the MCAS API token again.`,
+    );
+  }
+  const keyProblem = describeWorkspaceKeyProblem(key.value);
+  if (keyProblem) {
+    throw new SecretError(
+      `Secret '${workspaceKeyName}' in Key Vault ${vaultUrl} ${keyProblem}; ` +
+        "store the workspace's primary or secondary key (az monitor log-analytics workspace get-shared-keys).",
+    );
+  }
+  options.log.info(`Read secrets '${mcasTokenName}' and '${workspaceKeyName}' from Key Vault ${vaultUrl}.`);
+  return { mcasToken: new Secret(token.value), workspaceKey: new Secret(key.value) };
+}
+
+async function readSecret(client: SecretClient, vaultUrl: string, name: string): Promise<string> {
+  let value: string | undefined;
+  try {
+    value = (await client.getSecret(name)).value;
+  } catch (error) {
+    throw describeReadFailure(error, vaultUrl, name);
+  }
+  const trimmed = (value ?? '').trim();
+  if (trimmed === '') {
+    throw new SecretError(`Secret '${name}' in Key Vault ${vaultUrl} is empty; set its value with az keyvault secret set.`);
+  }
+  return trimmed;
+}
+
+/**
+ * Turns a failed read into a SecretError an operator can act on. `cause` is kept only for errors whose message
+ * cannot hold the value: credential errors, network errors, and RestErrors for error statuses (their text is the
+ * vault's error body). A RestError for a 2xx (a body that did not parse) quotes the body, so it is dropped.
+ */
+function describeReadFailure(error: unknown, vaultUrl: string, name: string): SecretError {
+  const secret = `secret '${name}'`;
+  if (!(error instanceof Error)) return new SecretError(`Could not read ${secret} from Key Vault ${vaultUrl}.`);
+  if (CREDENTIAL_ERROR_NAMES.has(error.name)) {
+    return new SecretError(
+      `Could not get a token for Key Vault ${vaultUrl} to read ${secret}: no managed identity answered for this app. ` +
+        "Turn on the Function App's system-assigned identity, or assign a user-assigned one and set AZURE_CLIENT_ID " +
+        `to its client id.${managedIdentityDetail(error)}`,
+      { cause: error },
+    );
+  }
+  const status = (error as { statusCode?: unknown }).statusCode;
+  const code = (error as { code?: unknown }).code;
+  if (error.name === 'RestError' && typeof status === 'number' && status >= 400) {
+    if (status === 404) {
+      return new SecretError(
+        `Secret '${name}' was not found in Key Vault ${vaultUrl}; create it with ` +
+          `az keyvault secret set --vault-name ${vaultName(vaultUrl)} --name ${name} --file <file-holding-the-value>.`,
+        { cause: error },
+      );
+    }
+    if (status === 401 || status === 403) {
+      return new SecretError(
+        `Key Vault ${vaultUrl} refused to let this app read ${secret} (HTTP ${status}). Give the function's managed ` +
+          "identity the 'Key Vault Secrets User' role on the vault (or a secret 'get' access policy on a vault that " +
+          "uses access policies), and check that the vault's firewall lets the function in.",
+        { cause: error },
+      );
+    }
+    return new SecretError(`Key Vault ${vaultUrl} answered HTTP ${status} when reading ${secret}.`, { cause: error });
+  }
+  if (error.name === 'RestError' && status === undefined && typeof code === 'string') {
+    return new SecretError(`Could not reach Key Vault ${vaultUrl} to read ${secret} (${code}).`, { cause: error });
+  }
+  const detail = typeof code === 'string' ? `${error.name} ${code}` : error.name;
+  return new SecretError(`Could not read ${secret} from Key Vault ${vaultUrl} (${detail}).`);
+}
+
+/** What the managed identity credential itself said, from a DefaultAzureCredential failure; it holds no secret. */
+function managedIdentityDetail(error: Error): string {
+  const errors = (error as { errors?: unknown }).errors;
+  const found = (Array.isArray(errors) ? errors : [error]).find(
+    (e): e is Error => e instanceof Error && e.message.startsWith('ManagedIdentityCredential'),
+  );
+  return found ? ` (${found.message.slice(0, MAX_DETAIL_CHARS)})` : '';
+}
+
+/** The vault's name for az commands: the first label of its host (myvault in https://myvault.vault.azure.net). */
+function vaultName(vaultUrl: string): string {
+  return new URL(vaultUrl).hostname.split('.')[0] ?? vaultUrl;
+}
