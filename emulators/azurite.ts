@@ -1,0 +1,143 @@
+// Starts a private Azurite blob emulator (the one in node_modules) on a free loopback port, for tests and the demo.
+// In-memory only, no telemetry; close() stops it and waits for the process to exit.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** Azurite's well-known development account. The key is public (documented by Microsoft) and only opens Azurite. */
+export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
+export const AZURITE_ACCOUNT_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+const DEFAULT_START_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+const EXTENT_MEMORY_LIMIT_MB = 256;
+const MAX_OUTPUT_CHARS = 2_000;
+// Printed by azurite-blob (dist/src/blob/main.js) once its HTTP server is listening.
+const LISTENING_LINE = /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/;
+
+export interface Azurite {
+  /** Account-key connection string with an explicit BlobEndpoint on this instance's port. */
+  connectionString: string;
+  /** `http://127.0.0.1:<port>/devstoreaccount1` */
+  blobEndpoint: string;
+  /** Stops the emulator and waits for its process to exit. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface StartAzuriteOptions {
+  /** How long to wait for Azurite to listen before giving up (default 15 s). */
+  startTimeoutMs?: number;
+}
+
+/**
+ * Spawns `azurite-blob` with the running Node (Azurite needs Node 22) on 127.0.0.1 and a port the OS picks
+ * (`--blobPort 0`; the actual port is read back from Azurite's own "listens on" line), and resolves once it listens.
+ */
+export async function startAzurite(options: StartAzuriteOptions = {}): Promise<Azurite> {
+  const entry = await resolveAzuriteBlobEntry();
+  // --location cannot be combined with --inMemoryPersistence, so a temp working directory catches anything it writes.
+  const workDir = await mkdtemp(join(tmpdir(), 'azurite-'));
+  const env = { ...process.env };
+  delete env.AZURITE_DB; // would switch Azurite to a SQL metadata store
+  const child = spawn(
+    process.execPath,
+    [
+      entry,
+      '--blobHost', '127.0.0.1',
+      '--blobPort', '0',
+      '--inMemoryPersistence',
+      '--extentMemoryLimit', String(EXTENT_MEMORY_LIMIT_MB),
+      '--skipApiVersionCheck',
+      '--disableTelemetry',
+      '--silent',
+    ],
+    { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // 'error' without 'exit' happens when the process could not be spawned at all.
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  // If the caller never gets to close() (a crash, a test run cut short), do not leave Azurite running.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    closing ??= (async () => {
+      await stopProcess(child, exited);
+      process.removeListener('exit', killOnExit);
+      await rm(workDir, { recursive: true, force: true });
+    })();
+    await closing;
+  };
+
+  try {
+    const port = await waitForPort(child, exited, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    const blobEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT_NAME}`;
+    const connectionString =
+      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};` +
+      `AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`;
+    return { connectionString, blobEndpoint, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The `azurite-blob` bin of the installed package, found through its package.json rather than a global install. */
+async function resolveAzuriteBlobEntry(): Promise<string> {
+  const packageJsonPath = createRequire(import.meta.url).resolve('azurite/package.json');
+  const manifest = JSON.parse(await readFile(packageJsonPath, 'utf8')) as { bin?: Record<string, string> };
+  const bin = manifest.bin?.['azurite-blob'];
+  if (bin === undefined) throw new Error(`${packageJsonPath} has no azurite-blob bin; is azurite 3.x installed?`);
+  return join(dirname(packageJsonPath), bin);
+}
+
+function waitForPort(child: ChildProcess, exited: Promise<void>, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(
+      () => fail(`Azurite did not start listening within ${timeoutMs} ms.`),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer): void => {
+      output = (output + chunk.toString('utf8')).slice(-MAX_OUTPUT_CHARS);
+      const port = LISTENING_LINE.exec(output)?.[1];
+      if (port !== undefined) {
+        clearTimeout(timer);
+        resolve(Number(port));
+      }
+    };
+    function fail(message: string): void {
+      clearTimeout(timer);
+      reject(new Error(`${message} Its output:\n${output}`));
+    }
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', (error) => fail(`Azurite could not be started: ${error.message}.`));
+    void exited.then(() => fail(`Azurite exited with code ${child.exitCode} before listening.`));
+  });
+}
+
+async function stopProcess(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS);
+  });
+  const stuck = await Promise.race([exited.then(() => false), timedOut]);
+  clearTimeout(timer);
+  if (stuck) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}

@@ -1,0 +1,182 @@
+// A CheckpointStore in Azure Blob Storage (the function's own account; Azurite locally): one JSON blob per stream,
+// written with ETag conditions so two overlapping runs cannot both advance it.
+import type { TokenCredential } from '@azure/identity';
+import {
+  BlobServiceClient,
+  type BlockBlobClient,
+  type ContainerClient,
+  isRestError,
+  type StoragePipelineOptions,
+} from '@azure/storage-blob';
+
+import { Secret } from '../Secret.js';
+import type { Checkpoint, CheckpointStore, StoredCheckpoint } from './CheckpointStore.js';
+import {
+  checkCheckpointName,
+  checkpointConflict,
+  parseStoredCheckpoint,
+  serializeCheckpoint,
+} from './checkpointRules.js';
+
+const MAX_DETAIL_CHARS = 200;
+
+/**
+ * Keeps the checkpoint of stream `name` in the blob `<name>.json` of a container, created if a save finds none.
+ * Errors it throws name the account, container and blob, and never carry a key, a SAS token or a URL query:
+ * SDK errors are rebuilt from their status and code rather than passed on as `cause`.
+ */
+export class BlobCheckpointStore implements CheckpointStore {
+  readonly #container: ContainerClient;
+  readonly #blob: BlockBlobClient;
+  readonly #where: string;
+
+  constructor(containerClient: ContainerClient, name: string) {
+    const blobName = `${checkCheckpointName(name)}.json`;
+    this.#container = containerClient;
+    this.#blob = containerClient.getBlockBlobClient(blobName);
+    // accountName and containerName are parsed from the URL; the URL itself may hold a SAS token, so it is not shown.
+    this.#where = `blob ${containerClient.accountName}/${containerClient.containerName}/${blobName}`;
+  }
+
+  /**
+   * From a connection string (an account key, a SAS, or `UseDevelopmentStorage=true` for Azurite on its default port).
+   * A string that cannot be parsed gives an error that does not repeat it.
+   */
+  static fromConnectionString(
+    connectionString: string | Secret,
+    container: string,
+    name: string,
+    options?: StoragePipelineOptions,
+  ): BlobCheckpointStore {
+    const value = connectionString instanceof Secret ? connectionString.reveal() : connectionString;
+    let service: BlobServiceClient;
+    try {
+      service = BlobServiceClient.fromConnectionString(value, options);
+    } catch {
+      throw new Error(
+        'The storage connection string could not be used (expected AccountName=…;AccountKey=… with endpoints, ' +
+          'a SAS connection string, or UseDevelopmentStorage=true). Its value is not shown.',
+      );
+    }
+    return new BlobCheckpointStore(service.getContainerClient(container), name);
+  }
+
+  /** From a blob service URL (`https://<account>.blob.core.windows.net`) and an Entra credential (managed identity). */
+  static fromServiceUrl(
+    serviceUrl: string,
+    credential: TokenCredential,
+    container: string,
+    name: string,
+    options?: StoragePipelineOptions,
+  ): BlobCheckpointStore {
+    const service = new BlobServiceClient(serviceUrl, credential, options);
+    return new BlobCheckpointStore(service.getContainerClient(container), name);
+  }
+
+  async load(): Promise<StoredCheckpoint | undefined> {
+    let text: string;
+    let etag: string | undefined;
+    try {
+      const response = await this.#blob.download();
+      etag = response.etag;
+      text = (await readAll(response.readableStreamBody)).toString('utf8');
+    } catch (error) {
+      // 404 is BlobNotFound or ContainerNotFound: nothing saved yet either way.
+      if (isRestError(error) && error.statusCode === 404) return undefined;
+      throw storageFailure(this.#where, 'read', error);
+    }
+    if (etag === undefined) throw new Error(`Storage returned checkpoint ${this.#where} without an ETag.`);
+    return { checkpoint: parseStoredCheckpoint(this.#where, text), etag };
+  }
+
+  async save(checkpoint: Checkpoint, expectedEtag: string | undefined): Promise<string> {
+    const body = serializeCheckpoint(checkpoint);
+    try {
+      return await this.#upload(body, expectedEtag);
+    } catch (error) {
+      if (!(isRestError(error) && error.code === 'ContainerNotFound')) throw this.#saveFailure(error, expectedEtag);
+    }
+    await this.#createContainer();
+    try {
+      return await this.#upload(body, expectedEtag);
+    } catch (error) {
+      throw this.#saveFailure(error, expectedEtag);
+    }
+  }
+
+  describe(): string {
+    return this.#where;
+  }
+
+  async #upload(body: string, expectedEtag: string | undefined): Promise<string> {
+    const response = await this.#blob.upload(body, Buffer.byteLength(body), {
+      conditions: expectedEtag === undefined ? { ifNoneMatch: '*' } : { ifMatch: expectedEtag },
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
+    if (response.etag === undefined) throw new Error('no ETag in the response');
+    return response.etag;
+  }
+
+  #saveFailure(error: unknown, expectedEtag: string | undefined): Error {
+    if (isConflict(error, expectedEtag)) return checkpointConflict(this.#where, expectedEtag);
+    return storageFailure(this.#where, 'write', error);
+  }
+
+  /**
+   * Only when a write found no container, so an identity or SAS that may write blobs but not create containers works
+   * wherever the container already exists. createIfNotExists treats "created by someone else meanwhile" as success.
+   */
+  async #createContainer(): Promise<void> {
+    try {
+      await this.#container.createIfNotExists();
+    } catch (error) {
+      throw storageFailure(this.#where, 'create the container of', error);
+    }
+  }
+}
+
+/**
+ * The condition failed: 412 when If-Match no longer matches, 409 BlobAlreadyExists when If-None-Match: * finds a blob,
+ * and 404 when the blob this run read has been deleted since.
+ */
+function isConflict(error: unknown, expectedEtag: string | undefined): boolean {
+  if (!isRestError(error)) return false;
+  if (error.statusCode === 412) return true;
+  if (error.statusCode === 409) return error.code === 'BlobAlreadyExists';
+  return error.statusCode === 404 && error.code === 'BlobNotFound' && expectedEtag !== undefined;
+}
+
+async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+  if (stream === undefined) throw new Error('no response body');
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+/** An error built only from the status, the error code and the first line of the message, with secrets scrubbed. */
+function storageFailure(where: string, action: string, error: unknown): Error {
+  const rest = isRestError(error) ? error : undefined;
+  const status = rest?.statusCode === undefined ? 'no response' : `status ${rest.statusCode}`;
+  const code = rest?.code ?? codeOf(error);
+  const firstLine = error instanceof Error ? (error.message.split('\n')[0] ?? '') : '';
+  const message = scrub(firstLine).replace(/\.$/, '');
+  const detail = [status, code, message].filter(Boolean).join(', ');
+  const hint =
+    rest?.statusCode === 403
+      ? ' Check the account key or SAS, or that the identity has Storage Blob Data Contributor on the account.'
+      : '';
+  return new Error(`Could not ${action} checkpoint ${where} (${detail}).${hint}`);
+}
+
+/** Drops URL queries and fragments (SAS tokens) and any key=value that carries a secret. */
+function scrub(text: string): string {
+  return text
+    .replace(/(https?:\/\/[^\s?#'"]*)[?#][^\s'"]*/gi, '$1')
+    .replace(/\b(AccountKey|SharedAccessSignature|sig|signature)=[^;&\s'"]*/gi, '$1=[redacted]')
+    .slice(0, MAX_DETAIL_CHARS);
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}

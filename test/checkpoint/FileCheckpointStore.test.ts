@@ -1,0 +1,94 @@
+// FileCheckpointStore: the shared store contract in a temp directory, plus atomic writes, hand edits and the lock file.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { FileCheckpointStore } from '../../src/checkpoint/FileCheckpointStore.js';
+import { CheckpointConflictError } from '../../src/errors.js';
+import { checkpointAt, checkpointStoreContract } from './checkpointStoreContract.js';
+
+describe('FileCheckpointStore', () => {
+  let root = '';
+  let directories = 0;
+  /** A fresh, not yet existing directory for each store. */
+  const freshDirectory = (): string => join(root, `case-${++directories}`, 'checkpoints');
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'file-checkpoint-store-'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  checkpointStoreContract({
+    emptyStore: async () => new FileCheckpointStore(freshDirectory(), 'activities'),
+    storeHolding: async (content) => {
+      const store = new FileCheckpointStore(freshDirectory(), 'activities');
+      await writeFileMakingDirectory(store.filePath, content);
+      return store;
+    },
+    twoStoresOnSameStorage: async () => {
+      const directory = freshDirectory();
+      return [new FileCheckpointStore(directory, 'activities'), new FileCheckpointStore(directory, 'activities')];
+    },
+    storeNamed: async (name) => new FileCheckpointStore(freshDirectory(), name),
+  });
+
+  it('writes <directory>/<name>.json as JSON, creating the directory, and leaves no temp or lock file', async () => {
+    const directory = freshDirectory();
+    const store = new FileCheckpointStore(directory, 'alerts');
+    const etag = await store.save(checkpointAt(1_000), undefined);
+    await store.save(checkpointAt(2_000), etag);
+    assert.deepEqual(await readdir(directory), ['alerts.json']);
+    assert.deepEqual(JSON.parse(await readFile(join(directory, 'alerts.json'), 'utf8')), checkpointAt(2_000));
+  });
+
+  it('notices a hand edit of the file: a save with the etag read before it conflicts', async () => {
+    const store = new FileCheckpointStore(freshDirectory(), 'activities');
+    const etag = await store.save(checkpointAt(1_000), undefined);
+    await writeFile(store.filePath, JSON.stringify(checkpointAt(1_500)));
+    await assert.rejects(store.save(checkpointAt(2_000), etag), CheckpointConflictError);
+    assert.deepEqual((await store.load())?.checkpoint, checkpointAt(1_500));
+  });
+
+  it('fails loudly, naming the file, when it is not JSON', async () => {
+    const store = new FileCheckpointStore(freshDirectory(), 'activities');
+    await writeFileMakingDirectory(store.filePath, '{"version":1,');
+    await assert.rejects(store.load(), (error: Error) => {
+      assert.match(error.message, /is not a valid checkpoint \(it is not JSON\)/);
+      assert.ok(error.message.includes(store.filePath));
+      return true;
+    });
+  });
+
+  it('refuses to write while another process holds a fresh lock, and leaves that lock alone', async () => {
+    const store = new FileCheckpointStore(freshDirectory(), 'activities');
+    const etag = await store.save(checkpointAt(1_000), undefined);
+    await writeFile(`${store.filePath}.lock`, '4242\n');
+    await assert.rejects(store.save(checkpointAt(2_000), etag), /being written by another process/);
+    assert.equal(await readFile(`${store.filePath}.lock`, 'utf8'), '4242\n');
+    assert.deepEqual((await store.load())?.checkpoint, checkpointAt(1_000));
+  });
+
+  it('takes over a lock older than staleLockMs, left by a process that died mid-save', async () => {
+    const directory = freshDirectory();
+    const first = new FileCheckpointStore(directory, 'activities');
+    const etag = await first.save(checkpointAt(1_000), undefined);
+    await writeFile(`${first.filePath}.lock`, '4242\n');
+    const lockWrittenMs = (await stat(`${first.filePath}.lock`)).mtimeMs;
+    const later = new FileCheckpointStore(directory, 'activities', {
+      staleLockMs: 60_000,
+      clock: { nowMs: () => lockWrittenMs + 60_001 },
+    });
+    const next = await later.save(checkpointAt(2_000), etag);
+    assert.deepEqual(await later.load(), { checkpoint: checkpointAt(2_000), etag: next });
+    assert.deepEqual(await readdir(directory), ['activities.json']);
+  });
+});
+
+async function writeFileMakingDirectory(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, content);
+}

@@ -1,0 +1,128 @@
+// The behaviour every CheckpointStore must have, written once and run against each store by its own test file.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import type { Checkpoint, CheckpointStore } from '../../src/checkpoint/CheckpointStore.js';
+import { CheckpointConflictError } from '../../src/errors.js';
+
+export interface StoreHarness {
+  /** A store over storage that holds nothing yet. */
+  emptyStore(): Promise<CheckpointStore>;
+  /** A store whose stored value is `content`, as if written by hand or by another program. */
+  storeHolding(content: string): Promise<CheckpointStore>;
+  /** Two stores over the same storage: two instances, as two runs would have (one, when that is all there is). */
+  twoStoresOnSameStorage(): Promise<[CheckpointStore, CheckpointStore]>;
+  /** Builds a store for `name`, so that the name rule can be checked. */
+  storeNamed(name: string): Promise<CheckpointStore>;
+}
+
+export function checkpointAt(cursor: number, idsAtCursor: string[] = []): Checkpoint {
+  return {
+    version: 1,
+    cursor,
+    idsAtCursor,
+    windowEnd: cursor + 60_000,
+    updatedAt: new Date(cursor).toISOString(),
+  };
+}
+
+/** Registers the contract's tests in the current describe(). */
+export function checkpointStoreContract(harness: StoreHarness): void {
+  it('loads nothing before the first save', async () => {
+    const store = await harness.emptyStore();
+    assert.equal(await store.load(), undefined);
+  });
+
+  it('saves the first checkpoint when no etag is expected and loads it back with the returned etag', async () => {
+    const store = await harness.emptyStore();
+    const etag = await store.save(checkpointAt(1_000, ['a', 'b']), undefined);
+    assert.deepEqual(await store.load(), { checkpoint: checkpointAt(1_000, ['a', 'b']), etag });
+  });
+
+  it('advances when saved with the etag it last read, and returns a new etag', async () => {
+    const store = await harness.emptyStore();
+    const first = await store.save(checkpointAt(1_000), undefined);
+    const second = await store.save(checkpointAt(2_000), first);
+    assert.notEqual(second, first);
+    assert.deepEqual(await store.load(), { checkpoint: checkpointAt(2_000), etag: second });
+  });
+
+  it('rejects a save with a stale etag and keeps the stored checkpoint', async () => {
+    const store = await harness.emptyStore();
+    const stale = await store.save(checkpointAt(1_000), undefined);
+    const current = await store.save(checkpointAt(2_000), stale);
+    await assert.rejects(store.save(checkpointAt(3_000), stale), CheckpointConflictError);
+    assert.deepEqual(await store.load(), { checkpoint: checkpointAt(2_000), etag: current });
+  });
+
+  it('rejects a first save when a checkpoint already exists, and keeps it', async () => {
+    const store = await harness.emptyStore();
+    const etag = await store.save(checkpointAt(1_000), undefined);
+    await assert.rejects(store.save(checkpointAt(5_000), undefined), /another run/);
+    assert.deepEqual(await store.load(), { checkpoint: checkpointAt(1_000), etag });
+  });
+
+  it('rejects a save with an etag when nothing is stored', async () => {
+    const store = await harness.emptyStore();
+    await assert.rejects(store.save(checkpointAt(1_000), '"no-such-version"'), CheckpointConflictError);
+    assert.equal(await store.load(), undefined);
+  });
+
+  it('fails loudly, naming where it is, when the stored value is not a checkpoint', async () => {
+    const store = await harness.storeHolding('{"version":1,"cursor":"yesterday","idsAtCursor":[]}');
+    const error = await store.load().then(
+      () => assert.fail('load() returned instead of failing'),
+      (reason: unknown) => reason,
+    );
+    assert.ok(error instanceof Error);
+    assert.ok(!(error instanceof CheckpointConflictError));
+    assert.match(error.message, /is not a valid checkpoint/);
+    assert.match(error.message, /cursor/);
+    assert.ok(error.message.includes(store.describe()), `"${error.message}" should name ${store.describe()}`);
+  });
+
+  it('refuses to save a value that is not a checkpoint, and stores nothing', async () => {
+    const store = await harness.emptyStore();
+    const broken = { ...checkpointAt(1_000), cursor: -1 };
+    await assert.rejects(store.save(broken, undefined), TypeError);
+    assert.equal(await store.load(), undefined);
+  });
+
+  it('lets exactly one of two concurrent savers with the same etag win', async () => {
+    const [one, two] = await harness.twoStoresOnSameStorage();
+    const etag = await one.save(checkpointAt(1_000), undefined);
+    await assertExactlyOneWins(one, [
+      () => one.save(checkpointAt(2_000, ['from-one']), etag),
+      () => two.save(checkpointAt(2_000, ['from-two']), etag),
+    ]);
+  });
+
+  it('lets exactly one of two concurrent first saves win', async () => {
+    const [one, two] = await harness.twoStoresOnSameStorage();
+    await assertExactlyOneWins(one, [
+      () => one.save(checkpointAt(1_000, ['from-one']), undefined),
+      () => two.save(checkpointAt(1_000, ['from-two']), undefined),
+    ]);
+  });
+
+  it('rejects names that are not safe as blob and file names', async () => {
+    for (const name of ['', 'Activities', 'a/b', '../up', 'a.json', 'x'.repeat(64)]) {
+      await assert.rejects(harness.storeNamed(name), RangeError, `name ${JSON.stringify(name)}`);
+    }
+    assert.match((await harness.storeNamed('backfill-2024-01-01')).describe(), /backfill-2024-01-01/);
+  });
+}
+
+async function assertExactlyOneWins(reader: CheckpointStore, saves: (() => Promise<string>)[]): Promise<void> {
+  const results = await Promise.allSettled(saves.map((save) => save()));
+  const winners = results.flatMap((r, index) => (r.status === 'fulfilled' ? [{ index, etag: r.value }] : []));
+  const losers = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  assert.equal(winners.length, 1, `expected one winner, got ${winners.length}`);
+  assert.equal(losers.length, 1);
+  assert.ok(losers[0] instanceof CheckpointConflictError, `the loser failed with ${String(losers[0])}`);
+  const stored = await reader.load();
+  const winner = winners[0];
+  assert.ok(stored !== undefined && winner !== undefined);
+  assert.equal(stored.etag, winner.etag);
+  assert.deepEqual(stored.checkpoint.idsAtCursor, [winner.index === 0 ? 'from-one' : 'from-two']);
+}
