@@ -35,6 +35,7 @@ async function main(): Promise<void> {
       CHECKPOINT_STORE: 'blob',
       INITIAL_LOOKBACK_MINUTES: String(8 * 60),
     };
+    console.log('(Pacing is lifted for the local server; against a real tenant the connector keeps to 30 requests a minute.)');
     console.log(`MCAS API:      ${stack.mcas.url}/api/v1/activities/`);
     console.log(`Log Analytics: ${stack.logAnalytics.url}/api/logs?api-version=2016-04-01`);
     console.log(`Checkpoint:    Azurite blob ${azurite.blobEndpoint}/mcas-connector/activities.json\n`);

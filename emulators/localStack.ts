@@ -42,6 +42,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       LOG_ANALYTICS_ENDPOINT: logAnalytics.url,
       MCAS_API_TOKEN: FAKE_MCAS_TOKEN,
       LOG_ANALYTICS_WORKSPACE_KEY: FAKE_WORKSPACE_KEY,
+      // The emulator enforces no tenant rate limit unless asked to (options.mcas.rateLimit); the connector's own
+      // pacing (30 a minute by default, Microsoft's limit) would only slow local runs down.
+      MCAS_MAX_REQUESTS_PER_MINUTE: '1000000',
     },
     close: async () => {
       await Promise.all([mcas.close(), logAnalytics.close()]);

@@ -26,6 +26,8 @@ export interface Config {
     /** Origin of the tenant's API, e.g. https://contoso.us2.portal.cloudappsecurity.com (no trailing slash). */
     portalUrl: string;
     pageSize: number;
+    /** Requests a minute this connector allows itself against the tenant (Microsoft's limit is 30). */
+    maxRequestsPerMinute: number;
     /** Extra MCAS filters ANDed with the `created` window. */
     extraFilters: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
     requestTimeoutMs: number;
@@ -63,6 +65,7 @@ export const DEFAULTS = Object.freeze({
   RUN_TIME_BUDGET_SECONDS: 480,
   MAX_BATCH_BYTES: DEFAULT_BATCH_BYTES,
   MCAS_PAGE_SIZE: MAX_MCAS_PAGE_SIZE,
+  MCAS_MAX_REQUESTS_PER_MINUTE: 30,
   HTTP_TIMEOUT_SECONDS: 60,
 });
 
@@ -302,6 +305,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   const budgetSeconds = parseInt(problems, env, 'RUN_TIME_BUDGET_SECONDS', DEFAULTS.RUN_TIME_BUDGET_SECONDS, 10, 24 * 3600);
   const maxBatchBytes = parseInt(problems, env, 'MAX_BATCH_BYTES', DEFAULTS.MAX_BATCH_BYTES, MIN_BATCH_BYTES, MAX_POST_BYTES);
   const pageSize = parseInt(problems, env, 'MCAS_PAGE_SIZE', DEFAULTS.MCAS_PAGE_SIZE, 1, MAX_MCAS_PAGE_SIZE);
+  const maxRequestsPerMinute = parseInt(
+    problems, env, 'MCAS_MAX_REQUESTS_PER_MINUTE', DEFAULTS.MCAS_MAX_REQUESTS_PER_MINUTE, 1, 1_000_000,
+  );
   const timeoutSeconds = parseInt(problems, env, 'HTTP_TIMEOUT_SECONDS', DEFAULTS.HTTP_TIMEOUT_SECONDS, 1, 600);
 
   const extraFilters = parseFilters(problems, text(env, 'MCAS_ACTIVITY_FILTERS'));
@@ -314,7 +320,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
-    mcas: { portalUrl, pageSize, extraFilters, requestTimeoutMs: timeoutSeconds * 1000 },
+    mcas: { portalUrl, pageSize, maxRequestsPerMinute, extraFilters, requestTimeoutMs: timeoutSeconds * 1000 },
     secrets,
     logAnalytics: {
       workspaceId: (workspaceId ?? '').toLowerCase(),

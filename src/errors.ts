@@ -107,6 +107,17 @@ export class PartialSendError extends Error {
   }
 }
 
+/**
+ * The run's time budget would be passed by the next wait. Not a failure: the run stops between pages, saves what was
+ * accepted and reports more to do; the next run continues.
+ */
+export class DeadlineReachedError extends Error {
+  constructor(what: string) {
+    super(`Stopped early: ${what}.`);
+    this.name = 'DeadlineReachedError';
+  }
+}
+
 /** Turns any thrown value into an Error, at the boundaries where unknown values can arrive. */
 export function ensureError(value: unknown): Error {
   if (value instanceof Error) return value;

@@ -3,7 +3,7 @@
 import { BatchBuilder } from './batch/BatchBuilder.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint/CheckpointStore.js';
 import type { Clock, Sleep } from './clock.js';
-import { ensureError, PartialSendError } from './errors.js';
+import { DeadlineReachedError, ensureError, PartialSendError } from './errors.js';
 import type { Logger } from './logger.js';
 import { mapActivity } from './mapping/toLogRecord.js';
 import { KeysetPosition, type Position } from './mcas/KeysetPosition.js';
@@ -155,9 +155,15 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
       }
     }
   } catch (error) {
-    // When MCAS failed, the rows already fetched are good: deliver them so the next run repeats less, then fail.
-    if (!deliveryFailed) await flushQuietly(builder, position, sendAndSave, log);
-    throw error;
+    if (error instanceof DeadlineReachedError && !deliveryFailed) {
+      windowComplete = false;
+      summary.moreToDo = true;
+      log.warn(`${error.message} The next run continues from the checkpoint.`);
+    } else {
+      // When MCAS failed, the rows already fetched are good: deliver them so the next run repeats less, then fail.
+      if (!deliveryFailed) await flushQuietly(builder, position, sendAndSave, log);
+      throw error;
+    }
   }
 
   // A completed window was read to its end, so the next run may start just after it.

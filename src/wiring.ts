@@ -7,6 +7,7 @@ import { type Clock, type Sleep, sleep as realSleep, systemClock } from './clock
 import { createDispatcher } from './http.js';
 import type { Logger } from './logger.js';
 import { McasClient } from './mcas/McasClient.js';
+import { RequestPacer } from './mcas/RequestPacer.js';
 import type { RunDeps } from './run.js';
 import type { Secrets } from './secrets.js';
 import { DataCollectorSink } from './sink/DataCollectorSink.js';
@@ -44,6 +45,7 @@ export async function createDependencies(
     clock,
     sleep,
     log,
+    pacer: new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep }),
   });
   const sink = new DataCollectorSink({
     endpoint: config.logAnalytics.endpoint,

@@ -7,6 +7,7 @@ import { sendRequest } from '../http.js';
 import type { Logger } from '../logger.js';
 import { MCAS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
 import type { Secret } from '../Secret.js';
+import type { RequestPacer } from './RequestPacer.js';
 import { type McasPage, McasPageSchema } from './schema.js';
 
 /** The body of POST /api/v1/activities/ (Microsoft's api-activities-list reference). */
@@ -30,6 +31,8 @@ export interface McasClientOptions {
   log: Logger;
   retry?: RetryPolicy;
   onRetry?: (info: RetryInfo) => void;
+  /** Spaces requests to stay under the tenant's rate limit; every attempt, retries included, takes a slot. */
+  pacer?: RequestPacer;
 }
 
 const HINTS: Readonly<Record<number, string>> = {
@@ -59,7 +62,8 @@ export class McasClient {
     const o = this.#options;
     const body = JSON.stringify(query);
     const response = await withRetry(
-      () => {
+      async () => {
+        await o.pacer?.acquire({ signal: options.signal, deadlineMs: options.deadlineMs });
         this.#requests++;
         return sendRequest(o.dispatcher, {
           service: 'MCAS',

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { DeadlineReachedError } from '../../src/errors.js';
+import { RequestPacer } from '../../src/mcas/RequestPacer.js';
+import { FakeClock } from '../helpers/fakeTime.js';
+
+describe('RequestPacer', () => {
+  it('lets the allowed number of requests through at once and spaces the rest over the window', async () => {
+    const clock = new FakeClock();
+    const start = clock.nowMs();
+    const pacer = new RequestPacer({ maxRequests: 30, windowMs: 60_000, clock, sleep: clock.sleep });
+    const sentAt: number[] = [];
+    for (let i = 0; i < 75; i++) {
+      await pacer.acquire();
+      sentAt.push(clock.nowMs() - start);
+    }
+    assert.ok(sentAt.slice(0, 30).every((t) => t === 0));
+    assert.equal(sentAt[30], 60_000);
+    assert.equal(sentAt[60], 120_000);
+    // No 60-second window ever holds more than 30 requests.
+    for (let i = 30; i < sentAt.length; i++) assert.ok((sentAt[i] as number) - (sentAt[i - 30] as number) >= 60_000);
+    assert.equal(pacer.waitedMs, 120_000);
+  });
+
+  it('refuses to wait past the deadline', async () => {
+    const clock = new FakeClock();
+    const pacer = new RequestPacer({ maxRequests: 2, windowMs: 60_000, clock, sleep: clock.sleep });
+    await pacer.acquire();
+    await pacer.acquire();
+    await assert.rejects(pacer.acquire({ deadlineMs: clock.nowMs() + 30_000 }), DeadlineReachedError);
+    assert.deepEqual(clock.sleeps, []);
+  });
+});
