@@ -1,7 +1,9 @@
 // Sends batches to the Log Analytics HTTP Data Collector API, signed per attempt, with retries for 429/5xx/resets.
 import type { Dispatcher } from 'undici';
 
+import { splitBatchInHalf } from '../batch/BatchBuilder.js';
 import type { Clock, Sleep } from '../clock.js';
+import { HttpStatusError } from '../errors.js';
 import { type HttpRequest, sendRequest } from '../http.js';
 import type { Logger } from '../logger.js';
 import { LOG_ANALYTICS_RETRY, type RetryPolicy, withRetry } from '../retry.js';
@@ -37,6 +39,10 @@ const HINTS: Readonly<Record<number, string>> = {
   413: 'The batch is over the 30 MB post limit; lower MAX_BATCH_BYTES.',
 };
 
+function isTooLarge(error: unknown): boolean {
+  return error instanceof HttpStatusError && (error.status === 413 || error.status === 404);
+}
+
 export class DataCollectorSink implements LogSink {
   readonly #options: DataCollectorSinkOptions;
   readonly #keyBytes: Buffer;
@@ -49,6 +55,20 @@ export class DataCollectorSink implements LogSink {
   }
 
   async send(batch: Batch, options: { signal?: AbortSignal; deadlineMs?: number } = {}): Promise<void> {
+    try {
+      await this.#sendWithRetry(batch, options);
+    } catch (error) {
+      // 413, or 404 (IIS's 404.13, "request too large", per Microsoft's status table): split once; a half that is
+      // refused again fails the run, so a wrong URL still fails after one extra request instead of looping.
+      if (!isTooLarge(error) || batch.recordCount < 2) throw error;
+      this.#options.log.warn(
+        `Log Analytics refused a ${batch.body.length}-byte batch (${(error as HttpStatusError).status}); sending it in two halves.`,
+      );
+      for (const half of splitBatchInHalf(batch)) await this.#sendWithRetry(half, options);
+    }
+  }
+
+  async #sendWithRetry(batch: Batch, options: { signal?: AbortSignal; deadlineMs?: number }): Promise<void> {
     const o = this.#options;
     await withRetry(() => this.#post(batch, options.signal), o.retry ?? LOG_ANALYTICS_RETRY, {
       clock: o.clock,

@@ -102,3 +102,56 @@ describe('DataCollectorSink', () => {
     assert.equal(server.requests.length, 3);
   });
 });
+
+describe('DataCollectorSink with the Data Collector emulator', () => {
+  it('splits a batch the service refuses as too large once, and delivers both halves', async (t) => {
+    const { startDataCollectorEmulator } = await import('../../emulators/dataCollectorEmulator.js');
+    for (const oversizeStatus of [413, 404] as const) {
+      const emulator = await startDataCollectorEmulator({ workspaceId: WORKSPACE, sharedKeyBase64: KEY, maxBodyBytes: 600, oversizeStatus });
+      t.after(() => emulator.close());
+      const log = new RecordingLogger();
+      const sink = realSink(emulator.url, log);
+      const rows = Array.from({ length: 8 }, (_, i) => ({ ActivityId: `r${i}`, Description: 'ü'.repeat(40) }));
+      const body = Buffer.from(JSON.stringify(rows));
+      assert.ok(body.length > 600 && body.length < 1_200);
+      await sink.send({ body, recordCount: rows.length });
+      assert.deepEqual(emulator.rows().map((r) => r['ActivityId']), rows.map((r) => r.ActivityId));
+      assert.equal(emulator.requests.filter((r) => r.status === oversizeStatus).length, 1);
+      assert.match(log.text(), /sending it in two halves/);
+    }
+  });
+
+  it('fails when a half is still refused, instead of splitting without end', async (t) => {
+    const { startDataCollectorEmulator } = await import('../../emulators/dataCollectorEmulator.js');
+    const emulator = await startDataCollectorEmulator({ workspaceId: WORKSPACE, sharedKeyBase64: KEY, maxBodyBytes: 100 });
+    t.after(() => emulator.close());
+    const sink = realSink(emulator.url, new RecordingLogger());
+    const rows = Array.from({ length: 4 }, (_, i) => ({ ActivityId: `r${i}`, Description: 'x'.repeat(80) }));
+    await assert.rejects(sink.send({ body: Buffer.from(JSON.stringify(rows)), recordCount: 4 }), (e: unknown) => e instanceof HttpStatusError && e.status === 413);
+    assert.equal(emulator.requests.length, 2);
+    assert.equal(emulator.rows().length, 0);
+  });
+
+  it('is accepted by a server that checks the signature as Azure does, for a non-ASCII body', async (t) => {
+    const { startDataCollectorEmulator } = await import('../../emulators/dataCollectorEmulator.js');
+    const emulator = await startDataCollectorEmulator({ workspaceId: WORKSPACE, sharedKeyBase64: KEY });
+    t.after(() => emulator.close());
+    await realSink(emulator.url, new RecordingLogger()).send({ body: BODY, recordCount: 1 });
+    assert.equal(emulator.rows()[0]?.['Description'], 'Jürgen shared 山田.docx 🚀');
+  });
+});
+
+function realSink(endpoint: string, log: RecordingLogger): DataCollectorSink {
+  return new DataCollectorSink({
+    endpoint,
+    workspaceId: WORKSPACE,
+    workspaceKey: new Secret(KEY),
+    logType: 'MCAS_Activity_Log',
+    timeGeneratedField: 'ActivityTime',
+    dispatcher,
+    clock: { nowMs: () => Date.now() },
+    sleep: async () => {},
+    log,
+    timeoutMs: 5_000,
+  });
+}
