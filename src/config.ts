@@ -28,6 +28,8 @@ export interface Config {
     pageSize: number;
     /** Requests a minute this connector allows itself against the tenant (Microsoft's limit is 30). */
     maxRequestsPerMinute: number;
+    /** Wait after a throttled answer that gave no Retry-After (Microsoft's own module waits a minute). */
+    throttleWaitMs: number;
     /** Extra MCAS filters ANDed with the `created` window. */
     extraFilters: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
     requestTimeoutMs: number;
@@ -66,6 +68,7 @@ export const DEFAULTS = Object.freeze({
   MAX_BATCH_BYTES: DEFAULT_BATCH_BYTES,
   MCAS_PAGE_SIZE: MAX_MCAS_PAGE_SIZE,
   MCAS_MAX_REQUESTS_PER_MINUTE: 30,
+  MCAS_THROTTLE_WAIT_SECONDS: 60,
   HTTP_TIMEOUT_SECONDS: 60,
 });
 
@@ -308,6 +311,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   const maxRequestsPerMinute = parseInt(
     problems, env, 'MCAS_MAX_REQUESTS_PER_MINUTE', DEFAULTS.MCAS_MAX_REQUESTS_PER_MINUTE, 1, 1_000_000,
   );
+  const throttleWaitSeconds = parseInt(problems, env, 'MCAS_THROTTLE_WAIT_SECONDS', DEFAULTS.MCAS_THROTTLE_WAIT_SECONDS, 1, 600);
   const timeoutSeconds = parseInt(problems, env, 'HTTP_TIMEOUT_SECONDS', DEFAULTS.HTTP_TIMEOUT_SECONDS, 1, 600);
 
   const extraFilters = parseFilters(problems, text(env, 'MCAS_ACTIVITY_FILTERS'));
@@ -320,7 +324,14 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
-    mcas: { portalUrl, pageSize, maxRequestsPerMinute, extraFilters, requestTimeoutMs: timeoutSeconds * 1000 },
+    mcas: {
+      portalUrl,
+      pageSize,
+      maxRequestsPerMinute,
+      throttleWaitMs: throttleWaitSeconds * 1000,
+      extraFilters,
+      requestTimeoutMs: timeoutSeconds * 1000,
+    },
     secrets,
     logAnalytics: {
       workspaceId: (workspaceId ?? '').toLowerCase(),

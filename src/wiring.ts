@@ -7,6 +7,7 @@ import { type Clock, type Sleep, sleep as realSleep, systemClock } from './clock
 import { createDispatcher } from './http.js';
 import type { Logger } from './logger.js';
 import { McasClient } from './mcas/McasClient.js';
+import { MCAS_RETRY } from './retry.js';
 import { RequestPacer } from './mcas/RequestPacer.js';
 import type { RunDeps } from './run.js';
 import type { Secrets } from './secrets.js';
@@ -45,6 +46,7 @@ export async function createDependencies(
     clock,
     sleep,
     log,
+    retry: { ...MCAS_RETRY, throttleMinDelayMs: config.mcas.throttleWaitMs },
     pacer: new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep }),
   });
   const sink = new DataCollectorSink({
