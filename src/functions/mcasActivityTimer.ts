@@ -1,6 +1,9 @@
 // The timer trigger: thin. It warns when past due, runs one cycle, and lets a failure propagate so the invocation
 // shows as failed (and an alert can fire); the checkpoint stays where the last accepted batch put it.
-import { app, type InvocationContext, type Timer } from '@azure/functions';
+import azureFunctions, { type InvocationContext, type Timer } from '@azure/functions';
+
+// The library is a bundled CommonJS module, so ESM sees its exports only through the default import.
+const { app } = azureFunctions;
 
 export async function mcasActivityTimer(timer: Timer, context: InvocationContext): Promise<void> {
   if (timer.isPastDue) context.warn('Timer is past due; catching up from the checkpoint.');
