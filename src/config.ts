@@ -30,6 +30,11 @@ export interface Config {
     maxRequestsPerMinute: number;
     /** Wait after a throttled answer that gave no Retry-After (Microsoft's own module waits a minute). */
     throttleWaitMs: number;
+    /** keyset (pages of up to 100, checkpoint per batch) or scan (pages of up to 5,000, checkpoint per sub-window). */
+    paging: 'keyset' | 'scan';
+    scanPageSize: number;
+    /** Scan sub-window length; 0 reads the whole window in one scan. */
+    scanWindowMs: number;
     /** Extra MCAS filters ANDed with the `created` window. */
     extraFilters: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
     requestTimeoutMs: number;
@@ -69,6 +74,9 @@ export const DEFAULTS = Object.freeze({
   MCAS_PAGE_SIZE: MAX_MCAS_PAGE_SIZE,
   MCAS_MAX_REQUESTS_PER_MINUTE: 30,
   MCAS_THROTTLE_WAIT_SECONDS: 60,
+  MCAS_PAGING: 'keyset',
+  MCAS_SCAN_PAGE_SIZE: 5000,
+  MCAS_SCAN_WINDOW_MINUTES: 60,
   HTTP_TIMEOUT_SECONDS: 60,
 });
 
@@ -311,6 +319,10 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   const maxRequestsPerMinute = parseInt(
     problems, env, 'MCAS_MAX_REQUESTS_PER_MINUTE', DEFAULTS.MCAS_MAX_REQUESTS_PER_MINUTE, 1, 1_000_000,
   );
+  const paging = text(env, 'MCAS_PAGING') ?? DEFAULTS.MCAS_PAGING;
+  if (paging !== 'keyset' && paging !== 'scan') problems.push(`MCAS_PAGING: expected "keyset" or "scan", got "${paging}".`);
+  const scanPageSize = parseInt(problems, env, 'MCAS_SCAN_PAGE_SIZE', DEFAULTS.MCAS_SCAN_PAGE_SIZE, 500, 5000);
+  const scanWindowMinutes = parseInt(problems, env, 'MCAS_SCAN_WINDOW_MINUTES', DEFAULTS.MCAS_SCAN_WINDOW_MINUTES, 0, 60 * 24 * 366);
   const throttleWaitSeconds = parseInt(problems, env, 'MCAS_THROTTLE_WAIT_SECONDS', DEFAULTS.MCAS_THROTTLE_WAIT_SECONDS, 1, 600);
   const timeoutSeconds = parseInt(problems, env, 'HTTP_TIMEOUT_SECONDS', DEFAULTS.HTTP_TIMEOUT_SECONDS, 1, 600);
 
@@ -329,6 +341,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       pageSize,
       maxRequestsPerMinute,
       throttleWaitMs: throttleWaitSeconds * 1000,
+      paging: paging === 'scan' ? 'scan' : 'keyset',
+      scanPageSize,
+      scanWindowMs: scanWindowMinutes * 60_000,
       extraFilters,
       requestTimeoutMs: timeoutSeconds * 1000,
     },

@@ -1,5 +1,6 @@
-// runIngestion: one whole run as a plain async function. Read the checkpoint, page through the closed `created`
-// window, map, batch, send, and move the checkpoint only past what the sink accepted.
+// runIngestion: one whole run as a plain async function. Read the checkpoint, read the closed `created` window page
+// by page (keyset paging, or scan mode in sub-windows), map, batch, send, and move the checkpoint only past what the
+// sink accepted.
 import { BatchBuilder } from './batch/BatchBuilder.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint/CheckpointStore.js';
 import type { Clock, Sleep } from './clock.js';
@@ -8,7 +9,9 @@ import type { Logger } from './logger.js';
 import { mapActivity } from './mapping/toLogRecord.js';
 import { KeysetPosition, type Position } from './mcas/KeysetPosition.js';
 import type { McasClient } from './mcas/McasClient.js';
-import { pageActivities } from './mcas/pageActivities.js';
+import { type ActivityPage, pageActivities, type PagedActivity } from './mcas/pageActivities.js';
+import { scanActivities } from './mcas/scanActivities.js';
+import { prefetchOne } from './prefetch.js';
 import type { Batch, LogSink } from './sink/LogSink.js';
 
 export interface RunDeps {
@@ -20,6 +23,13 @@ export interface RunDeps {
   log: Logger;
 }
 
+/**
+ * keyset: `created` pages of up to 100, checkpoint after every accepted batch (the default).
+ * scan: pages of up to 5,000 following `nextQueryFilters` inside sub-windows of `windowMs`; the checkpoint moves when
+ * a sub-window is complete, so a crash re-sends at most what was sent of one sub-window.
+ */
+export type PagingOptions = { mode: 'keyset' } | { mode: 'scan'; pageSize: number; windowMs: number };
+
 export interface RunOptions {
   initialLookbackMs: number;
   settleMs: number;
@@ -28,6 +38,7 @@ export interface RunOptions {
   pageSize: number;
   maxBatchBytes: number;
   extraFilters: Readonly<Record<string, unknown>>;
+  paging?: PagingOptions;
   /** A fixed `created` range instead of checkpoint..now-settle (the CLI's --since/--until). */
   window?: { startMs?: number | undefined; endMs?: number | undefined } | undefined;
   /** Fetch and map only: nothing is sent and the checkpoint is not written. */
@@ -56,11 +67,7 @@ const SOFT_DEADLINE_SHARE = 0.75;
 export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<RunSummary> {
   const { clock, log } = deps;
   const startedMs = clock.nowMs();
-  const hardDeadlineMs = startedMs + options.timeBudgetMs;
-  const softDeadlineMs = startedMs + Math.floor(options.timeBudgetMs * SOFT_DEADLINE_SHARE);
-
   const stored = await deps.checkpoints.load();
-  let etag = stored?.etag;
   const start: Position =
     options.window?.startMs !== undefined
       ? { cursorMs: options.window.startMs, idsAtCursor: [] }
@@ -86,91 +93,26 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     log.info(`Nothing to read: the checkpoint (${iso(start.cursorMs)}) is past the window end (${iso(windowEndMs)}).`);
     return finish();
   }
+  const paging = options.paging ?? { mode: 'keyset' };
   log.info(
     `Reading activities created ${iso(start.cursorMs)} .. ${iso(windowEndMs)} ` +
-      `(${stored ? `from ${deps.checkpoints.describe()}` : 'first run: initial lookback'}${options.dryRun ? ', dry run' : ''}).`,
+      `(${stored ? `from ${deps.checkpoints.describe()}` : 'first run: initial lookback'}, ${paging.mode} paging` +
+      `${options.dryRun ? ', dry run' : ''}).`,
   );
 
-  // Set once a send or a checkpoint write has failed: after that, nothing more is delivered in this run.
-  let deliveryFailed = false;
-  const sendAndSave = async (batch: Batch, position: Position): Promise<void> => {
-    if (options.dryRun) return;
-    try {
-      await deps.sink.send(batch, { deadlineMs: hardDeadlineMs, ...(options.signal ? { signal: options.signal } : {}) });
-    } catch (error) {
-      deliveryFailed = true;
-      const cause = ensureError(error);
-      throw summary.batches > 0 ? new PartialSendError(summary.batches, summary.sent, cause) : cause;
-    }
-    summary.batches++;
-    summary.sent += batch.recordCount;
-    try {
-      await save(position);
-    } catch (error) {
-      deliveryFailed = true;
-      throw error;
-    }
+  const delivery = new Delivery(deps, options, summary, stored?.etag, windowEndMs, startedMs + options.timeBudgetMs);
+  const context: ReadContext = {
+    deps,
+    options,
+    delivery,
+    summary,
+    start,
+    windowEndMs,
+    softDeadlineMs: startedMs + Math.floor(options.timeBudgetMs * SOFT_DEADLINE_SHARE),
+    hardDeadlineMs: startedMs + options.timeBudgetMs,
   };
-  const save = async (position: Position): Promise<void> => {
-    if (options.dryRun) return;
-    const checkpoint: Checkpoint = {
-      version: 1,
-      cursor: position.cursorMs,
-      idsAtCursor: position.idsAtCursor,
-      windowEnd: windowEndMs,
-      updatedAt: iso(clock.nowMs()),
-    };
-    etag = await deps.checkpoints.save(checkpoint, etag);
-    summary.checkpoint = iso(position.cursorMs);
-  };
-
-  const position = new KeysetPosition(start);
-  const builder = new BatchBuilder(options.maxBatchBytes);
-  let windowComplete = true;
-  try {
-    const pages = pageActivities(
-      deps.mcas,
-      { start, endMs: windowEndMs, extraFilters: options.extraFilters, pageSize: options.pageSize },
-      { deadlineMs: hardDeadlineMs, ...(options.signal ? { signal: options.signal } : {}) },
-    );
-    for await (const page of pages) {
-      summary.pages++;
-      summary.fetched += page.activities.length;
-      for (const activity of page.activities) {
-        const mapped = mapActivity(activity.raw);
-        if (mapped.flagged) {
-          summary.flagged++;
-          log.warn(`Activity ${activity.id} failed the schema (${(mapped.issues ?? []).join('; ')}); sent as a flagged row.`);
-        }
-        const full = builder.add(JSON.stringify(mapped.record), activity.id);
-        if (full) await sendAndSave(full, position.snapshot());
-        position.advance(activity.createdMs, activity.id);
-      }
-      log.info(describePage(summary.pages, page.activities, page.returnedCount));
-      if (page.hasNext && clock.nowMs() >= softDeadlineMs) {
-        windowComplete = false;
-        summary.moreToDo = true;
-        log.warn(`Stopping at the time budget after ${summary.pages} pages; the next run continues from the checkpoint.`);
-        break;
-      }
-    }
-  } catch (error) {
-    if (error instanceof DeadlineReachedError && !deliveryFailed) {
-      windowComplete = false;
-      summary.moreToDo = true;
-      log.warn(`${error.message} The next run continues from the checkpoint.`);
-    } else {
-      // When MCAS failed, the rows already fetched are good: deliver them so the next run repeats less, then fail.
-      if (!deliveryFailed) await flushQuietly(builder, position, sendAndSave, log);
-      throw error;
-    }
-  }
-
-  // A completed window was read to its end, so the next run may start just after it.
-  const end: Position = windowComplete ? { cursorMs: windowEndMs + 1, idsAtCursor: [] } : position.snapshot();
-  const last = builder.flush();
-  if (last) await sendAndSave(last, end);
-  else if (end.cursorMs !== stored?.checkpoint.cursor || options.window?.startMs !== undefined) await save(end);
+  if (paging.mode === 'scan') await readByScan(context, paging);
+  else await readByKeyset(context);
 
   const result = finish();
   log.info(
@@ -180,18 +122,216 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
   return result;
 }
 
-async function flushQuietly(
-  builder: BatchBuilder,
-  position: KeysetPosition,
-  sendAndSave: (batch: Batch, position: Position) => Promise<void>,
-  log: Logger,
-): Promise<void> {
-  const pending = builder.flush();
-  if (!pending) return;
+interface ReadContext {
+  deps: RunDeps;
+  options: RunOptions;
+  delivery: Delivery;
+  summary: RunSummary;
+  start: Position;
+  windowEndMs: number;
+  softDeadlineMs: number;
+  hardDeadlineMs: number;
+}
+
+/** Keyset paging: the checkpoint follows every accepted batch, and the window end once the window is read. */
+async function readByKeyset(ctx: ReadContext): Promise<void> {
+  const { deps, options, delivery } = ctx;
+  const position = new KeysetPosition(ctx.start);
+  const pages = pageActivities(
+    deps.mcas,
+    { start: ctx.start, endMs: ctx.windowEndMs, extraFilters: options.extraFilters, pageSize: options.pageSize },
+    requestOptions(ctx),
+  );
+  let complete: boolean;
   try {
-    await sendAndSave(pending, position.snapshot());
+    complete = await consume(ctx, pages, true, async (activity) => {
+      await delivery.add(activity, () => position.snapshot());
+      position.advance(activity.createdMs, activity.id);
+    });
   } catch (error) {
-    log.warn(`Could not deliver the ${pending.recordCount} rows fetched before the failure: ${ensureError(error).message}`);
+    // When MCAS failed, the rows already fetched are good: deliver them so the next run repeats less, then fail.
+    if (!delivery.failed) await delivery.flushQuietly(position.snapshot());
+    throw error;
+  }
+  await delivery.finish(complete ? { cursorMs: ctx.windowEndMs + 1, idsAtCursor: [] } : position.snapshot());
+}
+
+/**
+ * Scan mode, one sub-window at a time; a sub-window's checkpoint is written only when all of it was accepted. The
+ * sub-window adapts to the data: it doubles after one that did not fill a page (quiet hours cost few requests) and
+ * halves after one that took more than four pages (a crash re-sends less).
+ */
+async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mode: 'scan' }>): Promise<void> {
+  const { deps, options, delivery, summary } = ctx;
+  let subStart = ctx.start;
+  let windowMs = paging.windowMs > 0 ? paging.windowMs : Number.MAX_SAFE_INTEGER;
+  while (subStart.cursorMs <= ctx.windowEndMs) {
+    const subEndMs = Math.min(ctx.windowEndMs, subStart.cursorMs + windowMs - 1);
+    const pages = scanActivities(
+      deps.mcas,
+      { start: subStart, endMs: subEndMs, extraFilters: options.extraFilters, pageSize: paging.pageSize },
+      requestOptions(ctx),
+    );
+    const fetchedBefore = summary.fetched;
+    // Positions inside a scan are not resumable: batches closed mid-scan are sent without a checkpoint, and a scan
+    // is not cut at the soft deadline (sub-windows bound it). Cut by the hard deadline, its unsent rows are dropped:
+    // the next run reads the whole sub-window again.
+    const complete = await consume(ctx, pages, false, (activity) => delivery.add(activity, () => undefined));
+    if (!complete) {
+      delivery.discard();
+      return;
+    }
+    const next: Position = { cursorMs: subEndMs + 1, idsAtCursor: [] };
+    await delivery.finish(next);
+    subStart = next;
+    const records = summary.fetched - fetchedBefore;
+    if (paging.windowMs > 0) {
+      if (records < paging.pageSize) windowMs = Math.min(windowMs * 2, Number.MAX_SAFE_INTEGER);
+      else if (records > 4 * paging.pageSize) windowMs = Math.max(60_000, Math.floor(windowMs / 2));
+    }
+    if (subStart.cursorMs <= ctx.windowEndMs && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs) {
+      stopAtBudget(ctx);
+      return;
+    }
+  }
+}
+
+/**
+ * Feeds every activity of every page to `onActivity`, fetching one page ahead. Returns true when the pages ran out,
+ * false when the run stopped at its time budget first.
+ */
+async function consume(
+  ctx: ReadContext,
+  pages: AsyncGenerator<ActivityPage>,
+  stopAtSoftDeadline: boolean,
+  onActivity: (activity: PagedActivity) => Promise<void>,
+): Promise<boolean> {
+  const { summary, deps } = ctx;
+  try {
+    for await (const page of prefetchOne(pages)) {
+      summary.pages++;
+      summary.fetched += page.activities.length;
+      for (const activity of page.activities) await onActivity(activity);
+      deps.log.info(describePage(summary.pages, page.activities, page.returnedCount));
+      if (stopAtSoftDeadline && page.hasNext && deps.clock.nowMs() >= ctx.softDeadlineMs) {
+        stopAtBudget(ctx);
+        return false;
+      }
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof DeadlineReachedError && !ctx.delivery.failed) {
+      stopAtBudget(ctx, error.message);
+      return false;
+    }
+    throw error;
+  }
+}
+
+function stopAtBudget(ctx: ReadContext, reason = 'Stopping at the time budget'): void {
+  ctx.summary.moreToDo = true;
+  ctx.deps.log.warn(`${reason} after ${ctx.summary.pages} pages; the next run continues from the checkpoint.`);
+}
+
+function requestOptions(ctx: ReadContext): { signal?: AbortSignal; deadlineMs: number } {
+  return { deadlineMs: ctx.hardDeadlineMs, ...(ctx.options.signal ? { signal: ctx.options.signal } : {}) };
+}
+
+/**
+ * Rows on their way out: maps activities, cuts batches, sends them, and writes the checkpoint after each accepted
+ * batch that has a resumable position. Once a send or a checkpoint write has failed, it delivers nothing more.
+ */
+class Delivery {
+  readonly #deps: RunDeps;
+  readonly #options: RunOptions;
+  readonly #summary: RunSummary;
+  readonly #builder: BatchBuilder;
+  readonly #windowEndMs: number;
+  readonly #deadlineMs: number;
+  #etag: string | undefined;
+  #failed = false;
+
+  constructor(deps: RunDeps, options: RunOptions, summary: RunSummary, etag: string | undefined, windowEndMs: number, deadlineMs: number) {
+    this.#deps = deps;
+    this.#options = options;
+    this.#summary = summary;
+    this.#builder = new BatchBuilder(options.maxBatchBytes);
+    this.#etag = etag;
+    this.#windowEndMs = windowEndMs;
+    this.#deadlineMs = deadlineMs;
+  }
+
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /** Maps and queues one activity; `positionBefore` is where a batch closed just before it may be checkpointed. */
+  async add(activity: PagedActivity, positionBefore: () => Position | undefined): Promise<void> {
+    const mapped = mapActivity(activity.raw);
+    if (mapped.flagged) {
+      this.#summary.flagged++;
+      this.#deps.log.warn(`Activity ${activity.id} failed the schema (${(mapped.issues ?? []).join('; ')}); sent as a flagged row.`);
+    }
+    const full = this.#builder.add(JSON.stringify(mapped.record), activity.id);
+    if (full) await this.#sendAndSave(full, positionBefore());
+  }
+
+  /** Sends what is queued and saves `position` (when given) once it is accepted. */
+  async finish(position: Position | undefined): Promise<void> {
+    const last = this.#builder.flush();
+    if (last) await this.#sendAndSave(last, position);
+    else if (position) await this.#save(position);
+  }
+
+  /** Forgets queued rows (they will be read again). */
+  discard(): void {
+    this.#builder.flush();
+  }
+
+  /** After an MCAS failure: delivers what was fetched, logging rather than throwing if that fails too. */
+  async flushQuietly(position: Position): Promise<void> {
+    const pending = this.#builder.flush();
+    if (!pending) return;
+    try {
+      await this.#sendAndSave(pending, position);
+    } catch (error) {
+      this.#deps.log.warn(`Could not deliver the ${pending.recordCount} rows fetched before the failure: ${ensureError(error).message}`);
+    }
+  }
+
+  async #sendAndSave(batch: Batch, position: Position | undefined): Promise<void> {
+    if (this.#options.dryRun) return;
+    try {
+      await this.#deps.sink.send(batch, {
+        deadlineMs: this.#deadlineMs,
+        ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+      });
+    } catch (error) {
+      this.#failed = true;
+      const cause = ensureError(error);
+      throw this.#summary.batches > 0 ? new PartialSendError(this.#summary.batches, this.#summary.sent, cause) : cause;
+    }
+    this.#summary.batches++;
+    this.#summary.sent += batch.recordCount;
+    if (position) await this.#save(position);
+  }
+
+  async #save(position: Position): Promise<void> {
+    if (this.#options.dryRun) return;
+    const checkpoint: Checkpoint = {
+      version: 1,
+      cursor: position.cursorMs,
+      idsAtCursor: position.idsAtCursor,
+      windowEnd: this.#windowEndMs,
+      updatedAt: iso(this.#deps.clock.nowMs()),
+    };
+    try {
+      this.#etag = await this.#deps.checkpoints.save(checkpoint, this.#etag);
+    } catch (error) {
+      this.#failed = true;
+      throw error;
+    }
+    this.#summary.checkpoint = iso(position.cursorMs);
   }
 }
 

@@ -29,6 +29,10 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
       pageSize: config.mcas.pageSize,
       maxBatchBytes: config.logAnalytics.maxBatchBytes,
       extraFilters: config.mcas.extraFilters,
+      paging:
+        config.mcas.paging === 'scan'
+          ? { mode: 'scan', pageSize: config.mcas.scanPageSize, windowMs: config.mcas.scanWindowMs }
+          : { mode: 'keyset' },
       window: options.window,
       dryRun: options.dryRun ?? false,
     });

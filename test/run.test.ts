@@ -178,4 +178,53 @@ describe('runIngestion end to end', () => {
     await assert.rejects(runAgainst(stack, racing, { maxBatchBytes: 1024 * 1024 }), CheckpointConflictError);
     assert.equal(store.history.length, 1, 'only the other writer\'s checkpoint was stored');
   });
+
+  describe('in scan mode', () => {
+    const scan = { mode: 'scan', pageSize: 5_000, windowMs: HOUR } as const;
+
+    it('reads everything with pages of up to 5,000 and checkpoints only at sub-window ends', async (t) => {
+      const activities = dataset(12_000, 8);
+      const stack = await startLocalStack({ activities });
+      t.after(() => stack.close());
+      const checkpoints = new MemoryCheckpointStore('activities');
+      const summary = await runAgainst(stack, checkpoints, { paging: scan, maxBatchBytes: 1024 * 1024 });
+      const ids = receivedIds(stack);
+      assert.equal(ids.length, 12_000);
+      assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
+      const requests = stack.mcas.requests.filter((r) => r.status === 200);
+      assert.ok(requests.every((r) => (r.body as { isScan?: boolean }).isScan === true && (r.body as { limit: number }).limit === 5_000));
+      assert.ok(requests.length < 20, `requests: ${requests.length}`);
+      const cursors = checkpoints.history.map((c) => c.cursor);
+      assert.deepEqual(cursors, [...cursors].sort((a, b) => a - b));
+      assert.ok(checkpoints.history.every((c) => c.idsAtCursor.length === 0));
+      assert.ok(cursors.length >= 3, 'several sub-windows');
+      assert.equal(checkpoints.history.at(-1)?.cursor, (checkpoints.history.at(-1)?.windowEnd ?? 0) + 1);
+      assert.equal(summary.moreToDo, false);
+    });
+
+    it('after a failed post mid-window, the next run re-sends at most that sub-window', async (t) => {
+      const activities = dataset(6_000, 9);
+      let failAt = 4;
+      const stack = await startLocalStack({ activities, logAnalytics: { faults: (i) => (i === failAt ? { status: 403 } : undefined) } });
+      t.after(() => stack.close());
+      const checkpoints = new MemoryCheckpointStore('activities');
+      const options = { paging: scan, maxBatchBytes: 256 * 1024 };
+      await assert.rejects(runAgainst(stack, checkpoints, options), PartialSendError);
+      const saved = checkpoints.history.at(-1);
+      assert.ok(saved, 'at least one sub-window completed first');
+      const accepted = new Set(receivedIds(stack));
+      for (const activity of activities) if (isCovered(saved, activity)) assert.ok(accepted.has(activity['_id'] as string));
+
+      failAt = -1;
+      await runAgainst(stack, checkpoints, options);
+      const ids = receivedIds(stack);
+      assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
+      // Duplicates stay within the sub-window that failed: at most the activities between two saved cursors.
+      const cursors = checkpoints.history.map((c) => c.cursor);
+      const between = cursors.slice(1).map((end, i) => activities.filter((a) => (a['created'] as number) >= (cursors[i] ?? 0) && (a['created'] as number) < end).length);
+      assert.ok(ids.length - activities.length <= Math.max(...between), `duplicates: ${ids.length - activities.length}`);
+      assert.ok(ids.length > activities.length, 'the failed sub-window was partly sent, so some rows came twice');
+    });
+  });
 });
+

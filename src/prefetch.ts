@@ -1,0 +1,23 @@
+// Overlaps fetching the next item of an async iterator with the consumer's work on the current one: at most one
+// item is fetched ahead, so memory stays at two pages whatever the backlog.
+
+/**
+ * Yields what `source` yields, asking it for the next item as soon as the current one is handed out. When the consumer
+ * stops early, the request in flight is awaited (its error ignored) and the source is closed.
+ */
+export async function* prefetchOne<T>(source: AsyncIterator<T>): AsyncGenerator<T> {
+  let next = source.next();
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) return;
+      next = source.next();
+      // The consumer may stop before it awaits this; a rejection must not go unhandled meanwhile.
+      next.catch(() => undefined);
+      yield result.value;
+    }
+  } finally {
+    await next.catch(() => undefined);
+    await source.return?.(undefined);
+  }
+}
