@@ -1,0 +1,180 @@
+// The whole connector in a new resource group (Flex Consumption app, identity, storage, Key Vault, App Insights), for
+// `azd up` or `az deployment sub create -f infra/main.bicep`. How to deploy and set the secrets: infra/README.md.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment (the azd environment name). It seeds the unique suffix of every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every resource. It must offer Flex Consumption: az functionapp list-flexconsumption-locations.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Resource group to create; default rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Resource id of the Log Analytics workspace behind Microsoft Sentinel, e.g. /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>. It may sit in another resource group or subscription; the deployment only reads its workspace id (customerId).')
+param sentinelWorkspaceResourceId string
+
+@description('Origin of the tenant\'s Defender for Cloud Apps API, e.g. https://contoso.us2.portal.cloudappsecurity.com (Settings > About in the portal).')
+param mcasPortalUrl string
+
+@description('NCRONTAB schedule of the timer (six fields, seconds first).')
+param timerSchedule string = '0 */5 * * * *'
+
+// host.json sets functionTimeout to 00:10:00 (600 s). A run stops between pages at this budget, so the cap leaves a
+// minute for the last batch and the checkpoint write before the host would kill the invocation.
+@minValue(60)
+@maxValue(540)
+@description('Seconds a run may read before it stops between pages; must stay below host.json functionTimeout (600 s).')
+param runTimeBudgetSeconds int = 480
+
+@description('Custom log type in the workspace; the service appends _CL.')
+param logType string = 'MCAS_Activity_Log'
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Memory of each Flex Consumption instance, in MB.')
+param instanceMemoryMB int = 2048
+
+@minValue(7)
+@maxValue(90)
+@description('Days a deleted vault or secret stays recoverable. With purge protection the vault name stays reserved for as long.')
+param keyVaultSoftDeleteRetentionDays int = 90
+
+@description('Optional object id of the person or group who sets the two secrets: it gets Key Vault Secrets Officer on this vault only. Empty grants nothing.')
+param secretsOfficerPrincipalId string = ''
+
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+@description('Kind of principal secretsOfficerPrincipalId names.')
+param secretsOfficerPrincipalType string = 'User'
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+// The connector's config reads CHECKPOINT_CONTAINER; the container is created here so the first run need not.
+var checkpointContainerName = 'mcas-connector'
+var deploymentContainerName = 'app-package-${resourceToken}'
+
+// /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>
+var sentinelWorkspaceIdParts = split(sentinelWorkspaceResourceId, '/')
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+// Read, not deployed: reading customerId compiles to reference(), which needs only read access on the workspace and
+// creates no deployment in the Sentinel resource group (a module there would need deployments/write on it).
+resource sentinelWorkspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+  scope: resourceGroup(sentinelWorkspaceIdParts[2], sentinelWorkspaceIdParts[4])
+  name: last(sentinelWorkspaceIdParts)
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-mcas-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-mcas-${resourceToken}'
+    applicationInsightsName: 'appi-mcas-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    checkpointContainerName: checkpointContainerName
+  }
+}
+
+module keyVault 'modules/keyVault.bicep' = {
+  name: 'keyVault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    softDeleteRetentionInDays: keyVaultSoftDeleteRetentionDays
+  }
+}
+
+module roles 'modules/roleAssignments.bicep' = {
+  name: 'roleAssignments'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    keyVaultName: keyVault.outputs.name
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    secretsOfficerPrincipalId: secretsOfficerPrincipalId
+    secretsOfficerPrincipalType: secretsOfficerPrincipalType
+  }
+}
+
+module functionApp 'modules/functionApp.bicep' = {
+  name: 'functionApp'
+  scope: rg
+  // The app starts its host as soon as it exists; let it find its roles in place.
+  dependsOn: [
+    roles
+  ]
+  params: {
+    planName: 'plan-mcas-${resourceToken}'
+    appName: 'func-mcas-${resourceToken}'
+    location: location
+    tags: tags
+    identityName: identity.outputs.name
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    checkpointContainerName: checkpointContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
+    mcasPortalUrl: mcasPortalUrl
+    logAnalyticsWorkspaceId: sentinelWorkspace.properties.customerId
+    timerSchedule: timerSchedule
+    runTimeBudgetSeconds: runTimeBudgetSeconds
+    logType: logType
+    instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+// Names and addresses only: nothing here is a key, a token or a connection string.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_URL string = keyVault.outputs.vaultUri
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

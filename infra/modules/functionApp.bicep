@@ -1,0 +1,125 @@
+// The Flex Consumption plan and function app (Node 22), running as the user-assigned identity, with the app settings
+// the connector's config reads. Secrets are not among them: the function reads both from Key Vault at each run.
+param planName string
+param appName string
+param location string
+param tags object
+param identityName string
+param storageAccountName string
+param deploymentContainerName string
+param checkpointContainerName string
+param applicationInsightsName string
+param keyVaultName string
+param mcasPortalUrl string
+@description('The Sentinel workspace id (its customerId GUID), not its resource id.')
+param logAnalyticsWorkspaceId string
+param timerSchedule string
+@maxValue(540)
+param runTimeBudgetSeconds int
+param logType string
+param instanceMemoryMB int
+
+// azd finds the app to deploy to by this tag; it must match the service name in azure.yaml.
+var serviceName = 'connector'
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: identityName
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  tags: union(tags, {
+    'azd-service-name': serviceName
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        // A timer runs on one instance at a time (a blob lease); this only caps scale-out.
+        maximumInstanceCount: 40
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+// The whole set of app settings: a provision replaces settings changed by hand. Flex Consumption takes the runtime
+// from functionAppConfig, so FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION must not appear here.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: {
+    // Host storage through the identity: no connection string, no account key.
+    AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identity.properties.clientId
+    // The connection string names the component (its InstrumentationKey is an id, not a credential); with local auth
+    // disabled, telemetry is accepted only with an Entra token of the identity below.
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+    AZURE_CLIENT_ID: identity.properties.clientId
+    KEY_VAULT_URL: vault.properties.vaultUri
+    MCAS_PORTAL_URL: mcasPortalUrl
+    LOG_ANALYTICS_WORKSPACE_ID: logAnalyticsWorkspaceId
+    LOG_TYPE: logType
+    // The host resolves %MCAS_TIMER_SCHEDULE% in the trigger; without this setting the function does not load.
+    MCAS_TIMER_SCHEDULE: timerSchedule
+    CHECKPOINT_STORE: 'blob'
+    CHECKPOINT_CONTAINER: checkpointContainerName
+    RUN_TIME_BUDGET_SECONDS: string(runTimeBudgetSeconds)
+  }
+}
+
+output name string = site.name
