@@ -6,16 +6,16 @@ import type { Checkpoint, CheckpointStore } from './checkpoint/CheckpointStore.j
 import type { Clock, Sleep } from './clock.js';
 import { DeadlineReachedError, ensureError, PartialSendError } from './errors.js';
 import type { Logger } from './logger.js';
-import { mapActivity } from './mapping/toLogRecord.js';
 import { KeysetPosition, type Position } from './mcas/KeysetPosition.js';
 import type { McasClient } from './mcas/McasClient.js';
-import { type ActivityPage, pageActivities, type PagedActivity } from './mcas/pageActivities.js';
-import { scanActivities } from './mcas/scanActivities.js';
+import { type PagedRecord, pageRecords, type PageSource, type RecordPage } from './mcas/pageRecords.js';
+import { scanRecords } from './mcas/scanRecords.js';
 import { prefetchOne } from './prefetch.js';
 import type { Batch, LogSink } from './sink/LogSink.js';
+import { ACTIVITIES, type StreamSpec } from './streams.js';
 
 export interface RunDeps {
-  mcas: Pick<McasClient, 'listActivities'>;
+  mcas: Pick<McasClient, 'list'>;
   sink: LogSink;
   checkpoints: CheckpointStore;
   clock: Clock;
@@ -39,8 +39,15 @@ export interface RunOptions {
   maxBatchBytes: number;
   extraFilters: Readonly<Record<string, unknown>>;
   paging?: PagingOptions;
-  /** A fixed `created` range instead of checkpoint..now-settle (the CLI's --since/--until). */
+  /** What to copy; activities unless told otherwise. */
+  stream?: StreamSpec;
+  /**
+   * A fixed range: `startMs` is where a stream with no checkpoint yet starts (instead of now - lookback), `endMs`
+   * replaces now - settle. Used by --since/--until (with a throw-away checkpoint) and by backfills (with their own).
+   */
   window?: { startMs?: number | undefined; endMs?: number | undefined } | undefined;
+  /** Called after every page, for progress displays. */
+  onProgress?: (progress: RunProgress) => void;
   /** Fetch and map only: nothing is sent and the checkpoint is not written. */
   dryRun?: boolean;
   signal?: AbortSignal;
@@ -61,6 +68,16 @@ export interface RunSummary {
   durationMs: number;
 }
 
+export interface RunProgress {
+  pages: number;
+  fetched: number;
+  sent: number;
+  /** Cursor of the last record read (epoch ms). */
+  cursorMs: number;
+  windowStartMs: number;
+  windowEndMs: number;
+}
+
 /** Share of the time budget after which no new page is fetched; the rest is for the last batch and checkpoint. */
 const SOFT_DEADLINE_SHARE = 0.75;
 
@@ -68,12 +85,9 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
   const { clock, log } = deps;
   const startedMs = clock.nowMs();
   const stored = await deps.checkpoints.load();
-  const start: Position =
-    options.window?.startMs !== undefined
-      ? { cursorMs: options.window.startMs, idsAtCursor: [] }
-      : stored
-        ? { cursorMs: stored.checkpoint.cursor, idsAtCursor: stored.checkpoint.idsAtCursor }
-        : { cursorMs: startedMs - options.initialLookbackMs, idsAtCursor: [] };
+  const start: Position = stored
+    ? { cursorMs: stored.checkpoint.cursor, idsAtCursor: stored.checkpoint.idsAtCursor }
+    : { cursorMs: options.window?.startMs ?? startedMs - options.initialLookbackMs, idsAtCursor: [] };
   const windowEndMs = options.window?.endMs ?? startedMs - options.settleMs;
   const summary: RunSummary = {
     fetched: 0,
@@ -94,22 +108,34 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     return finish();
   }
   const paging = options.paging ?? { mode: 'keyset' };
+  const stream = options.stream ?? ACTIVITIES;
   log.info(
-    `Reading activities created ${iso(start.cursorMs)} .. ${iso(windowEndMs)} ` +
+    `Reading ${stream.resource} with ${stream.cursorField} ${iso(start.cursorMs)} .. ${iso(windowEndMs)} ` +
       `(${stored ? `from ${deps.checkpoints.describe()}` : 'first run: initial lookback'}, ${paging.mode} paging` +
       `${options.dryRun ? ', dry run' : ''}).`,
   );
 
-  const delivery = new Delivery(deps, options, summary, stored?.etag, windowEndMs, startedMs + options.timeBudgetMs);
+  const delivery = new Delivery(deps, options, summary, stream, {
+    etag: stored?.etag,
+    origin: stored?.checkpoint.origin ?? start.cursorMs,
+    windowEndMs,
+    deadlineMs: startedMs + options.timeBudgetMs,
+  });
   const context: ReadContext = {
     deps,
     options,
     delivery,
+    source: {
+      list: (query, requestOptions) => deps.mcas.list(stream.resource, query, requestOptions),
+      cursorField: stream.cursorField,
+      timeKey: stream.timeKey,
+    },
     summary,
     start,
     windowEndMs,
     softDeadlineMs: startedMs + Math.floor(options.timeBudgetMs * SOFT_DEADLINE_SHARE),
     hardDeadlineMs: startedMs + options.timeBudgetMs,
+    lastCursorMs: start.cursorMs,
   };
   if (paging.mode === 'scan') await readByScan(context, paging);
   else await readByKeyset(context);
@@ -126,27 +152,30 @@ interface ReadContext {
   deps: RunDeps;
   options: RunOptions;
   delivery: Delivery;
+  source: PageSource;
   summary: RunSummary;
   start: Position;
   windowEndMs: number;
   softDeadlineMs: number;
   hardDeadlineMs: number;
+  /** Cursor of the last record read so far, for progress. */
+  lastCursorMs: number;
 }
 
 /** Keyset paging: the checkpoint follows every accepted batch, and the window end once the window is read. */
 async function readByKeyset(ctx: ReadContext): Promise<void> {
-  const { deps, options, delivery } = ctx;
+  const { options, delivery } = ctx;
   const position = new KeysetPosition(ctx.start);
-  const pages = pageActivities(
-    deps.mcas,
+  const pages = pageRecords(
+    ctx.source,
     { start: ctx.start, endMs: ctx.windowEndMs, extraFilters: options.extraFilters, pageSize: options.pageSize },
     requestOptions(ctx),
   );
   let complete: boolean;
   try {
-    complete = await consume(ctx, pages, true, async (activity) => {
-      await delivery.add(activity, () => position.snapshot());
-      position.advance(activity.createdMs, activity.id);
+    complete = await consume(ctx, pages, true, async (record) => {
+      await delivery.add(record, () => position.snapshot());
+      position.advance(record.createdMs, record.id);
     });
   } catch (error) {
     // When MCAS failed, the rows already fetched are good: deliver them so the next run repeats less, then fail.
@@ -162,13 +191,13 @@ async function readByKeyset(ctx: ReadContext): Promise<void> {
  * halves after one that took more than four pages (a crash re-sends less).
  */
 async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mode: 'scan' }>): Promise<void> {
-  const { deps, options, delivery, summary } = ctx;
+  const { options, delivery, summary } = ctx;
   let subStart = ctx.start;
   let windowMs = paging.windowMs > 0 ? paging.windowMs : Number.MAX_SAFE_INTEGER;
   while (subStart.cursorMs <= ctx.windowEndMs) {
     const subEndMs = Math.min(ctx.windowEndMs, subStart.cursorMs + windowMs - 1);
-    const pages = scanActivities(
-      deps.mcas,
+    const pages = scanRecords(
+      ctx.source,
       { start: subStart, endMs: subEndMs, extraFilters: options.extraFilters, pageSize: paging.pageSize },
       requestOptions(ctx),
     );
@@ -176,7 +205,7 @@ async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mod
     // Positions inside a scan are not resumable: batches closed mid-scan are sent without a checkpoint, and a scan
     // is not cut at the soft deadline (sub-windows bound it). Cut by the hard deadline, its unsent rows are dropped:
     // the next run reads the whole sub-window again.
-    const complete = await consume(ctx, pages, false, (activity) => delivery.add(activity, () => undefined));
+    const complete = await consume(ctx, pages, false, (record) => delivery.add(record, () => undefined));
     if (!complete) {
       delivery.discard();
       return;
@@ -202,17 +231,27 @@ async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mod
  */
 async function consume(
   ctx: ReadContext,
-  pages: AsyncGenerator<ActivityPage>,
+  pages: AsyncGenerator<RecordPage>,
   stopAtSoftDeadline: boolean,
-  onActivity: (activity: PagedActivity) => Promise<void>,
+  onRecord: (record: PagedRecord) => Promise<void>,
 ): Promise<boolean> {
   const { summary, deps } = ctx;
   try {
     for await (const page of prefetchOne(pages)) {
       summary.pages++;
-      summary.fetched += page.activities.length;
-      for (const activity of page.activities) await onActivity(activity);
-      deps.log.info(describePage(summary.pages, page.activities, page.returnedCount));
+      summary.fetched += page.records.length;
+      for (const record of page.records) await onRecord(record);
+      deps.log.info(describePage(summary.pages, page.records, page.returnedCount));
+      const last = page.records[page.records.length - 1];
+      if (last) ctx.lastCursorMs = last.createdMs;
+      ctx.options.onProgress?.({
+        pages: summary.pages,
+        fetched: summary.fetched,
+        sent: summary.sent,
+        cursorMs: ctx.lastCursorMs,
+        windowStartMs: ctx.start.cursorMs,
+        windowEndMs: ctx.windowEndMs,
+      });
       if (stopAtSoftDeadline && page.hasNext && deps.clock.nowMs() >= ctx.softDeadlineMs) {
         stopAtBudget(ctx);
         return false;
@@ -245,34 +284,46 @@ class Delivery {
   readonly #deps: RunDeps;
   readonly #options: RunOptions;
   readonly #summary: RunSummary;
+  readonly #stream: StreamSpec;
   readonly #builder: BatchBuilder;
+  readonly #origin: number;
   readonly #windowEndMs: number;
   readonly #deadlineMs: number;
   #etag: string | undefined;
   #failed = false;
 
-  constructor(deps: RunDeps, options: RunOptions, summary: RunSummary, etag: string | undefined, windowEndMs: number, deadlineMs: number) {
+  constructor(
+    deps: RunDeps,
+    options: RunOptions,
+    summary: RunSummary,
+    stream: StreamSpec,
+    state: { etag: string | undefined; origin: number; windowEndMs: number; deadlineMs: number },
+  ) {
     this.#deps = deps;
     this.#options = options;
     this.#summary = summary;
+    this.#stream = stream;
     this.#builder = new BatchBuilder(options.maxBatchBytes);
-    this.#etag = etag;
-    this.#windowEndMs = windowEndMs;
-    this.#deadlineMs = deadlineMs;
+    this.#etag = state.etag;
+    this.#origin = state.origin;
+    this.#windowEndMs = state.windowEndMs;
+    this.#deadlineMs = state.deadlineMs;
   }
 
   get failed(): boolean {
     return this.#failed;
   }
 
-  /** Maps and queues one activity; `positionBefore` is where a batch closed just before it may be checkpointed. */
-  async add(activity: PagedActivity, positionBefore: () => Position | undefined): Promise<void> {
-    const mapped = mapActivity(activity.raw);
+  /** Maps and queues one record; `positionBefore` is where a batch closed just before it may be checkpointed. */
+  async add(item: PagedRecord, positionBefore: () => Position | undefined): Promise<void> {
+    const mapped = this.#stream.map(item.raw);
     if (mapped.flagged) {
       this.#summary.flagged++;
-      this.#deps.log.warn(`Activity ${activity.id} failed the schema (${(mapped.issues ?? []).join('; ')}); sent as a flagged row.`);
+      this.#deps.log.warn(
+        `Record ${item.id} of ${this.#stream.resource} failed the schema (${(mapped.issues ?? []).join('; ')}); sent as a flagged row.`,
+      );
     }
-    const full = this.#builder.add(JSON.stringify(mapped.record), activity.id);
+    const full = this.#builder.add(JSON.stringify(mapped.record), item.id);
     if (full) await this.#sendAndSave(full, positionBefore());
   }
 
@@ -322,6 +373,7 @@ class Delivery {
       version: 1,
       cursor: position.cursorMs,
       idsAtCursor: position.idsAtCursor,
+      origin: this.#origin,
       windowEnd: this.#windowEndMs,
       updatedAt: iso(this.#deps.clock.nowMs()),
     };
@@ -335,12 +387,12 @@ class Delivery {
   }
 }
 
-function describePage(pageNumber: number, activities: readonly { createdMs: number }[], returned: number): string {
-  const first = activities[0];
-  const last = activities[activities.length - 1];
-  const range = first && last ? `, created ${iso(first.createdMs)} .. ${iso(last.createdMs)}` : '';
-  const skipped = returned - activities.length;
-  return `Page ${pageNumber}: ${activities.length} activities${range}${skipped > 0 ? ` (${skipped} already delivered)` : ''}.`;
+function describePage(pageNumber: number, records: readonly { createdMs: number }[], returned: number): string {
+  const first = records[0];
+  const last = records[records.length - 1];
+  const range = first && last ? `, ${iso(first.createdMs)} .. ${iso(last.createdMs)}` : '';
+  const skipped = returned - records.length;
+  return `Page ${pageNumber}: ${records.length} records${range}${skipped > 0 ? ` (${skipped} already delivered)` : ''}.`;
 }
 
 function iso(ms: number): string {

@@ -9,6 +9,8 @@ export const CheckpointSchema = z.object({
   version: z.literal(1),
   cursor: z.number().int().nonnegative(),
   idsAtCursor: z.array(z.string()),
+  /** Where the stream's first run started (epoch ms): the stream has covered [origin, cursor). Absent in old ones. */
+  origin: z.number().int().nonnegative().optional(),
   /** The end (epoch ms, inclusive) of the `created` window of the run that wrote this. */
   windowEnd: z.number().int().nonnegative(),
   /** ISO 8601 time of the write. */

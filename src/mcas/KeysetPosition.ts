@@ -41,13 +41,18 @@ export class KeysetPosition {
 }
 
 /**
- * The paging key of a raw record, read leniently: `created` as a number (or numeric string) and `_id` as a string.
+ * The paging key of a raw record, read leniently: the time field (`created`, or `timestamp` for alerts) as a number
+ * (or numeric string) and `_id` as a string.
  * A record without a usable `created` is placed at `fallbackCreatedMs` (the previous record's, since pages are sorted);
  * one without an `_id` gets a content hash, so it is still recognised when a page is fetched again.
  */
-export function recordKey(raw: unknown, fallbackCreatedMs: number): { createdMs: number; id: string } {
+export function recordKey(
+  raw: unknown,
+  fallbackCreatedMs: number,
+  timeKey: 'created' | 'timestamp' = 'created',
+): { createdMs: number; id: string } {
   const record = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  const created = record['created'];
+  const created = record[timeKey];
   const createdNumber = typeof created === 'string' && /^\d+$/.test(created) ? Number(created) : created;
   const createdMs =
     typeof createdNumber === 'number' && Number.isSafeInteger(createdNumber) && createdNumber >= fallbackCreatedMs

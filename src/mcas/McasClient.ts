@@ -10,7 +10,10 @@ import type { Secret } from '../Secret.js';
 import type { RequestPacer } from './RequestPacer.js';
 import { type McasPage, McasPageSchema } from './schema.js';
 
-/** The body of POST /api/v1/activities/ (Microsoft's api-activities-list reference). */
+/** The list resources we read: POST /api/v1/<resource>/. */
+export type McasResource = 'activities' | 'alerts';
+
+/** The body of POST /api/v1/activities/ and /api/v1/alerts/ (Microsoft's api-activities-list, api-alerts-list). */
 export interface ActivitiesQuery {
   filters: Record<string, unknown>;
   sortField: 'created' | 'date';
@@ -44,12 +47,10 @@ const HINTS: Readonly<Record<number, string>> = {
 
 export class McasClient {
   readonly #options: McasClientOptions;
-  readonly #activitiesUrl: URL;
   #requests = 0;
 
   constructor(options: McasClientOptions) {
     this.#options = options;
-    this.#activitiesUrl = new URL('/api/v1/activities/', options.portalUrl);
   }
 
   /** HTTP requests sent so far, retries included. */
@@ -58,8 +59,18 @@ export class McasClient {
   }
 
   /** One page of activities. Throws HttpStatusError (after retries) or ResponseShapeError. */
-  async listActivities(query: ActivitiesQuery, options: { signal?: AbortSignal; deadlineMs?: number } = {}): Promise<McasPage> {
+  listActivities(query: ActivitiesQuery, options: { signal?: AbortSignal; deadlineMs?: number } = {}): Promise<McasPage> {
+    return this.list('activities', query, options);
+  }
+
+  /** One page of a list resource. Throws HttpStatusError (after retries) or ResponseShapeError. */
+  async list(
+    resource: McasResource,
+    query: ActivitiesQuery,
+    options: { signal?: AbortSignal; deadlineMs?: number } = {},
+  ): Promise<McasPage> {
     const o = this.#options;
+    const url = new URL(`/api/v1/${resource}/`, o.portalUrl);
     const body = JSON.stringify(query);
     const response = await withRetry(
       async () => {
@@ -68,7 +79,7 @@ export class McasClient {
         return sendRequest(o.dispatcher, {
           service: 'MCAS',
           method: 'POST',
-          url: this.#activitiesUrl,
+          url,
           headers: { authorization: `Token ${o.token.reveal()}`, 'content-type': 'application/json', accept: 'application/json' },
           body,
           timeoutMs: o.timeoutMs,
@@ -82,7 +93,7 @@ export class McasClient {
         clock: o.clock,
         sleep: o.sleep,
         log: o.log,
-        operation: 'MCAS activities page',
+        operation: `MCAS ${resource} page`,
         deadlineMs: options.deadlineMs,
         signal: options.signal,
         onRetry: o.onRetry,

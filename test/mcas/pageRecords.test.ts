@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { ActivitiesQuery } from '../../src/mcas/McasClient.js';
 import { KeysetPosition, recordKey } from '../../src/mcas/KeysetPosition.js';
-import { pageActivities, type PageWindow } from '../../src/mcas/pageActivities.js';
+import { pageRecords, type PageSource, type PageWindow } from '../../src/mcas/pageRecords.js';
 import type { McasPage } from '../../src/mcas/schema.js';
 
 type Raw = { _id: string; created: number };
@@ -15,9 +15,11 @@ type Raw = { _id: string; created: number };
 function fakeApi(records: Raw[]) {
   const sorted = [...records].sort((a, b) => a.created - b.created || hash(a._id) - hash(b._id));
   const queries: ActivitiesQuery[] = [];
-  return {
+  const source: PageSource & { queries: ActivitiesQuery[] } = {
     queries,
-    async listActivities(query: ActivitiesQuery): Promise<McasPage> {
+    cursorField: 'created',
+    timeKey: 'created',
+    async list(query: ActivitiesQuery): Promise<McasPage> {
       queries.push(structuredClone(query));
       const created = query.filters['created'] as { gte: number; lte: number };
       const matching = sorted.filter((r) => r.created >= created.gte && r.created <= created.lte);
@@ -25,6 +27,7 @@ function fakeApi(records: Raw[]) {
       return { data, hasNext: query.skip + query.limit < matching.length, total: matching.length };
     },
   };
+  return source;
 }
 
 function hash(text: string): number {
@@ -39,11 +42,11 @@ function window(startMs: number, endMs = 10_000_000, pageSize = 100, ids: string
 
 async function collect(api: ReturnType<typeof fakeApi>, w: PageWindow): Promise<string[]> {
   const ids: string[] = [];
-  for await (const page of pageActivities(api, w)) ids.push(...page.activities.map((a) => a.id));
+  for await (const page of pageRecords(api, w)) ids.push(...page.records.map((a) => a.id));
   return ids;
 }
 
-describe('pageActivities', () => {
+describe('pageRecords', () => {
   it('reads every record exactly once across many pages with ties at every boundary', async () => {
     // 1,000 records on 137 distinct milliseconds: every page boundary falls inside a tie.
     const records = Array.from({ length: 1_000 }, (_, i) => ({ _id: `r${i}`, created: 1_000 + Math.floor(i / 7.3) }));
@@ -91,7 +94,7 @@ describe('pageActivities', () => {
 
   it('asks for the next page only when the consumer wants it', async () => {
     const api = fakeApi(Array.from({ length: 300 }, (_, i) => ({ _id: `r${i}`, created: i })));
-    const pages = pageActivities(api, window(0));
+    const pages = pageRecords(api, window(0));
     await pages.next();
     assert.equal(api.queries.length, 1);
     await pages.return(undefined);
@@ -100,13 +103,15 @@ describe('pageActivities', () => {
 
   it('stops on an empty page even if the API claims there is more', async () => {
     let calls = 0;
-    const api = {
-      async listActivities(): Promise<McasPage> {
+    const api: PageSource = {
+      cursorField: 'created',
+      timeKey: 'created',
+      async list(): Promise<McasPage> {
         calls++;
         return { data: [], hasNext: true, total: 5 };
       },
     };
-    for await (const page of pageActivities(api, window(0))) assert.equal(page.activities.length, 0);
+    for await (const page of pageRecords(api, window(0))) assert.equal(page.records.length, 0);
     assert.equal(calls, 1);
   });
 });
