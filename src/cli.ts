@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { ConfigError, ensureError } from './errors.js';
-import { stderrLogger } from './logger.js';
+import { type Logger, stderrLogger } from './logger.js';
 import { mapActivity } from './mapping/toLogRecord.js';
 
 const USAGE = `Usage: mcas-activity-connector <command> [options]
@@ -16,6 +16,12 @@ Commands:
       One ingestion cycle. Without --since it continues from the checkpoint and saves it; with --since/--until it
       reads that fixed 'created' range and neither reads nor moves the live checkpoint. --dry-run fetches and maps
       but sends nothing. The last stdout line is a JSON summary.
+  backfill --from ISO --to ISO [--budget-minutes N] [--dry-run]
+      Loads a historical 'created' range with its own checkpoint (run it again to resume), leaving out what the live
+      stream already covers. Shows progress; the last stdout line is a JSON summary.
+  status [--max-lag-minutes N] [--no-backlog] [--json]
+      The checkpoint, its lag behind now, the last run and the backlog in MCAS. Exit code 1 when the lag is above
+      the threshold (default 30), the last run failed, or there is no checkpoint: usable as a health probe.
   map [FILE|-]
       Reads one MCAS activity, an array of them, or an API page ({"data": [...]}) from FILE or stdin and prints one
       mapped row per line as JSON.
@@ -29,6 +35,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       return runCommand(rest, env);
     case 'map':
       return mapCommand(rest);
+    case 'backfill':
+      return backfillCommand(rest, env);
+    case 'status':
+      return statusCommand(rest, env);
     case undefined:
     case '-h':
     case '--help':
@@ -57,11 +67,14 @@ async function runCommand(args: readonly string[], env: NodeJS.ProcessEnv): Prom
   const { MemoryCheckpointStore } = await import('./checkpoint/MemoryCheckpointStore.js');
   // A fixed range is a one-off: it must neither start from nor move the live checkpoint.
   const overrides = startMs !== undefined ? { checkpoints: new MemoryCheckpointStore('adhoc') } : {};
-  const summary = await runOnce(withLocalSettings(env), stderrLogger, {
+  const { progressWriter } = await import('./progress.js');
+  const progress = progressWriter(process.stderr, () => Date.now());
+  const summary = await runOnce(withLocalSettings(env), quietOnTerminal(stderrLogger), {
     window: startMs !== undefined ? { startMs, endMs } : undefined,
     dryRun: values['dry-run'],
     overrides,
-  });
+    onProgress: (p) => progress.update(p),
+  }).finally(() => progress.done());
   process.stdout.write(
     `${JSON.stringify({
       fetched: summary.fetched,
@@ -73,6 +86,81 @@ async function runCommand(args: readonly string[], env: NodeJS.ProcessEnv): Prom
     })}\n`,
   );
   return 0;
+}
+
+async function backfillCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'budget-minutes': { type: 'string', default: '1440' },
+      'dry-run': { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const fromMs = parseTime('--from', values.from);
+  const toMs = parseTime('--to', values.to);
+  if (fromMs === undefined || toMs === undefined) throw new UsageError('backfill needs --from and --to.');
+  if (toMs < fromMs) throw new UsageError('--to is before --from.');
+  const budgetMinutes = Number(values['budget-minutes']);
+  if (!Number.isInteger(budgetMinutes) || budgetMinutes < 1) throw new UsageError('--budget-minutes expects a whole number of minutes.');
+  const { runBackfill } = await import('./backfill.js');
+  const { progressWriter } = await import('./progress.js');
+  const progress = progressWriter(process.stderr, () => Date.now());
+  const result = await runBackfill(withLocalSettings(env), quietOnTerminal(stderrLogger), {
+    fromMs,
+    toMs,
+    dryRun: values['dry-run'],
+    timeBudgetMs: budgetMinutes * 60_000,
+    onProgress: (p) => progress.update(p),
+  }).finally(() => progress.done());
+  const summary = result.summary;
+  process.stdout.write(
+    `${JSON.stringify({
+      backfill: result.name,
+      from: new Date(fromMs).toISOString(),
+      to: new Date(result.endMs).toISOString(),
+      fetched: summary?.fetched ?? 0,
+      sent: summary?.sent ?? 0,
+      batches: summary?.batches ?? 0,
+      flagged: summary?.flagged ?? 0,
+      checkpoint: summary?.checkpoint ?? null,
+      complete: summary ? !summary.moreToDo : true,
+    })}\n`,
+  );
+  return 0;
+}
+
+async function statusCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      'max-lag-minutes': { type: 'string', default: '30' },
+      'no-backlog': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const maxLagMinutes = Number(values['max-lag-minutes']);
+  if (!(maxLagMinutes > 0)) throw new UsageError('--max-lag-minutes expects a positive number.');
+  const { readStatus, formatStatus } = await import('./status.js');
+  const status = await readStatus(withLocalSettings(env), quietLogger(), { maxLagMinutes, backlog: !values['no-backlog'] });
+  process.stdout.write(`${values.json ? JSON.stringify(status) : formatStatus(status)}\n`);
+  return status.healthy ? 0 : 1;
+}
+
+/** On a terminal the live progress line replaces the per-page log lines; elsewhere every line is kept. */
+function quietOnTerminal(log: Logger): Logger {
+  if (!process.stderr.isTTY) return log;
+  return { ...log, info: (message) => (/^Page \d+:/.test(message) ? undefined : log.info(message)) };
+}
+
+/** Status output is for people or probes: only warnings and errors reach stderr. */
+function quietLogger(): Logger {
+  return { info: () => undefined, warn: stderrLogger.warn, error: stderrLogger.error };
 }
 
 async function mapCommand(args: readonly string[]): Promise<number> {

@@ -1,18 +1,30 @@
-// One ingestion cycle from app settings: config, secrets, real clients, the run, clean-up. Shared by the timer
-// function and the CLI, and loaded lazily by the function so the host's cold start stays small.
-import { readConfig } from './config.js';
+// One ingestion cycle from app settings: config, secrets, real clients, the run, its report, clean-up. Shared by the
+// timer functions and the CLI, and loaded lazily by the functions so the host's cold start stays small.
+import { type Config, readConfig } from './config.js';
+import { ensureError } from './errors.js';
 import type { Logger } from './logger.js';
-import { runIngestion, type RunOptions, type RunSummary } from './run.js';
+import { runIngestion, type RunOptions, type RunProgress, type RunSummary } from './run.js';
 import { loadSecrets } from './secrets.js';
-import { createDependencies, type WiringOverrides } from './wiring.js';
+import { ACTIVITIES, type StreamSpec } from './streams.js';
+import { NO_TELEMETRY, type RunReport, type Telemetry } from './telemetry/RunReport.js';
+import { createDependencies, type Runtime, type WiringOverrides } from './wiring.js';
 
 export interface RunOnceOptions {
+  stream?: StreamSpec;
   window?: RunOptions['window'];
   dryRun?: boolean;
+  /** Overrides the settings' time budget (backfills run longer than a timer may). */
+  timeBudgetMs?: number;
+  onProgress?: RunOptions['onProgress'];
   overrides?: WiringOverrides;
+  /** Where the run report goes besides the log and the checkpoint store. */
+  telemetry?: Telemetry;
 }
 
-/** Reads settings from `env`, runs once and returns the summary; any failure is thrown for the caller to report. */
+/**
+ * Reads settings from `env`, runs once and returns the summary; any failure is thrown for the caller to report.
+ * Either way, one structured report line is logged, stored beside the checkpoint, and sent to telemetry.
+ */
 export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunOnceOptions = {}): Promise<RunSummary> {
   const config = readConfig(env);
   const secrets = await loadSecrets(config.secrets, {
@@ -20,23 +32,88 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
     managedIdentityClientId: config.managedIdentityClientId,
     ...(options.overrides?.credential ? { credential: options.overrides.credential } : {}),
   });
-  const runtime = await createDependencies(config, secrets, log, options.overrides);
+  const stream = options.stream ?? ACTIVITIES;
+  const runtime = await createDependencies(config, secrets, log, options.overrides, stream);
+  const startedMs = runtime.deps.clock.nowMs();
+  let progress: RunProgress | undefined;
   try {
-    return await runIngestion(runtime.deps, {
-      initialLookbackMs: config.run.initialLookbackMs,
-      settleMs: config.run.settleMs,
-      timeBudgetMs: config.run.timeBudgetMs,
-      pageSize: config.mcas.pageSize,
-      maxBatchBytes: config.logAnalytics.maxBatchBytes,
-      extraFilters: config.mcas.extraFilters,
-      paging:
-        config.mcas.paging === 'scan'
-          ? { mode: 'scan', pageSize: config.mcas.scanPageSize, windowMs: config.mcas.scanWindowMs }
-          : { mode: 'keyset' },
-      window: options.window,
-      dryRun: options.dryRun ?? false,
+    const summary = await runIngestion(runtime.deps, {
+      ...runOptions(config, options),
+      stream,
+      onProgress: (p) => {
+        progress = p;
+        options.onProgress?.(p);
+      },
     });
+    await report(runtime, options, buildReport(stream, runtime, startedMs, summary, summary.checkpoint));
+    return summary;
+  } catch (error) {
+    const stored = await runtime.deps.checkpoints.load().catch(() => undefined);
+    const checkpoint = stored ? new Date(stored.checkpoint.cursor).toISOString() : '';
+    const partial = { fetched: progress?.fetched ?? 0, sent: progress?.sent ?? 0, pages: progress?.pages ?? 0 };
+    const e = ensureError(error);
+    await report(runtime, options, {
+      ...buildReport(stream, runtime, startedMs, { ...partial, flagged: 0, batches: 0, moreToDo: false }, checkpoint),
+      outcome: 'failed',
+      error: `${e.name}: ${e.message}`.slice(0, 1_000),
+    });
+    throw error;
   } finally {
     await runtime.close();
   }
+}
+
+/** The run options a config implies; exported for the CLI's backfill and for tests. */
+export function runOptions(config: Config, options: Pick<RunOnceOptions, 'window' | 'dryRun' | 'timeBudgetMs'> = {}): RunOptions {
+  return {
+    initialLookbackMs: config.run.initialLookbackMs,
+    settleMs: config.run.settleMs,
+    timeBudgetMs: options.timeBudgetMs ?? config.run.timeBudgetMs,
+    pageSize: config.mcas.pageSize,
+    maxBatchBytes: config.logAnalytics.maxBatchBytes,
+    extraFilters: config.mcas.extraFilters,
+    paging:
+      config.mcas.paging === 'scan'
+        ? { mode: 'scan', pageSize: config.mcas.scanPageSize, windowMs: config.mcas.scanWindowMs }
+        : { mode: 'keyset' },
+    window: options.window,
+    dryRun: options.dryRun ?? false,
+  };
+}
+
+function buildReport(
+  stream: StreamSpec,
+  runtime: Runtime,
+  startedMs: number,
+  summary: Pick<RunSummary, 'fetched' | 'sent' | 'flagged' | 'batches' | 'pages' | 'moreToDo'>,
+  checkpoint: string,
+): RunReport {
+  const nowMs = runtime.deps.clock.nowMs();
+  const cursorMs = checkpoint === '' ? Number.NaN : Date.parse(checkpoint);
+  return {
+    stream: stream.name,
+    outcome: 'succeeded',
+    startedAt: new Date(startedMs).toISOString(),
+    durationMs: nowMs - startedMs,
+    fetched: summary.fetched,
+    sent: summary.sent,
+    flagged: summary.flagged,
+    batches: summary.batches,
+    pages: summary.pages,
+    ...runtime.counters(),
+    lagMinutes: Number.isNaN(cursorMs) ? -1 : Math.round(((nowMs - cursorMs) / 60_000) * 10) / 10,
+    moreToDo: summary.moreToDo,
+    checkpoint,
+  };
+}
+
+/** Logs the report as one structured line, stores it beside the checkpoint and sends it on; never throws. */
+async function report(runtime: Runtime, options: RunOnceOptions, runReport: RunReport): Promise<void> {
+  const { log, checkpoints } = runtime.deps;
+  log.info(`Run report ${JSON.stringify(runReport)}`);
+  if (options.dryRun) return;
+  await checkpoints.saveReport(runReport).catch((error: unknown) => {
+    log.warn(`Could not store the run report: ${ensureError(error).message}`);
+  });
+  await (options.telemetry ?? NO_TELEMETRY).trackRun(runReport);
 }

@@ -7,19 +7,25 @@ import { type Clock, type Sleep, sleep as realSleep, systemClock } from './clock
 import { createDispatcher } from './http.js';
 import type { Logger } from './logger.js';
 import { McasClient } from './mcas/McasClient.js';
-import { MCAS_RETRY } from './retry.js';
+import { MCAS_RETRY, type RetryInfo } from './retry.js';
 import { RequestPacer } from './mcas/RequestPacer.js';
 import type { RunDeps } from './run.js';
 import type { Secrets } from './secrets.js';
 import { DataCollectorSink } from './sink/DataCollectorSink.js';
-
-/** The checkpoint stream of the live activities timer. */
-export const ACTIVITIES_STREAM = 'activities';
+import { ACTIVITIES, type StreamSpec } from './streams.js';
 
 export interface Runtime {
   deps: RunDeps;
+  /** Retries and throttling seen so far by the clients, for the run report. */
+  counters(): RunCounters;
   /** Releases sockets; call when the run is over. */
   close(): Promise<void>;
+}
+
+export interface RunCounters {
+  retries: number;
+  throttled: number;
+  throttleWaitMs: number;
 }
 
 export interface WiringOverrides {
@@ -34,10 +40,20 @@ export async function createDependencies(
   secrets: Secrets,
   log: Logger,
   overrides: WiringOverrides = {},
+  stream: StreamSpec = ACTIVITIES,
 ): Promise<Runtime> {
   const clock = overrides.clock ?? systemClock;
   const sleep = overrides.sleep ?? realSleep;
   const dispatcher = createDispatcher();
+  const counted = { retries: 0, throttled: 0, throttleWaitMs: 0 };
+  const onRetry = (info: RetryInfo): void => {
+    counted.retries++;
+    if (info.throttled) {
+      counted.throttled++;
+      counted.throttleWaitMs += info.delayMs;
+    }
+  };
+  const pacer = new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep });
   const mcas = new McasClient({
     portalUrl: config.mcas.portalUrl,
     token: secrets.mcasToken,
@@ -47,24 +63,30 @@ export async function createDependencies(
     sleep,
     log,
     retry: { ...MCAS_RETRY, throttleMinDelayMs: config.mcas.throttleWaitMs },
-    pacer: new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep }),
+    pacer,
+    onRetry,
   });
   const sink = new DataCollectorSink({
     endpoint: config.logAnalytics.endpoint,
     workspaceId: config.logAnalytics.workspaceId,
     workspaceKey: secrets.workspaceKey,
-    logType: config.logAnalytics.logType,
-    timeGeneratedField: 'ActivityTime',
+    logType: stream === ACTIVITIES ? config.logAnalytics.logType : stream.defaultLogType,
+    timeGeneratedField: stream.timeGeneratedField,
     dispatcher,
     clock,
     sleep,
     log,
     timeoutMs: config.logAnalytics.requestTimeoutMs,
+    onRetry,
   });
   const checkpoints =
     overrides.checkpoints ??
-    (await createCheckpointStore(config.checkpoint, ACTIVITIES_STREAM, async () => overrides.credential ?? defaultCredential(config)));
-  return { deps: { mcas, sink, checkpoints, clock, sleep, log }, close: () => dispatcher.close() };
+    (await createCheckpointStore(config.checkpoint, stream.name, async () => overrides.credential ?? defaultCredential(config)));
+  return {
+    deps: { mcas, sink, checkpoints, clock, sleep, log },
+    counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
+    close: () => dispatcher.close(),
+  };
 }
 
 /** The store for one named stream. Storage SDKs are loaded only when the blob store is used. */

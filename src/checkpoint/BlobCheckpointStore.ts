@@ -10,6 +10,7 @@ import {
 } from '@azure/storage-blob';
 
 import { Secret } from '../Secret.js';
+import { parseRunReport, type RunReport } from '../telemetry/RunReport.js';
 import type { Checkpoint, CheckpointStore, StoredCheckpoint } from './CheckpointStore.js';
 import {
   checkCheckpointName,
@@ -28,12 +29,14 @@ const MAX_DETAIL_CHARS = 200;
 export class BlobCheckpointStore implements CheckpointStore {
   readonly #container: ContainerClient;
   readonly #blob: BlockBlobClient;
+  readonly #reportBlob: BlockBlobClient;
   readonly #where: string;
 
   constructor(containerClient: ContainerClient, name: string) {
     const blobName = `${checkCheckpointName(name)}.json`;
     this.#container = containerClient;
     this.#blob = containerClient.getBlockBlobClient(blobName);
+    this.#reportBlob = containerClient.getBlockBlobClient(`${name}.last-run.json`);
     // accountName and containerName are parsed from the URL; the URL itself may hold a SAS token, so it is not shown.
     this.#where = `blob ${containerClient.accountName}/${containerClient.containerName}/${blobName}`;
   }
@@ -106,6 +109,33 @@ export class BlobCheckpointStore implements CheckpointStore {
 
   describe(): string {
     return this.#where;
+  }
+
+  async loadReport(): Promise<RunReport | undefined> {
+    try {
+      const response = await this.#reportBlob.download();
+      return parseRunReport((await readAll(response.readableStreamBody)).toString('utf8'));
+    } catch (error) {
+      if (isRestError(error) && error.statusCode === 404) return undefined;
+      throw storageFailure(this.#where, 'read the last-run report of', error);
+    }
+  }
+
+  async saveReport(report: RunReport): Promise<void> {
+    const body = `${JSON.stringify(report, null, 2)}\n`;
+    const upload = () =>
+      this.#reportBlob.upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    try {
+      await upload();
+    } catch (error) {
+      if (!(isRestError(error) && error.code === 'ContainerNotFound')) {
+        throw storageFailure(this.#where, 'write the last-run report of', error);
+      }
+      await this.#createContainer();
+      await upload().catch((retryError: unknown) => {
+        throw storageFailure(this.#where, 'write the last-run report of', retryError);
+      });
+    }
   }
 
   async #upload(body: string, expectedEtag: string | undefined): Promise<string> {

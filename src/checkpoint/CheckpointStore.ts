@@ -1,6 +1,8 @@
 // Where a stream of activities has got to: the interface every checkpoint store implements, and the stored shape.
 import { z } from 'zod';
 
+import type { RunReport } from '../telemetry/RunReport.js';
+
 /**
  * The stored position of a stream. `cursor` is an MCAS `created` time (epoch ms): every activity created before it
  * has been accepted by the sink, and so have those at exactly `cursor` whose ids are in `idsAtCursor`.
@@ -34,4 +36,11 @@ export interface CheckpointStore {
   save(checkpoint: Checkpoint, expectedEtag: string | undefined): Promise<string>;
   /** Where it is kept, for log lines (no secrets). */
   describe(): string;
+  /** The report of the stream's last run, or undefined when there is none (or it cannot be read as one). */
+  loadReport(): Promise<RunReport | undefined>;
+  /**
+   * Replaces the last run's report. Kept beside the checkpoint, not in it, so writing a report never changes the
+   * checkpoint's ETag under an overlapping run.
+   */
+  saveReport(report: RunReport): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 
 import { type Clock, systemClock } from '../clock.js';
 import { CheckpointConflictError } from '../errors.js';
+import { parseRunReport, type RunReport } from '../telemetry/RunReport.js';
 import type { Checkpoint, CheckpointStore, StoredCheckpoint } from './CheckpointStore.js';
 import {
   checkCheckpointName,
@@ -69,6 +70,20 @@ export class FileCheckpointStore implements CheckpointStore {
 
   describe(): string {
     return `file ${this.filePath}`;
+  }
+
+  async loadReport(): Promise<RunReport | undefined> {
+    const bytes = await readIfExists(this.#reportPath);
+    return bytes === undefined ? undefined : parseRunReport(bytes.toString('utf8'));
+  }
+
+  async saveReport(report: RunReport): Promise<void> {
+    await mkdir(this.#directory, { recursive: true });
+    await writeAtomically(this.#reportPath, Buffer.from(`${JSON.stringify(report, null, 2)}\n`, 'utf8'));
+  }
+
+  get #reportPath(): string {
+    return this.filePath.replace(/\.json$/, '.last-run.json');
   }
 
   async #acquireLock(): Promise<void> {

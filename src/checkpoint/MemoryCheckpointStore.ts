@@ -1,5 +1,6 @@
 // A CheckpointStore kept in memory, with the same conditional-write rules as the durable ones: for tests and dry runs.
 // Nothing survives the process.
+import type { RunReport } from '../telemetry/RunReport.js';
 import type { Checkpoint, CheckpointStore, StoredCheckpoint } from './CheckpointStore.js';
 import {
   checkCheckpointName,
@@ -13,6 +14,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
   /** Every checkpoint saved through this store, oldest first, so tests can check it never moved backwards. */
   readonly history: Checkpoint[] = [];
   #stored: { value: unknown; etag: string } | undefined;
+  #report: RunReport | undefined;
   #version = 0;
 
   /**
@@ -42,6 +44,14 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   describe(): string {
     return `memory ${this.name}`;
+  }
+
+  async loadReport(): Promise<RunReport | undefined> {
+    return this.#report === undefined ? undefined : structuredClone(this.#report);
+  }
+
+  async saveReport(report: RunReport): Promise<void> {
+    this.#report = structuredClone(report);
   }
 
   #nextEtag(): string {

@@ -6,7 +6,7 @@ import type { Clock, Sleep } from '../clock.js';
 import { HttpStatusError } from '../errors.js';
 import { type HttpRequest, sendRequest } from '../http.js';
 import type { Logger } from '../logger.js';
-import { LOG_ANALYTICS_RETRY, type RetryPolicy, withRetry } from '../retry.js';
+import { LOG_ANALYTICS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
 import type { Secret } from '../Secret.js';
 import type { Batch, LogSink } from './LogSink.js';
 import { sharedKeyAuthorization } from './sharedKeyAuthorization.js';
@@ -27,8 +27,8 @@ export interface DataCollectorSinkOptions {
   log: Logger;
   timeoutMs: number;
   retry?: RetryPolicy;
-  /** Counts retries, for the run summary. */
-  onRetry?: () => void;
+  /** Told of every retry, for the run report. */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 const HINTS: Readonly<Record<number, string>> = {

@@ -4,6 +4,7 @@ import { it } from 'node:test';
 
 import type { Checkpoint, CheckpointStore } from '../../src/checkpoint/CheckpointStore.js';
 import { CheckpointConflictError } from '../../src/errors.js';
+import type { RunReport } from '../../src/telemetry/RunReport.js';
 
 export interface StoreHarness {
   /** A store over storage that holds nothing yet. */
@@ -111,6 +112,41 @@ export function checkpointStoreContract(harness: StoreHarness): void {
     }
     assert.match((await harness.storeNamed('backfill-2024-01-01')).describe(), /backfill-2024-01-01/);
   });
+
+  it('keeps the last run report beside the checkpoint without changing the checkpoint or its etag', async () => {
+    const [writer, reader] = await harness.twoStoresOnSameStorage();
+    assert.equal(await reader.loadReport(), undefined);
+    const etag = await writer.save(checkpointAt(5_000), undefined);
+    const report = sampleReport('failed');
+    await writer.saveReport(report);
+    assert.deepEqual(await reader.loadReport(), report);
+    assert.deepEqual(await reader.load(), { checkpoint: checkpointAt(5_000), etag });
+    await writer.saveReport(sampleReport('succeeded'));
+    assert.equal((await reader.loadReport())?.outcome, 'succeeded');
+    // The run that holds the etag can still advance the checkpoint.
+    await writer.save(checkpointAt(6_000), etag);
+  });
+}
+
+function sampleReport(outcome: 'succeeded' | 'failed'): RunReport {
+  return {
+    stream: 'activities',
+    outcome,
+    startedAt: '2026-11-23T12:00:00.000Z',
+    durationMs: 1_234,
+    fetched: 10,
+    sent: 10,
+    flagged: 0,
+    batches: 1,
+    pages: 1,
+    retries: 2,
+    throttled: 1,
+    throttleWaitMs: 500,
+    lagMinutes: 7.5,
+    moreToDo: false,
+    checkpoint: '2026-11-23T11:58:00.000Z',
+    ...(outcome === 'failed' ? { error: 'HttpStatusError: Log Analytics answered 403' } : {}),
+  };
 }
 
 async function assertExactlyOneWins(reader: CheckpointStore, saves: (() => Promise<string>)[]): Promise<void> {
