@@ -58,6 +58,12 @@ export interface Config {
   schedule: string;
   /** Client id of a user-assigned managed identity, for Key Vault and Storage. */
   managedIdentityClientId: string | undefined;
+  /** Where run reports go as custom events and metrics; unset locally. */
+  appInsights: {
+    connectionString: string | undefined;
+    /** `Authorization=AAD;ClientId=...` when the component refuses instrumentation-key auth. */
+    authenticationString: string | undefined;
+  };
 }
 
 export const DEFAULTS = Object.freeze({
@@ -333,6 +339,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   const clientId = text(env, 'AZURE_CLIENT_ID');
   if (clientId !== undefined && !GUID.test(clientId)) problems.push(`AZURE_CLIENT_ID: expected a GUID, got "${clientId}".`);
 
+  const appInsightsConnectionString = text(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING');
+  const appInsightsAuthentication = text(env, 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -363,6 +372,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     },
     schedule,
     managedIdentityClientId: clientId,
+    appInsights: { connectionString: appInsightsConnectionString, authenticationString: appInsightsAuthentication },
   });
 }
 

@@ -19,7 +19,7 @@ export class SecretError extends Error {
   }
 }
 
-export type ServiceName = 'MCAS' | 'Log Analytics';
+export type ServiceName = 'MCAS' | 'Log Analytics' | 'Application Insights';
 
 export interface HttpStatusErrorDetails {
   service: ServiceName;

@@ -6,7 +6,7 @@ import type { Logger } from './logger.js';
 import { runIngestion, type RunOptions, type RunProgress, type RunSummary } from './run.js';
 import { loadSecrets } from './secrets.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
-import { NO_TELEMETRY, type RunReport, type Telemetry } from './telemetry/RunReport.js';
+import type { RunReport, Telemetry } from './telemetry/RunReport.js';
 import { createDependencies, type Runtime, type WiringOverrides } from './wiring.js';
 
 export interface RunOnceOptions {
@@ -115,5 +115,5 @@ async function report(runtime: Runtime, options: RunOnceOptions, runReport: RunR
   await checkpoints.saveReport(runReport).catch((error: unknown) => {
     log.warn(`Could not store the run report: ${ensureError(error).message}`);
   });
-  await (options.telemetry ?? NO_TELEMETRY).trackRun(runReport);
+  await (options.telemetry ?? runtime.telemetry).trackRun(runReport);
 }

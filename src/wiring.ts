@@ -1,5 +1,6 @@
 // createDependencies: the only place real clients are built from a Config and the loaded secrets.
 import type { TokenCredential } from '@azure/identity';
+import type { Dispatcher } from 'undici';
 
 import type { CheckpointLocation, Config } from './config.js';
 import type { CheckpointStore } from './checkpoint/CheckpointStore.js';
@@ -13,11 +14,14 @@ import type { RunDeps } from './run.js';
 import type { Secrets } from './secrets.js';
 import { DataCollectorSink } from './sink/DataCollectorSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
+import { NO_TELEMETRY, type Telemetry } from './telemetry/RunReport.js';
 
 export interface Runtime {
   deps: RunDeps;
   /** Retries and throttling seen so far by the clients, for the run report. */
   counters(): RunCounters;
+  /** Where run reports go besides the log (Application Insights in Azure). */
+  telemetry: Telemetry;
   /** Releases sockets; call when the run is over. */
   close(): Promise<void>;
 }
@@ -85,6 +89,7 @@ export async function createDependencies(
   return {
     deps: { mcas, sink, checkpoints, clock, sleep, log },
     counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
+    telemetry: await createTelemetry(config, log, dispatcher, overrides),
     close: () => dispatcher.close(),
   };
 }
@@ -112,4 +117,40 @@ export async function defaultCredential(config: Pick<Config, 'managedIdentityCli
   return config.managedIdentityClientId
     ? new DefaultAzureCredential({ managedIdentityClientId: config.managedIdentityClientId })
     : new DefaultAzureCredential();
+}
+
+/**
+ * Run reports to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set, with an Entra token of the
+ * identity named in APPLICATIONINSIGHTS_AUTHENTICATION_STRING (local auth is off on the deployed component). A bad
+ * setting turns telemetry off with a warning; it never fails a run.
+ */
+export async function createTelemetry(
+  config: Config,
+  log: Logger,
+  dispatcher: Dispatcher,
+  overrides: WiringOverrides = {},
+): Promise<Telemetry> {
+  const { connectionString, authenticationString } = config.appInsights;
+  if (connectionString === undefined) return NO_TELEMETRY;
+  try {
+    const { AppInsightsTelemetry, parseAuthenticationString } = await import('./telemetry/AppInsightsTelemetry.js');
+    const auth = parseAuthenticationString(authenticationString);
+    let credential: TokenCredential | undefined = overrides.credential;
+    if (auth && !credential) {
+      const { DefaultAzureCredential } = await import('@azure/identity');
+      credential = new DefaultAzureCredential(auth.clientId ? { managedIdentityClientId: auth.clientId } : {});
+    }
+    return new AppInsightsTelemetry({
+      connectionString,
+      ...(credential ? { credential } : {}),
+      dispatcher,
+      clock: overrides.clock ?? systemClock,
+      sleep: overrides.sleep ?? realSleep,
+      log,
+      timeoutMs: 5_000,
+    });
+  } catch (error) {
+    log.warn(`Application Insights telemetry is off: ${error instanceof Error ? error.message : String(error)}`);
+    return NO_TELEMETRY;
+  }
 }

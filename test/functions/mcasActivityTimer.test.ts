@@ -62,11 +62,32 @@ describe('mcasActivityTimer (the registered function, in the library\'s test mod
     assert.ok(lines.some((l) => l.level === 'information' && /"sent":450/.test(l.text)));
   });
 
+  it('reports the run to Application Insights as a custom event with its counts, and metrics for lag and records', async (t) => {
+    const { startAppInsightsEmulator } = await import('../../emulators/appInsightsEmulator.js');
+    const insights = await startAppInsightsEmulator({ instrumentationKey: '00000000-0000-4000-8000-0000000000a1' });
+    t.after(() => insights.close());
+    stack.mcas.addActivities(
+      generateActivities({ count: 4, startCreatedMs: Date.now() - 1, seed: 6, spanMs: 1 }).map((a, i) => ({ ...a, _id: `reported-${i}` })),
+    );
+    const { context } = recordingContext();
+    const connectionString = `InstrumentationKey=00000000-0000-4000-8000-0000000000a1;IngestionEndpoint=${insights.url}/`;
+    await withEnv({ ...settings, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString }, () => mcasActivityTimer(timer(), context));
+    const [event] = insights.ofType('EventData');
+    assert.ok(event);
+    const data = event.data as { baseData: { name: string; properties: Record<string, string>; measurements: Record<string, number> } };
+    assert.equal(data.baseData.name, 'McasConnectorRun');
+    assert.equal(data.baseData.properties['outcome'], 'succeeded');
+    assert.equal(data.baseData.properties['stream'], 'activities');
+    assert.equal(data.baseData.measurements['sent'], 4);
+    const metrics = insights.ofType('MetricData').map((m) => (m.data as { baseData: { metrics: { name: string }[] } }).baseData.metrics[0]?.name);
+    assert.deepEqual(metrics.sort(), ['McasLagMinutes', 'McasRecordsSent']);
+  });
+
   it('warns when the timer is past due and then catches up from the checkpoint', async () => {
     const { context, lines } = recordingContext();
     await withEnv(settings, () => mcasActivityTimer(timer(true), context));
     assert.ok(lines.some((l) => l.level === 'warning' && /past due/.test(l.text)));
-    assert.equal(stack.logAnalytics.rows().length, 450, 'nothing was sent twice');
+    assert.equal(new Set(stack.logAnalytics.rows().map((r) => r['ActivityId'])).size, stack.logAnalytics.rows().length, 'nothing was sent twice');
   });
 
   it('fails the invocation on bad settings, naming them, without logging any secret', async () => {
