@@ -245,17 +245,17 @@ const AAD_TENANT_ID = 'ebac1a16-81bf-449b-8d43-5732c3c1d999';
 const MAX_LAG_MS = 15 * 60_000;
 const ROLE_ASSIGNMENT_WRITE = 'Microsoft.Authorization/roleAssignments/write';
 
-function pick<T>(rng: Rng, items: readonly T[]): T {
+export function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[Math.floor(rng() * items.length)] as T;
 }
 
-function hex(rng: Rng, length: number): string {
+export function hex(rng: Rng, length: number): string {
   let out = '';
   for (let i = 0; i < length; i += 1) out += Math.floor(rng() * 16).toString(16);
   return out;
 }
 
-function guid(rng: Rng): string {
+export function guid(rng: Rng): string {
   return `${hex(rng, 8)}-${hex(rng, 4)}-4${hex(rng, 3)}-a${hex(rng, 3)}-${hex(rng, 12)}`;
 }
 

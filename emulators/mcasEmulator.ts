@@ -1,9 +1,11 @@
-// A loopback Defender for Cloud Apps (MCAS) activities API: POST /api/v1/activities/ with filters, sorting,
-// skip/limit, scan mode, auth, throttling and scripted faults. It serves a fixed list; it is not a database.
+// A loopback Defender for Cloud Apps (MCAS) API: POST /api/v1/activities/ and POST /api/v1/alerts/ with filters,
+// sorting, skip/limit, scan mode (activities), auth, throttling and scripted faults. It serves fixed lists; it is not
+// a database.
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { RawActivity } from './activityGenerator.js';
+import type { RawAlert } from './alertGenerator.js';
 import {
   answerWithFault,
   type Fault,
@@ -20,15 +22,20 @@ import {
 export interface McasEmulatorOptions {
   /** The tenant's activities, in any order. */
   activities: readonly RawActivity[];
+  /** The tenant's alerts, in any order, served at POST /api/v1/alerts/. Default none. */
+  alerts?: readonly RawAlert[];
   /** Accepted as `Authorization: Token <token>`. */
   token: string;
   /** When set, `Authorization: Bearer <bearerToken>` is accepted too (an Entra token). */
   bearerToken?: string;
   /** Over the limit (a sliding window of answered requests): 429 with a "throttled" body. */
   rateLimit?: { requests: number; perMs: number; retryAfter?: 'seconds' | 'date' | 'none' };
-  /** Called for every request (0-based, in arrival order) before anything else; a fault replaces the answer. */
+  /**
+   * Called for every request to either API (0-based, in arrival order) before anything else; a fault replaces the
+   * answer. The rate limit counts both APIs together too, as the tenant-wide limit does.
+   */
   faults?: (requestIndex: number, body: unknown) => Fault | undefined;
-  /** Largest `limit` outside scan mode. Default 100. */
+  /** Largest `limit` outside scan mode, for activities and alerts. Default 100. */
   maxPageSize?: number;
   /** Smallest `limit` in scan mode. Default 500, as documented; lower it to get many scan pages from few records. */
   minScanLimit?: number;
@@ -47,15 +54,18 @@ export interface RecordedMcasRequest {
 }
 
 export interface McasEmulator {
-  /** Origin, e.g. `http://127.0.0.1:54321`; the API is at `${url}/api/v1/activities/`. */
+  /** Origin, e.g. `http://127.0.0.1:54321`; the APIs are at `${url}/api/v1/activities/` and `…/api/v1/alerts/`. */
   readonly url: string;
   readonly requests: RecordedMcasRequest[];
   /** Adds records saved late (their `created` is usually later than everything served so far). */
   addActivities(list: readonly RawActivity[]): void;
+  /** Adds alerts raised later. */
+  addAlerts(list: readonly RawAlert[]): void;
   close(): Promise<void>;
 }
 
 export const ACTIVITIES_PATH = '/api/v1/activities/';
+export const ALERTS_PATH = '/api/v1/alerts/';
 /** The filter field carrying the scan-mode continuation in `nextQueryFilters`. Opaque to clients. */
 export const SCAN_CURSOR_FIELD = '_scanAfter';
 const MAX_SKIP_PLUS_LIMIT = 5000;
@@ -63,9 +73,14 @@ const MAX_SCAN_LIMIT = 5000;
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 interface Entry {
-  activity: RawActivity;
+  /** The activity or alert, served as given. */
+  record: Record<string, unknown>;
+  /** `created` (activities). */
   created: number;
+  /** `timestamp`: when the activity happened or the alert was raised. */
   date: number;
+  /** `severityValue` (alerts). */
+  severity: number;
   /** Orders records that share a sort value: stable across requests, unrelated to insertion order. */
   tieKey: string;
   seq: number;
@@ -80,9 +95,42 @@ interface ReceivedRequest {
   tooLarge: boolean;
 }
 
-type SortField = 'created' | 'date';
+type SortField = 'created' | 'date' | 'severity';
 type Direction = 'asc' | 'desc';
 type Predicate = (entry: Entry) => boolean;
+
+/** What differs between the list APIs. */
+interface Resource {
+  path: string;
+  /** Accepted `sortField` values. */
+  sortFields: readonly SortField[];
+  fields: Record<string, FieldSpec>;
+  /** Whether `isScan: true` is accepted (documented for activities only). */
+  scan: boolean;
+  /** Envelope fields besides data, hasNext and total. */
+  extraEnvelope: (limit: number) => Record<string, unknown>;
+}
+
+/** The records of one resource, and their sorted views (rebuilt after an addition). */
+class RecordStore {
+  readonly #entries: Entry[] = [];
+  readonly #sorted = new Map<string, Entry[]>();
+
+  add(list: readonly Record<string, unknown>[]): void {
+    for (const record of list) this.#entries.push(toEntry(record, this.#entries.length));
+    this.#sorted.clear();
+  }
+
+  sortedBy(field: SortField, direction: Direction): Entry[] {
+    const key = `${field}:${direction}`;
+    let list = this.#sorted.get(key);
+    if (!list) {
+      list = [...this.#entries].sort((a, b) => compareEntries(a, b, field, direction));
+      this.#sorted.set(key, list);
+    }
+    return list;
+  }
+}
 
 class BadRequest extends Error {
   constructor(
@@ -102,26 +150,15 @@ export async function startMcasEmulator(options: McasEmulatorOptions): Promise<M
   const clock = options.clock ?? systemClock;
   const maxPageSize = options.maxPageSize ?? 100;
   const minScanLimit = options.minScanLimit ?? 500;
-  const entries: Entry[] = [];
-  const sorted = new Map<string, Entry[]>();
+  const stores = new Map<Resource, RecordStore>(RESOURCES.map((resource) => [resource, new RecordStore()]));
+  const storeOf = (resource: Resource): RecordStore => stores.get(resource) as RecordStore;
   const requests: RecordedMcasRequest[] = [];
   const answeredAtMs: number[] = [];
 
-  const addActivities = (list: readonly RawActivity[]): void => {
-    for (const activity of list) entries.push(toEntry(activity, entries.length));
-    sorted.clear();
-  };
+  const addActivities = (list: readonly RawActivity[]): void => storeOf(ACTIVITIES).add(list);
+  const addAlerts = (list: readonly RawAlert[]): void => storeOf(ALERTS).add(list);
   addActivities(options.activities);
-
-  const sortedBy = (field: SortField, direction: Direction): Entry[] => {
-    const key = `${field}:${direction}`;
-    let list = sorted.get(key);
-    if (!list) {
-      list = [...entries].sort((a, b) => compareEntries(a, b, field, direction));
-      sorted.set(key, list);
-    }
-    return list;
-  };
+  addAlerts(options.alerts ?? []);
 
   const throttleDelayMs = (): number | undefined => {
     const limit = options.rateLimit;
@@ -179,8 +216,9 @@ export async function startMcasEmulator(options: McasEmulatorOptions): Promise<M
 
   /** The answer to a request that no fault replaced, checked in the order a Django REST app would. */
   const reply = (request: ReceivedRequest): Reply => {
-    if (request.path !== ACTIVITIES_PATH) {
-      // Like a Django app in production: an unknown path (including the one without the trailing slash) is a 404.
+    const resource = RESOURCES.find((candidate) => candidate.path === request.path);
+    if (!resource) {
+      // Like a Django app in production: an unknown path (including one without the trailing slash) is a 404.
       return { status: 404, text: NOT_FOUND_PAGE, headers: { 'content-type': 'text/html' } };
     }
     if (request.method !== 'POST') {
@@ -203,30 +241,53 @@ export async function startMcasEmulator(options: McasEmulatorOptions): Promise<M
     if (request.tooLarge) return jsonReply(413, { detail: 'Request body too large.' });
     if (request.parseError !== undefined) return jsonReply(400, { detail: `JSON parse error - ${request.parseError}` });
     try {
-      return jsonReply(200, listActivities(request.body));
+      return jsonReply(200, listRecords(resource, request.body));
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error;
       return jsonReply(400, error.body());
     }
   };
 
-  const listActivities = (body: unknown): Record<string, unknown> => {
-    const request = parseListRequest(body, maxPageSize, minScanLimit);
-    const matches = compileFilters(request.filters, request.isScan);
-    const ordered = sortedBy(request.sortField, request.direction).filter(matches.withoutCursor);
-    let start = 0;
+  // O(log N + skip + page) per request for the usual filters (a `created` or `date` range on the sort field): the range
+  // and a scan cursor are found by binary search in the sorted list; other filters are tested only on the way through.
+  const listRecords = (resource: Resource, body: unknown): Record<string, unknown> => {
+    const request = parseListRequest(body, resource, maxPageSize, minScanLimit);
+    const matches = compileFilters(request.filters, request.isScan, request.sortField, resource.fields, clock.nowMs());
+    const ordered = storeOf(resource).sortedBy(request.sortField, request.direction);
+    const { from: rangeFrom, to: rangeTo } = boundedRange(ordered, request.sortField, request.direction, matches.bounds);
+    const rest = matches.rest;
+    let start = rangeFrom;
     if (matches.cursor) {
       const cursor = matches.cursor;
       if (cursor.sortField !== request.sortField || cursor.direction !== request.direction) {
         throw new BadRequest('filters', 'FILTER_VALUE_NOT_VALID', `${SCAN_CURSOR_FIELD} belongs to a different sort`);
       }
-      start = ordered.findIndex((entry) => compareToCursor(entry, cursor) > 0);
-      if (start < 0) start = ordered.length;
+      start = firstIndex(ordered, rangeFrom, rangeTo, (entry) => compareToCursor(entry, cursor) > 0);
     }
-    const from = start + request.skip;
-    const page = ordered.slice(from, from + request.limit);
-    const hasNext = from + page.length < ordered.length;
-    const response: Record<string, unknown> = { data: page.map((entry) => entry.activity), hasNext, total: ordered.length };
+    const page: Entry[] = [];
+    let hasNext = false;
+    let toSkip = request.skip;
+    if (!rest) {
+      start += toSkip;
+      toSkip = 0;
+    }
+    for (let index = start; index < rangeTo; index++) {
+      const entry = ordered[index] as Entry;
+      if (rest && !rest(entry)) continue;
+      if (toSkip > 0) toSkip--;
+      else if (page.length < request.limit) page.push(entry);
+      else {
+        hasNext = true;
+        break;
+      }
+    }
+    const total = rest ? countMatches(ordered, rangeFrom, rangeTo, rest) : Math.max(0, rangeTo - rangeFrom);
+    const response: Record<string, unknown> = {
+      data: page.map((entry) => entry.record),
+      hasNext,
+      total,
+      ...resource.extraEnvelope(request.limit),
+    };
     if (request.isScan) {
       const last = page[page.length - 1];
       const filters = { ...request.filters };
@@ -237,7 +298,7 @@ export async function startMcasEmulator(options: McasEmulatorOptions): Promise<M
   };
 
   const server: LoopbackServer = await startLoopbackServer(handle);
-  return { url: server.url, requests, addActivities, close: () => server.close() };
+  return { url: server.url, requests, addActivities, addAlerts, close: () => server.close() };
 }
 
 const NOT_FOUND_PAGE =
@@ -250,20 +311,24 @@ function toMs(value: unknown): number {
   return Number.NaN;
 }
 
-function toEntry(activity: RawActivity, seq: number): Entry {
-  const id = typeof activity._id === 'string' ? activity._id : JSON.stringify(activity._id ?? seq);
+function toEntry(record: Record<string, unknown>, seq: number): Entry {
+  const id = typeof record._id === 'string' ? record._id : JSON.stringify(record._id ?? seq);
   return {
-    activity,
-    created: toMs(activity.created),
-    date: toMs(activity.timestamp),
+    record,
+    created: toMs(record.created),
+    date: toMs(record.timestamp),
+    severity: typeof record.severityValue === 'number' ? record.severityValue : Number.NaN,
     tieKey: createHash('sha1').update(id).digest('hex'),
     seq,
   };
 }
 
-/** Records without a usable time sort first (ascending), like nulls in the real store; filters on time skip them. */
+/**
+ * Records without a usable sort value sort first (ascending), like nulls in the real store; filters on the field
+ * skip them.
+ */
 function sortValue(entry: Entry, field: SortField): number {
-  const value = field === 'created' ? entry.created : entry.date;
+  const value = entry[field];
   return Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
 }
 
@@ -304,7 +369,8 @@ function decodeCursor(token: unknown): ScanCursor {
 
 /** Positive when `entry` comes after the cursor in the cursor's sort order. */
 function compareToCursor(entry: Entry, cursor: ScanCursor): number {
-  const pseudo: Entry = { activity: {}, created: cursor.value, date: cursor.value, tieKey: cursor.tieKey, seq: cursor.seq };
+  const { value, tieKey, seq } = cursor;
+  const pseudo: Entry = { record: {}, created: value, date: value, severity: value, tieKey, seq };
   return compareEntries(entry, pseudo, cursor.sortField, cursor.direction);
 }
 
@@ -317,7 +383,7 @@ interface ListRequest {
   isScan: boolean;
 }
 
-function parseListRequest(body: unknown, maxPageSize: number, minScanLimit: number): ListRequest {
+function parseListRequest(body: unknown, resource: Resource, maxPageSize: number, minScanLimit: number): ListRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadRequest('body', 'BODY_NOT_VALID', 'The request body must be a JSON object');
   }
@@ -326,8 +392,9 @@ function parseListRequest(body: unknown, maxPageSize: number, minScanLimit: numb
   if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) {
     throw new BadRequest('filters', 'FILTERS_NOT_VALID', 'filters must be an object');
   }
+  // Undocumented default; date is the one sort field both APIs have. Clients should always send both.
   const sortField = input.sortField ?? 'date';
-  if (sortField !== 'created' && sortField !== 'date') {
+  if (!resource.sortFields.includes(sortField as SortField)) {
     throw new BadRequest('sortField', 'SORT_FIELD_NOT_VALID', `${String(sortField)} is not a valid sort field`);
   }
   const direction = input.sortDirection ?? 'desc';
@@ -336,6 +403,7 @@ function parseListRequest(body: unknown, maxPageSize: number, minScanLimit: numb
   }
   const isScan = input.isScan ?? false;
   if (typeof isScan !== 'boolean') throw new BadRequest('isScan', 'IS_SCAN_NOT_VALID', 'isScan must be a boolean');
+  if (isScan && !resource.scan) throw new BadRequest('isScan', 'IS_SCAN_NOT_VALID', 'isScan is not supported here');
   const skip = input.skip ?? 0;
   if (!Number.isSafeInteger(skip) || (skip as number) < 0) {
     throw new BadRequest('skip', 'SKIP_NOT_VALID', 'skip must be a non-negative integer');
@@ -361,7 +429,7 @@ function parseListRequest(body: unknown, maxPageSize: number, minScanLimit: numb
   }
   return {
     filters: filters as Record<string, Record<string, unknown>>,
-    sortField,
+    sortField: sortField as SortField,
     direction,
     skip: skip as number,
     limit: limit as number,
@@ -369,7 +437,8 @@ function parseListRequest(body: unknown, maxPageSize: number, minScanLimit: numb
   };
 }
 
-type OperatorBuilder = (field: string, value: unknown, get: (entry: Entry) => unknown) => Predicate;
+/** Builds the test of one filter condition; `nowMs` serves the relative (`*_ndays`) operators. */
+type OperatorBuilder = (field: string, value: unknown, get: (entry: Entry) => unknown, nowMs: number) => Predicate;
 
 const invalidValue = (field: string, operator: string): BadRequest =>
   new BadRequest('filters', 'FILTER_VALUE_NOT_VALID', `${field}.${operator} value is not valid`);
@@ -418,7 +487,7 @@ const listOperator = (type: 'number' | 'string', negate: boolean): OperatorBuild
 };
 
 function path(entry: Entry, ...keys: string[]): unknown {
-  let value: unknown = entry.activity;
+  let value: unknown = entry.record;
   for (const key of keys) {
     if (typeof value !== 'object' || value === null) return undefined;
     value = (value as Record<string, unknown>)[key];
@@ -426,7 +495,12 @@ function path(entry: Entry, ...keys: string[]): unknown {
   return value;
 }
 
-const FIELDS: Record<string, { get: (entry: Entry) => unknown; operators: Record<string, OperatorBuilder> }> = {
+interface FieldSpec {
+  get: (entry: Entry) => unknown;
+  operators: Record<string, OperatorBuilder>;
+}
+
+const ACTIVITY_FIELDS: Record<string, FieldSpec> = {
   created: { get: (entry) => entry.created, operators: TIME_OPERATORS },
   date: { get: (entry) => entry.date, operators: TIME_OPERATORS },
   service: {
@@ -442,26 +516,149 @@ const FIELDS: Record<string, { get: (entry: Entry) => unknown; operators: Record
   'ip.address': { get: (entry) => path(entry, 'device', 'clientIP'), operators: { eq: listOperator('string', false) } },
 };
 
+const DAY_MS = 86_400_000;
+
+/** "Later than N days ago" / "earlier than N days ago" (api-introduction, Operators). */
+const ndays = (later: boolean): OperatorBuilder => (field, value, get, nowMs) => {
+  const days = asNumber(field, later ? 'gte_ndays' : 'lte_ndays', value);
+  const boundMs = nowMs - days * DAY_MS;
+  return (entry) => (later ? (get(entry) as number) >= boundMs : (get(entry) as number) <= boundMs);
+};
+
+const integerCodes = { eq: listOperator('number', false), neq: listOperator('number', true) };
+
+/** The alert filters a connector needs, from the api-alerts Filters table. */
+const ALERT_FIELDS: Record<string, FieldSpec> = {
+  // Documented: lte, gte, range, lte_ndays, gte_ndays; gt, lt and eq are accepted as for activities.
+  date: {
+    get: (entry) => entry.date,
+    operators: { ...TIME_OPERATORS, gte_ndays: ndays(true), lte_ndays: ndays(false) },
+  },
+  // Documented values 0 LOW, 1 MEDIUM, 2 HIGH (the properties table adds 3 INFORMATIONAL).
+  severity: { get: (entry) => entry.severity, operators: integerCodes },
+  // 0 OPEN, 1 DISMISSED, 2 RESOLVED, 3 FALSE_POSITIVE, 4 BENIGN, 5 TRUE_POSITIVE.
+  resolutionStatus: { get: (entry) => path(entry, 'resolutionStatusValue'), operators: integerCodes },
+};
+
+const ACTIVITIES: Resource = {
+  path: ACTIVITIES_PATH,
+  sortFields: ['created', 'date'],
+  fields: ACTIVITY_FIELDS,
+  scan: true,
+  extraEnvelope: () => ({}),
+};
+
+const ALERTS: Resource = {
+  path: ALERTS_PATH,
+  // api-alerts-list: "date" (when the alert was created) or "severity".
+  sortFields: ['date', 'severity'],
+  fields: ALERT_FIELDS,
+  scan: false,
+  // As in the api-alerts-list example; Get-MCASAlert reads `max` as the most records one call returns.
+  extraEnvelope: (limit) => ({ max: limit, moreThanTotal: false }),
+};
+
+const RESOURCES: readonly Resource[] = [ACTIVITIES, ALERTS];
+
+/** Bounds on the sort value from `gte`/`gt`/`lte`/`lt` filters on the sort field; they also exclude records without one. */
+interface SortBounds {
+  lower: number;
+  lowerInclusive: boolean;
+  upper: number;
+  upperInclusive: boolean;
+}
+
+const RANGE_OPERATORS = new Set(['gte', 'gt', 'lte', 'lt']);
+
+function tighten(bounds: SortBounds, operator: string, value: number): void {
+  if (operator === 'gte' || operator === 'gt') {
+    const inclusive = operator === 'gte';
+    if (value > bounds.lower || (value === bounds.lower && !inclusive)) {
+      bounds.lower = value;
+      bounds.lowerInclusive = inclusive;
+    }
+  } else if (value < bounds.upper || (value === bounds.upper && operator === 'lt')) {
+    bounds.upper = value;
+    bounds.upperInclusive = operator === 'lte';
+  }
+}
+
+/**
+ * The filters as `bounds` (range operators on the sort field, for binary search) and `rest` (every other condition,
+ * undefined when there is none). The scan continuation is returned apart.
+ */
 function compileFilters(
   filters: Record<string, Record<string, unknown>>,
   isScan: boolean,
-): { withoutCursor: Predicate; cursor: ScanCursor | undefined } {
+  sortField: SortField,
+  fields: Record<string, FieldSpec>,
+  nowMs: number,
+): { rest: Predicate | undefined; bounds: SortBounds | undefined; cursor: ScanCursor | undefined } {
   const predicates: Predicate[] = [];
+  let bounds: SortBounds | undefined;
   let cursor: ScanCursor | undefined;
   for (const [field, condition] of Object.entries(filters)) {
     if (field === SCAN_CURSOR_FIELD && isScan) {
       cursor = decodeCursor(condition.eq);
       continue;
     }
-    const spec = FIELDS[field];
+    const spec = fields[field];
     if (!spec) throw new BadRequest('filters', 'FILTER_FIELD_NOT_VALID', `${field} is not valid`);
     for (const [operator, value] of Object.entries(condition)) {
       const build = spec.operators[operator];
       if (!build) {
         throw new BadRequest('filters', 'FILTER_OPERATOR_NOT_VALID', `${operator} is not a valid operator for ${field}`);
       }
-      predicates.push(build(field, value, spec.get));
+      const predicate = build(field, value, spec.get, nowMs);
+      if (field === sortField && RANGE_OPERATORS.has(operator)) {
+        // A record without a time sorts as -Infinity and fails every comparison, so the default lower bound excludes it.
+        bounds ??= { lower: Number.NEGATIVE_INFINITY, lowerInclusive: false, upper: Number.POSITIVE_INFINITY, upperInclusive: true };
+        tighten(bounds, operator, value as number);
+      } else {
+        predicates.push(predicate);
+      }
     }
   }
-  return { withoutCursor: (entry) => predicates.every((predicate) => predicate(entry)), cursor };
+  const rest: Predicate | undefined =
+    predicates.length === 0 ? undefined : (entry) => predicates.every((predicate) => predicate(entry));
+  return { rest, bounds, cursor };
+}
+
+/** The smallest index in [from, to) whose entry satisfies `isPast` (false then true along the list), else `to`. */
+function firstIndex(list: readonly Entry[], from: number, to: number, isPast: (entry: Entry) => boolean): number {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (isPast(list[middle] as Entry)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/** The index range of `list` (sorted by `field` in `direction`) whose sort values lie within `bounds`. */
+function boundedRange(
+  list: readonly Entry[],
+  field: SortField,
+  direction: Direction,
+  bounds: SortBounds | undefined,
+): { from: number; to: number } {
+  if (!bounds) return { from: 0, to: list.length };
+  const aboveLower = (entry: Entry): boolean => {
+    const value = sortValue(entry, field);
+    return value > bounds.lower || (bounds.lowerInclusive && value === bounds.lower);
+  };
+  const belowUpper = (entry: Entry): boolean => {
+    const value = sortValue(entry, field);
+    return value < bounds.upper || (bounds.upperInclusive && value === bounds.upper);
+  };
+  const [enters, stays] = direction === 'asc' ? [aboveLower, belowUpper] : [belowUpper, aboveLower];
+  const from = firstIndex(list, 0, list.length, enters);
+  return { from, to: firstIndex(list, from, list.length, (entry) => !stays(entry)) };
+}
+
+function countMatches(list: readonly Entry[], from: number, to: number, predicate: Predicate): number {
+  let count = 0;
+  for (let index = from; index < to; index++) if (predicate(list[index] as Entry)) count++;
+  return count;
 }

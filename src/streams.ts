@@ -1,5 +1,6 @@
 // The streams the connector copies: where each is read from, which fields carry its cursor, how a record becomes a
 // row, and where rows go. The pipeline (run.ts) is the same for every stream.
+import { mapAlert } from './mapping/toAlertRecord.js';
 import { mapActivity } from './mapping/toLogRecord.js';
 import type { McasResource } from './mcas/McasClient.js';
 
@@ -37,4 +38,18 @@ export const ACTIVITIES: StreamSpec = Object.freeze({
   timeGeneratedField: 'ActivityTime',
   defaultLogType: 'MCAS_Activity_Log',
   map: mapActivity,
+});
+
+/**
+ * Alerts, by the time they were raised (`date`, the record's `timestamp`): the optional second stream
+ * (MCAS_ALERTS_ENABLED). An alert is copied once; later changes to its status or resolution are not followed.
+ */
+export const ALERTS: StreamSpec = Object.freeze({
+  name: 'alerts',
+  resource: 'alerts',
+  cursorField: 'date',
+  timeKey: 'timestamp',
+  timeGeneratedField: 'AlertTime',
+  defaultLogType: 'MCAS_Alert_Log',
+  map: mapAlert,
 });

@@ -15,6 +15,21 @@ export interface LogColumn {
 }
 
 /**
+ * The columns every row type (activities, alerts) ends with: which columns were cut, and the flagged-row columns
+ * (see rowBuilder.ts).
+ */
+export const BOOKKEEPING_COLUMNS = [
+  {
+    name: 'TruncatedFields',
+    type: 'string',
+    description: 'Comma-separated columns cut to the field limit (a cut JSON column is no longer valid JSON).',
+  },
+  { name: 'IsFlagged', type: 'boolean', description: 'True on a record that failed the core schema.' },
+  { name: 'ValidationIssues', type: 'string', description: 'Flagged rows: why the record failed the core schema.' },
+  { name: 'RawRecordJson', type: 'string', description: 'Flagged rows: the whole raw record, as JSON.' },
+] as const satisfies readonly LogColumn[];
+
+/**
  * Every column a row can have, in a fixed order. Nested MCAS objects are kept as JSON strings (`…Json` columns):
  * the Data Collector API would otherwise flatten them into one column per key, towards the 500-column cap, and
  * because column names are case-insensitive, keys that differ only by case (`Level`, `level`) would collide.
@@ -58,22 +73,18 @@ export const LOG_RECORD_COLUMNS = [
   { name: 'UserAgentJson', type: 'string', description: 'The parsed user agent (userAgent object), as JSON.' },
   { name: 'DescriptionMetadataJson', type: 'string', description: 'description_metadata, as JSON.' },
   { name: 'EntityDataJson', type: 'string', description: 'entityData, as JSON.' },
-  {
-    name: 'TruncatedFields',
-    type: 'string',
-    description: 'Comma-separated columns cut to the field limit (a cut JSON column is no longer valid JSON).',
-  },
-  { name: 'IsFlagged', type: 'boolean', description: 'True on a record that failed the core schema.' },
-  { name: 'ValidationIssues', type: 'string', description: 'Flagged rows: why the record failed the core schema.' },
-  { name: 'RawRecordJson', type: 'string', description: 'Flagged rows: the whole raw record, as JSON.' },
+  ...BOOKKEEPING_COLUMNS,
 ] as const satisfies readonly LogColumn[];
 
 type ColumnValue<T extends LogColumnType> = T extends 'boolean' ? boolean : string;
 
-/** One row. Every column is optional: a value that is absent in the activity is left out, never sent as null. */
-export type LogRecord = {
-  [C in (typeof LOG_RECORD_COLUMNS)[number] as C['name']]?: ColumnValue<C['type']>;
+/** The row type of a column list: every column optional, typed by its column type. */
+export type RowOf<Columns extends readonly LogColumn[]> = {
+  [C in Columns[number] as C['name']]?: ColumnValue<C['type']>;
 };
+
+/** One row. Every column is optional: a value that is absent in the activity is left out, never sent as null. */
+export type LogRecord = RowOf<typeof LOG_RECORD_COLUMNS>;
 
 export type LogColumnName = keyof LogRecord;
 
@@ -90,9 +101,14 @@ const VALUE_SCHEMAS: Record<LogColumnType, z.ZodType> = {
 };
 
 /**
- * The output shape, strict: an unknown column, a wrong type, an over-long string or a non-ISO time fails.
- * For tests and checks; the mapping does not run it.
+ * The strict schema of a row with these columns: an unknown column, a wrong type, an over-long string or a non-ISO
+ * time fails. For tests and checks; the mappings do not run it.
  */
-export const LogRecordSchema = z.strictObject(
-  Object.fromEntries(LOG_RECORD_COLUMNS.map((column) => [column.name, VALUE_SCHEMAS[column.type].optional()])),
-) as unknown as z.ZodType<LogRecord>;
+export function rowSchema<Columns extends readonly LogColumn[]>(columns: Columns): z.ZodType<RowOf<Columns>> {
+  return z.strictObject(
+    Object.fromEntries(columns.map((column) => [column.name, VALUE_SCHEMAS[column.type].optional()])),
+  ) as unknown as z.ZodType<RowOf<Columns>>;
+}
+
+/** The output shape of the activity mapping, strict (see rowSchema). */
+export const LogRecordSchema: z.ZodType<LogRecord> = rowSchema(LOG_RECORD_COLUMNS);

@@ -1,36 +1,27 @@
 // Maps one MCAS activity to one Log Analytics row (toLogRecord, pure and total), and checks raw records first so a
 // record that fails the core schema becomes a flagged row instead of a gap or a stalled run (mapActivity).
-import type { z } from 'zod';
-
-import { MAX_EPOCH_MS, McasActivitySchema, type McasActivity } from '../mcas/schema.js';
+import { McasActivitySchema, type McasActivity } from '../mcas/schema.js';
 import type { LogColumnName, LogRecord } from './LogRecord.js';
-import { MAX_FIELD_BYTES, truncateUtf8 } from './truncate.js';
+import {
+  createFieldFitter,
+  flaggedColumns,
+  idOf,
+  isJsonObject,
+  looseIsoTime,
+  mapOrFlag,
+  type MappedRecord,
+  nonEmpty,
+  stringField,
+} from './rowBuilder.js';
 
-export interface MappedActivity {
-  record: LogRecord;
-  /** True when the input failed the core schema and `record` is a flagged minimal row. */
-  flagged: boolean;
-  /** The activity `_id` when the input has a non-empty string one (untruncated, for logs and checkpoints). */
-  id: string | undefined;
-  /** Flagged rows only: what was wrong, as "path: message". */
-  issues?: string[];
-}
+export type MappedActivity = MappedRecord<LogRecord>;
 
 /**
  * Validates one raw record and maps it. Never throws: a record that fails McasActivitySchema (no `_id`, `created`
  * or `timestamp` not epoch ms, not an object at all) comes back flagged, with the issues.
  */
 export function mapActivity(raw: unknown): MappedActivity {
-  let issues: string[];
-  try {
-    const parsed = McasActivitySchema.safeParse(raw);
-    if (parsed.success) return { record: toLogRecord(parsed.data), flagged: false, id: parsed.data._id };
-    issues = parsed.error.issues.map(describeIssue);
-  } catch (error) {
-    // Unreachable for JSON input; here so that one unforeseen record cannot stall every later run.
-    issues = [`mapping failed: ${error instanceof Error ? error.message : safeString(error)}`];
-  }
-  return { record: toFlaggedRecord(raw, issues), flagged: true, id: idOf(raw), issues };
+  return mapOrFlag(raw, McasActivitySchema, toLogRecord, toFlaggedRecord);
 }
 
 /**
@@ -39,45 +30,44 @@ export function mapActivity(raw: unknown): MappedActivity {
  * Absent or wrongly typed optional parts simply leave their columns out.
  */
 export function toLogRecord(activity: McasActivity): LogRecord {
-  const cut: LogColumnName[] = [];
+  const fit = createFieldFitter<LogColumnName>();
   const { mainInfo, location, userAgent } = activity;
   const eventObjects = mainInfo?.eventObjects;
   // One object literal with every column, in column order, so that all rows share one shape.
   const record: LogRecord = {
-    ActivityId: fit(activity._id, 'ActivityId', cut),
+    ActivityId: fit.text(activity._id, 'ActivityId'),
     ActivityTime: new Date(activity.timestamp).toISOString(),
     CreatedTime: new Date(activity.created).toISOString(),
-    AppId: fit(idString(activity.appId), 'AppId', cut),
-    AppName: fit(activity.appName, 'AppName', cut),
-    SourceAppId: fit(idString(activity.srcAppId), 'SourceAppId', cut),
-    EventType: fit(activity.eventTypeName, 'EventType', cut),
-    EventTypeValue: fit(activity.eventTypeValue, 'EventTypeValue', cut),
-    ActionType: fit(activity.actionType ?? mainInfo?.rawOperationName, 'ActionType', cut),
-    Description: fit(activity.description, 'Description', cut),
-    Severity: fit(activity.severity, 'Severity', cut),
+    AppId: fit.text(idString(activity.appId), 'AppId'),
+    AppName: fit.text(activity.appName, 'AppName'),
+    SourceAppId: fit.text(idString(activity.srcAppId), 'SourceAppId'),
+    EventType: fit.text(activity.eventTypeName, 'EventType'),
+    EventTypeValue: fit.text(activity.eventTypeValue, 'EventTypeValue'),
+    ActionType: fit.text(activity.actionType ?? mainInfo?.rawOperationName, 'ActionType'),
+    Description: fit.text(activity.description, 'Description'),
+    Severity: fit.text(activity.severity, 'Severity'),
     // Failed logons carry the attempted name in failedUserData, not in user (DESIGN.md).
-    UserName: fit(nonEmpty(activity.user?.userName) ?? nonEmpty(activity.failedUserData?.userName), 'UserName', cut),
-    ActorName: fit(activity.resolvedActor?.name, 'ActorName', cut),
-    IpAddress: fit(activity.device?.clientIP, 'IpAddress', cut),
-    CountryCode: fit(stringField(location, 'countryCode'), 'CountryCode', cut),
-    City: fit(stringField(location, 'city'), 'City', cut),
-    UserAgent: fit(
+    UserName: fit.text(nonEmpty(activity.user?.userName) ?? nonEmpty(activity.failedUserData?.userName), 'UserName'),
+    ActorName: fit.text(activity.resolvedActor?.name, 'ActorName'),
+    IpAddress: fit.text(activity.device?.clientIP, 'IpAddress'),
+    CountryCode: fit.text(stringField(location, 'countryCode'), 'CountryCode'),
+    City: fit.text(stringField(location, 'city'), 'City'),
+    UserAgent: fit.text(
       activity.device?.userAgent ?? (typeof userAgent === 'string' ? userAgent : undefined),
       'UserAgent',
-      cut,
     ),
-    ObjectName: fit(firstObjectName(eventObjects), 'ObjectName', cut),
+    ObjectName: fit.text(firstObjectName(eventObjects), 'ObjectName'),
     IsSuccess: deriveIsSuccess(activity),
-    ResultMessage: fit(mainInfo?.activityResult?.message, 'ResultMessage', cut),
-    RawDataJson: fitJson(activity.rawDataJson, 'RawDataJson', cut),
-    EventObjectsJson: fitJson(eventObjects, 'EventObjectsJson', cut),
-    LocationJson: fitJson(location, 'LocationJson', cut),
-    UserAgentJson: typeof userAgent === 'object' ? fitJson(userAgent, 'UserAgentJson', cut) : undefined,
-    DescriptionMetadataJson: fitJson(activity.description_metadata, 'DescriptionMetadataJson', cut),
-    EntityDataJson: fitJson(activity.entityData, 'EntityDataJson', cut),
+    ResultMessage: fit.text(mainInfo?.activityResult?.message, 'ResultMessage'),
+    RawDataJson: fit.json(activity.rawDataJson, 'RawDataJson'),
+    EventObjectsJson: fit.json(eventObjects, 'EventObjectsJson'),
+    LocationJson: fit.json(location, 'LocationJson'),
+    UserAgentJson: typeof userAgent === 'object' ? fit.json(userAgent, 'UserAgentJson') : undefined,
+    DescriptionMetadataJson: fit.json(activity.description_metadata, 'DescriptionMetadataJson'),
+    EntityDataJson: fit.json(activity.entityData, 'EntityDataJson'),
     TruncatedFields: undefined,
   };
-  if (cut.length > 0) record.TruncatedFields = cut.join(',');
+  record.TruncatedFields = fit.truncatedFields();
   return record;
 }
 
@@ -88,18 +78,16 @@ export function toLogRecord(activity: McasActivity): LogRecord {
  * Log Analytics stamps the row with its ingestion time, which is acceptable for a flagged row.
  */
 export function toFlaggedRecord(raw: unknown, issues: readonly string[]): LogRecord {
-  const cut: LogColumnName[] = [];
+  const fit = createFieldFitter<LogColumnName>();
   const fields = isJsonObject(raw) ? raw : undefined;
   const record: LogRecord = {
-    ActivityId: fit(idOf(raw), 'ActivityId', cut),
+    ActivityId: fit.text(idOf(raw), 'ActivityId'),
     ActivityTime: looseIsoTime(fields?.['timestamp']),
     CreatedTime: looseIsoTime(fields?.['created']),
     TruncatedFields: undefined,
-    IsFlagged: true,
-    ValidationIssues: fit(issues.join('; '), 'ValidationIssues', cut),
-    RawRecordJson: fit(safeJson(raw) ?? safeString(raw), 'RawRecordJson', cut),
+    ...flaggedColumns(raw, issues, fit),
   };
-  if (cut.length > 0) record.TruncatedFields = cut.join(',');
+  record.TruncatedFields = fit.truncatedFields();
   return record;
 }
 
@@ -161,64 +149,6 @@ function firstObjectName(eventObjects: unknown[] | undefined): string | undefine
   return undefined;
 }
 
-/** `value` cut to MAX_FIELD_BYTES; the column is added to `cut` when that changed it. */
-function fit(value: string | undefined, column: LogColumnName, cut: LogColumnName[]): string | undefined {
-  if (value === undefined) return undefined;
-  const fitted = truncateUtf8(value, MAX_FIELD_BYTES);
-  if (fitted !== value) cut.push(column);
-  return fitted;
-}
-
-/** The JSON text of `value` (serialized once), cut like any string; undefined when there is nothing to keep. */
-function fitJson(value: unknown, column: LogColumnName, cut: LogColumnName[]): string | undefined {
-  return value === undefined ? undefined : fit(safeJson(value), column, cut);
-}
-
-function safeJson(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return undefined; // BigInt or a cycle: impossible in parsed JSON
-  }
-}
-
-function safeString(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return '[unprintable value]';
-  }
-}
-
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stringField(object: Record<string, unknown> | undefined, key: string): string | undefined {
-  const value = object?.[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === '' ? undefined : value;
-}
-
 function idString(value: number | string | undefined): string | undefined {
   return typeof value === 'number' ? String(value) : value;
-}
-
-function idOf(raw: unknown): string | undefined {
-  return isJsonObject(raw) ? nonEmpty(stringField(raw, '_id')) : undefined;
-}
-
-/** ISO 8601 of an epoch-ms number or digit string, when it is a plausible time; undefined otherwise. */
-function looseIsoTime(value: unknown): string | undefined {
-  const ms = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
-  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || ms > MAX_EPOCH_MS) return undefined;
-  return new Date(ms).toISOString();
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-  return `${path}: ${issue.message}`;
 }

@@ -48,6 +48,36 @@ export function truncateUtf8(value: string, maxBytes: number): string {
   return value.slice(0, end);
 }
 
+/** Largest size of one value inside the serialized row, escapes included: ~25 text columns stay under 1 MB. */
+export const MAX_SERIALIZED_FIELD_BYTES = 36_000;
+
+/**
+ * The longest prefix of `value` whose JSON string form (as JSON.stringify writes it, quotes excluded) takes at most
+ * `maxBytes`: control characters take 6 bytes (\u0001) or 2 (\n), `"` and `\\` take 2, lone surrogates 6.
+ */
+export function truncateJsonEscaped(value: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  while (end < value.length) {
+    const unit = value.charCodeAt(end);
+    let width = 1;
+    let size: number;
+    if (unit === 0x22 || unit === 0x5c || unit === 0x08 || unit === 0x09 || unit === 0x0a || unit === 0x0c || unit === 0x0d) size = 2;
+    else if (unit < 0x20) size = 6;
+    else if (unit < 0x80) size = 1;
+    else if (unit < 0x800) size = 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && isLowSurrogate(value.charCodeAt(end + 1))) {
+      size = 4;
+      width = 2;
+    } else if (unit >= 0xd800 && unit <= 0xdfff) size = 6;
+    else size = 3;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += width;
+  }
+  return value.slice(0, end);
+}
+
 function isLowSurrogate(unit: number): boolean {
   return unit >= 0xdc00 && unit <= 0xdfff;
 }
