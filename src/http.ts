@@ -73,9 +73,23 @@ export function headerValue(headers: HttpResponse['headers'], name: string): str
 
 /** At most 500 characters of a body, on one line, with secrets replaced. */
 export function bodyExcerpt(body: Buffer, redact: readonly string[]): string {
-  let text = body.subarray(0, BODY_EXCERPT_CHARS * 4).toString('utf8').replace(/\s+/g, ' ').trim();
-  text = redactText(text, redact);
+  const secrets = redact.filter((secret) => secret.length >= 4);
+  const marginBytes = Math.max(0, ...secrets.map((secret) => Buffer.byteLength(secret)));
+  // Redact before cutting, over a window that holds whole any secret straddling the cut; then drop a tail that is
+  // still the start of a secret (the window can end inside one after multi-byte text).
+  let text = redactText(body.subarray(0, BODY_EXCERPT_CHARS * 4 + marginBytes).toString('utf8'), secrets);
+  text = dropSecretPrefixAtEnd(text.slice(0, BODY_EXCERPT_CHARS * 4), secrets);
+  text = text.replace(/\s+/g, ' ').trim();
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
+}
+
+function dropSecretPrefixAtEnd(text: string, secrets: readonly string[]): string {
+  for (const secret of secrets) {
+    for (let n = Math.min(secret.length - 1, text.length); n >= 4; n--) {
+      if (text.endsWith(secret.slice(0, n))) return `${text.slice(0, -n)}[redacted]`;
+    }
+  }
+  return text;
 }
 
 export function redactText(text: string, secrets: readonly string[]): string {

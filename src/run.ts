@@ -236,8 +236,10 @@ async function consume(
   onRecord: (record: PagedRecord) => Promise<void>,
 ): Promise<boolean> {
   const { summary, deps } = ctx;
+  let lastHasNext = false;
   try {
     for await (const page of prefetchOne(pages)) {
+      lastHasNext = page.hasNext;
       summary.pages++;
       summary.fetched += page.records.length;
       for (const record of page.records) await onRecord(record);
@@ -256,6 +258,11 @@ async function consume(
         stopAtBudget(ctx);
         return false;
       }
+    }
+    if (lastHasNext) {
+      // The pager stops at an empty page even when MCAS says there is more; the window was not read to its end.
+      stopAtBudget(ctx, 'MCAS sent an empty page but said there is more; stopping');
+      return false;
     }
     return true;
   } catch (error) {

@@ -1,6 +1,7 @@
 // A position in the `created`-ascending stream of activities: a cursor (epoch ms) and the ids already delivered at
 // exactly that millisecond. Pure; shared by the pager (what to ask for next) and the run (what to checkpoint).
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
 
 export interface Position {
   cursorMs: number;
@@ -50,18 +51,29 @@ export function recordKey(
   raw: unknown,
   fallbackCreatedMs: number,
   timeKey: 'created' | 'timestamp' = 'created',
+  maxCreatedMs = Number.MAX_SAFE_INTEGER,
 ): { createdMs: number; id: string } {
   const record = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   const created = record[timeKey];
   const createdNumber = typeof created === 'string' && /^\d+$/.test(created) ? Number(created) : created;
   const createdMs =
-    typeof createdNumber === 'number' && Number.isSafeInteger(createdNumber) && createdNumber >= fallbackCreatedMs
+    typeof createdNumber === 'number' && Number.isSafeInteger(createdNumber) && createdNumber >= fallbackCreatedMs &&
+    createdNumber <= maxCreatedMs
       ? createdNumber
       : fallbackCreatedMs;
   const rawId = record['_id'];
   const id =
     typeof rawId === 'string' && rawId !== ''
       ? rawId
-      : `sha256:${createHash('sha256').update(JSON.stringify(raw) ?? 'undefined').digest('hex').slice(0, 32)}`;
+      : `sha256:${createHash('sha256').update(fingerprint(raw)).digest('hex').slice(0, 32)}`;
   return { createdMs, id };
+}
+
+/** Stable text of a parsed record, to hash. JSON.stringify overflows the stack past a few thousand levels; inspect does not. */
+function fingerprint(raw: unknown): string {
+  try {
+    return JSON.stringify(raw) ?? 'undefined';
+  } catch {
+    return inspect(raw, { depth: Infinity, maxArrayLength: Infinity, maxStringLength: Infinity, breakLength: Infinity });
+  }
 }

@@ -63,7 +63,7 @@ export async function* pageRecords(
     const cursorBefore = position.cursorMs;
     const records: PagedRecord[] = [];
     for (const raw of page.data) {
-      const { createdMs, id } = recordKey(raw, position.cursorMs, source.timeKey);
+      const { createdMs, id } = recordKey(raw, position.cursorMs, source.timeKey, window.endMs);
       if (position.covers(createdMs, id)) continue;
       position.advance(createdMs, id);
       records.push({ raw, createdMs, id });
