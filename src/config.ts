@@ -2,6 +2,18 @@
 // This is the only module that names app settings. It does no I/O.
 import { z } from 'zod';
 
+import {
+  AZURE_CLOUD_NAMES,
+  blobServiceUrl,
+  CLOUD_PROFILES,
+  type CloudProfile,
+  cloudProfile,
+  dataCollectorEndpoint,
+  describeMcasHostProblem,
+  isDataCollectorHost,
+  isKeyVaultHost,
+  isLogsIngestionHost,
+} from './cloud.js';
 import { ConfigError } from './errors.js';
 import { Secret } from './Secret.js';
 
@@ -12,9 +24,25 @@ const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 /** Microsoft's normal listing returns at most 100 activities a request. */
 export const MAX_MCAS_PAGE_SIZE = 100;
 
+/** Where the secrets come from; a secret the chosen auth and sink do not need is left out (undefined). */
 export type SecretSource =
-  | { kind: 'keyVault'; vaultUrl: string; mcasTokenName: string; workspaceKeyName: string }
-  | { kind: 'environment'; mcasToken: Secret; workspaceKey: Secret };
+  | { kind: 'keyVault'; vaultUrl: string; mcasTokenName: string | undefined; workspaceKeyName: string | undefined }
+  | { kind: 'environment'; mcasToken: Secret | undefined; workspaceKey: Secret | undefined };
+
+/** How requests to MCAS are authorized: the legacy API token, or an Entra token for Investigation.read. */
+export type McasAuthSetting =
+  | { kind: 'token' }
+  | {
+      kind: 'entra';
+      credential:
+        | { kind: 'managedIdentity' }
+        | { kind: 'clientSecret' | 'clientCertificate'; tenantId: string; clientId: string; secretName: string };
+    };
+
+/** Where rows go: the HTTP Data Collector API (default) or the Logs Ingestion API through a DCR. */
+export type SinkTarget =
+  | { kind: 'dataCollector' }
+  | { kind: 'logsIngestion'; endpoint: string; dcrImmutableId: string; streamName: string };
 
 export type CheckpointLocation =
   | { kind: 'blob'; connectionString: Secret; container: string }
@@ -38,8 +66,14 @@ export interface Config {
     /** Extra MCAS filters ANDed with the `created` window. */
     extraFilters: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
     requestTimeoutMs: number;
+    auth: McasAuthSetting;
   };
+  /** The Azure cloud: host suffixes, token scopes and authority of every service but MCAS itself. */
+  cloud: CloudProfile;
   secrets: SecretSource;
+  sink: SinkTarget;
+  /** Whether the alerts timer copies MCAS alerts too. */
+  alertsEnabled: boolean;
   logAnalytics: {
     workspaceId: string;
     /** Origin of the Data Collector API, e.g. https://<id>.ods.opinsights.azure.com. */
@@ -83,14 +117,22 @@ export const DEFAULTS = Object.freeze({
   MCAS_PAGING: 'keyset',
   MCAS_SCAN_PAGE_SIZE: 5000,
   MCAS_SCAN_WINDOW_MINUTES: 60,
+  AZURE_CLOUD: 'public',
+  MCAS_AUTH: 'token',
+  MCAS_APP_CREDENTIAL: 'secret',
+  MCAS_APP_SECRET_NAME: 'mcas-app-client-secret',
+  MCAS_APP_CERTIFICATE_NAME: 'mcas-app-certificate',
+  LOG_SINK: 'dataCollector',
+  LOGS_INGESTION_STREAM: 'Custom-MCAS_Activity_Log_CL',
+  MCAS_ALERTS_ENABLED: 'false',
   HTTP_TIMEOUT_SECONDS: 60,
 });
 
-const MCAS_API_HOST = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.portal\.(cloudappsecurity\.com|cloudappsecurity\.us|cloudappsecuritygov\.com)$/i;
-const KEY_VAULT_HOST = /^[a-z0-9-]+\.vault\.(azure\.net|usgovcloudapi\.net|azure\.cn)$/i;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const LOG_TYPE = /^[A-Za-z0-9_]{1,100}$/;
+const DCR_IMMUTABLE_ID = /^dcr-[0-9a-f]{32}$/i;
+const STREAM_NAME = /^Custom-[A-Za-z0-9_]{1,}$/;
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const FILTER_OPERATORS = new Set([
   'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'range', 'isset', 'isnotset', 'startswith', 'contains', 'text', 'deq',
@@ -104,6 +146,17 @@ export function isLoopbackHost(hostname: string): boolean {
 
 type Problems = string[];
 
+/** Longer values are not echoed in a problem: a secret pasted into the wrong setting would be. */
+const MAX_ECHOED_CHARS = 40;
+
+/** A setting's value for a problem message: quoted when short, else only its length. */
+function shown(value: string): string {
+  return value.length <= MAX_ECHOED_CHARS ? `"${value}"` : `a ${value.length}-character value (not shown)`;
+}
+
+/** One NCRONTAB field: *, a number, a range or a 3-letter name, each with an optional /step, comma-separated. */
+const NCRONTAB_FIELD = /^(\*|\d{1,2}(-\d{1,2})?|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d{1,2})?(,(\d{1,2}(-\d{1,2})?|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d{1,2})?)*$/;
+
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name];
   if (value === undefined) return undefined;
@@ -111,13 +164,17 @@ function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
-/** Parses an origin URL: https, or http on loopback only; no path, query or credentials. */
+/**
+ * Parses an origin URL: https, or http on loopback only (unless `httpsOnly`); no path, query or credentials; a host
+ * that `hostProblem` accepts (loopback hosts are always accepted, for local test servers).
+ */
 function parseOrigin(
   problems: Problems,
   name: string,
   raw: string,
-  isAllowedHost: (host: string) => boolean,
+  hostProblem: (host: string) => string | undefined,
   expected: string,
+  httpsOnly = false,
 ): string | undefined {
   let url: URL;
   try {
@@ -127,16 +184,21 @@ function parseOrigin(
     return undefined;
   }
   const loopback = isLoopbackHost(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    problems.push(`${name}: must use https:// (plain http is allowed only for loopback test servers).`);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && !httpsOnly)) {
+    problems.push(
+      httpsOnly
+        ? `${name}: must use https:// (its client refuses to send a token over plain http).`
+        : `${name}: must use https:// (plain http is allowed only for loopback test servers).`,
+    );
     return undefined;
   }
   if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
     problems.push(`${name}: give the origin only (scheme and host), expected ${expected}.`);
     return undefined;
   }
-  if (!loopback && !isAllowedHost(url.hostname)) {
-    problems.push(`${name}: host ${url.hostname} is not ${expected}.`);
+  const problem = loopback ? undefined : hostProblem(url.hostname);
+  if (problem !== undefined) {
+    problems.push(`${name}: ${problem}`);
     return undefined;
   }
   return url.origin;
@@ -154,7 +216,7 @@ function parseInt(
   if (raw === undefined) return fallback;
   const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
   if (!/^-?\d+$/.test(raw) || !parsed.success) {
-    problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${raw}".`);
+    problems.push(`${name}: expected a whole number from ${min} to ${max}, got ${shown(raw)}.`);
     return fallback;
   }
   return parsed.data;
@@ -183,13 +245,13 @@ function parseFilters(problems: Problems, raw: string | undefined): Record<strin
     }
     const parsed = FilterValueSchema.safeParse(ops);
     if (!parsed.success || Array.isArray(ops)) {
-      problems.push(`MCAS_ACTIVITY_FILTERS: "${field}" must be an object of operators, e.g. {"eq": [...]}.`);
+      problems.push(`MCAS_ACTIVITY_FILTERS: ${shown(field)} must be an object of operators, e.g. {"eq": [...]}.`);
       continue;
     }
     const unknown = Object.keys(parsed.data).filter((op) => !FILTER_OPERATORS.has(op));
     if (unknown.length > 0) {
       problems.push(
-        `MCAS_ACTIVITY_FILTERS: "${field}" uses unknown operator(s) ${unknown.join(', ')}; ` +
+        `MCAS_ACTIVITY_FILTERS: ${shown(field)} uses unknown operator(s) ${unknown.join(', ')}; ` +
           `known: ${[...FILTER_OPERATORS].join(', ')}.`,
       );
       continue;
@@ -207,40 +269,136 @@ export function describeWorkspaceKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
-function parseSecrets(problems: Problems, env: NodeJS.ProcessEnv): SecretSource {
+/**
+ * Where the secrets come from, and which are needed: the MCAS API token only with MCAS_AUTH=token, the workspace key
+ * only with the Data Collector sink.
+ */
+function parseSecrets(
+  problems: Problems,
+  env: NodeJS.ProcessEnv,
+  cloud: CloudProfile,
+  needs: { mcasToken: boolean; workspaceKey: boolean },
+): SecretSource {
   const vault = text(env, 'KEY_VAULT_URL');
   if (vault !== undefined) {
+    // httpsOnly: the Key Vault SDK refuses to send a bearer token over http, even to loopback.
     const vaultUrl =
-      parseOrigin(problems, 'KEY_VAULT_URL', vault, (h) => KEY_VAULT_HOST.test(h), 'https://<vault-name>.vault.azure.net') ??
-      '';
-    if (vault.startsWith('http://')) {
-      // parseOrigin allowed loopback http; the Key Vault SDK refuses bearer tokens over http, so we do too.
-      problems.push('KEY_VAULT_URL: must use https://.');
-    }
-    const names = (['MCAS_TOKEN_SECRET_NAME', 'WORKSPACE_KEY_SECRET_NAME'] as const).map((name) => {
+      parseOrigin(
+        problems,
+        'KEY_VAULT_URL',
+        vault,
+        (h) => (isKeyVaultHost(cloud, h) ? undefined : `host ${shown(h)} is not a vault in AZURE_CLOUD=${cloud.name} (*.${cloud.keyVaultSuffix}).`),
+        `https://<vault-name>.${cloud.keyVaultSuffix}`,
+        true,
+      ) ?? '';
+    const secretName = (name: 'MCAS_TOKEN_SECRET_NAME' | 'WORKSPACE_KEY_SECRET_NAME', needed: boolean): string | undefined => {
+      if (!needed) return undefined;
       const value = text(env, name) ?? DEFAULTS[name];
-      if (!SECRET_NAME.test(value)) problems.push(`${name}: "${value}" is not a Key Vault secret name (letters, digits, -).`);
+      if (!SECRET_NAME.test(value)) problems.push(`${name}: ${shown(value)} is not a Key Vault secret name (letters, digits, -).`);
       return value;
-    });
-    return { kind: 'keyVault', vaultUrl, mcasTokenName: names[0] ?? '', workspaceKeyName: names[1] ?? '' };
+    };
+    return {
+      kind: 'keyVault',
+      vaultUrl,
+      mcasTokenName: secretName('MCAS_TOKEN_SECRET_NAME', needs.mcasToken),
+      workspaceKeyName: secretName('WORKSPACE_KEY_SECRET_NAME', needs.workspaceKey),
+    };
   }
-  const token = text(env, 'MCAS_API_TOKEN');
-  const key = text(env, 'LOG_ANALYTICS_WORKSPACE_KEY');
-  if (token === undefined) {
-    problems.push('MCAS_API_TOKEN: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
-  } else if (/\s/.test(token)) {
-    problems.push('MCAS_API_TOKEN: contains white space; copy the token again.');
+  let mcasToken: Secret | undefined;
+  let workspaceKey: Secret | undefined;
+  if (needs.mcasToken) {
+    const token = text(env, 'MCAS_API_TOKEN');
+    if (token === undefined) {
+      problems.push('MCAS_API_TOKEN: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
+    } else if (/\s/.test(token)) {
+      problems.push('MCAS_API_TOKEN: contains white space; copy the token again.');
+    }
+    mcasToken = new Secret(token ?? '');
   }
-  if (key === undefined) {
-    problems.push('LOG_ANALYTICS_WORKSPACE_KEY: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
-  } else {
-    const problem = describeWorkspaceKeyProblem(key);
-    if (problem) problems.push(`LOG_ANALYTICS_WORKSPACE_KEY: ${problem}; use the workspace's primary or secondary key.`);
+  if (needs.workspaceKey) {
+    const key = text(env, 'LOG_ANALYTICS_WORKSPACE_KEY');
+    if (key === undefined) {
+      problems.push('LOG_ANALYTICS_WORKSPACE_KEY: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
+    } else {
+      const problem = describeWorkspaceKeyProblem(key);
+      if (problem) problems.push(`LOG_ANALYTICS_WORKSPACE_KEY: ${problem}; use the workspace's primary or secondary key.`);
+    }
+    workspaceKey = new Secret(key ?? '');
   }
-  return { kind: 'environment', mcasToken: new Secret(token ?? ''), workspaceKey: new Secret(key ?? '') };
+  return { kind: 'environment', mcasToken, workspaceKey };
 }
 
-function parseCheckpoint(problems: Problems, env: NodeJS.ProcessEnv): CheckpointLocation {
+function parseMcasAuth(problems: Problems, env: NodeJS.ProcessEnv, hasVault: boolean): McasAuthSetting {
+  const auth = text(env, 'MCAS_AUTH') ?? DEFAULTS.MCAS_AUTH;
+  if (auth === 'token') return { kind: 'token' };
+  if (auth !== 'entra') {
+    problems.push(`MCAS_AUTH: expected "token" (the API token) or "entra" (an Entra app or managed identity), got ${shown(auth)}.`);
+    return { kind: 'token' };
+  }
+  const clientId = text(env, 'MCAS_APP_CLIENT_ID');
+  if (clientId === undefined) return { kind: 'entra', credential: { kind: 'managedIdentity' } };
+  if (!GUID.test(clientId)) problems.push(`MCAS_APP_CLIENT_ID: expected the app registration's client id (a GUID), got ${shown(clientId)}.`);
+  const tenantId = text(env, 'MCAS_APP_TENANT_ID');
+  if (tenantId === undefined || !GUID.test(tenantId)) {
+    problems.push('MCAS_APP_TENANT_ID: required with MCAS_APP_CLIENT_ID: the tenant id (a GUID) of the app registration.');
+  }
+  const kind = text(env, 'MCAS_APP_CREDENTIAL') ?? DEFAULTS.MCAS_APP_CREDENTIAL;
+  if (kind !== 'secret' && kind !== 'certificate') {
+    problems.push(`MCAS_APP_CREDENTIAL: expected "secret" or "certificate", got ${shown(kind)}.`);
+  }
+  const secretName =
+    text(env, 'MCAS_APP_SECRET_NAME') ?? (kind === 'certificate' ? DEFAULTS.MCAS_APP_CERTIFICATE_NAME : DEFAULTS.MCAS_APP_SECRET_NAME);
+  if (!SECRET_NAME.test(secretName)) problems.push(`MCAS_APP_SECRET_NAME: ${shown(secretName)} is not a Key Vault secret name.`);
+  if (!hasVault) problems.push("MCAS_APP_CLIENT_ID: the app's secret or certificate is read from Key Vault, so KEY_VAULT_URL is required.");
+  return {
+    kind: 'entra',
+    credential: {
+      kind: kind === 'certificate' ? 'clientCertificate' : 'clientSecret',
+      tenantId: tenantId ?? '',
+      clientId,
+      secretName,
+    },
+  };
+}
+
+function parseSink(problems: Problems, env: NodeJS.ProcessEnv, cloud: CloudProfile): SinkTarget {
+  const sink = text(env, 'LOG_SINK') ?? DEFAULTS.LOG_SINK;
+  if (sink === 'dataCollector') return { kind: 'dataCollector' };
+  if (sink !== 'logsIngestion') {
+    problems.push(`LOG_SINK: expected "dataCollector" or "logsIngestion", got ${shown(sink)}.`);
+    return { kind: 'dataCollector' };
+  }
+  const rawEndpoint = text(env, 'LOGS_INGESTION_ENDPOINT');
+  let endpoint = '';
+  if (rawEndpoint === undefined) {
+    problems.push(`LOGS_INGESTION_ENDPOINT: required with LOG_SINK=logsIngestion (the DCE's or DCR's logs ingestion endpoint, *.${cloud.logsIngestionSuffix}).`);
+  } else {
+    endpoint =
+      parseOrigin(
+        problems,
+        'LOGS_INGESTION_ENDPOINT',
+        rawEndpoint,
+        (h) => (isLogsIngestionHost(cloud, h) ? undefined : `host ${shown(h)} is not a logs ingestion endpoint in AZURE_CLOUD=${cloud.name} (*.${cloud.logsIngestionSuffix}).`),
+        `https://<endpoint>.${cloud.logsIngestionSuffix}`,
+        true,
+      ) ?? '';
+  }
+  const dcrImmutableId = text(env, 'LOGS_INGESTION_DCR_ID');
+  if (dcrImmutableId === undefined || !DCR_IMMUTABLE_ID.test(dcrImmutableId)) {
+    problems.push('LOGS_INGESTION_DCR_ID: required with LOG_SINK=logsIngestion: the DCR\'s immutable id (dcr-<32 hex digits>).');
+  }
+  const streamName = text(env, 'LOGS_INGESTION_STREAM') ?? DEFAULTS.LOGS_INGESTION_STREAM;
+  if (!STREAM_NAME.test(streamName)) problems.push(`LOGS_INGESTION_STREAM: ${shown(streamName)} is not a custom stream name (Custom-<name>).`);
+  return { kind: 'logsIngestion', endpoint, dcrImmutableId: dcrImmutableId ?? '', streamName };
+}
+
+function parseBoolean(problems: Problems, env: NodeJS.ProcessEnv, name: 'MCAS_ALERTS_ENABLED'): boolean {
+  const value = (text(env, name) ?? DEFAULTS[name]).toLowerCase();
+  if (value !== 'true' && value !== 'false') problems.push(`${name}: expected true or false, got ${shown(value)}.`);
+  return value === 'true';
+}
+
+function parseCheckpoint(problems: Problems, env: NodeJS.ProcessEnv, cloud: CloudProfile): CheckpointLocation {
   const store = text(env, 'CHECKPOINT_STORE') ?? DEFAULTS.CHECKPOINT_STORE;
   if (store.startsWith('file:')) {
     const path = store.slice('file:'.length);
@@ -248,26 +406,26 @@ function parseCheckpoint(problems: Problems, env: NodeJS.ProcessEnv): Checkpoint
     return { kind: 'file', path };
   }
   if (store !== 'blob') {
-    problems.push(`CHECKPOINT_STORE: expected "blob" or "file:<path>", got "${store}".`);
+    problems.push(`CHECKPOINT_STORE: expected "blob" or "file:<path>", got ${shown(store)}.`);
     return { kind: 'file', path: '' };
   }
   const container = text(env, 'CHECKPOINT_CONTAINER') ?? DEFAULTS.CHECKPOINT_CONTAINER;
   if (!CONTAINER_NAME.test(container)) {
-    problems.push(`CHECKPOINT_CONTAINER: "${container}" is not a blob container name (3-63 lower-case letters, digits, -).`);
+    problems.push(`CHECKPOINT_CONTAINER: ${shown(container)} is not a blob container name (3-63 lower-case letters, digits, -).`);
   }
   const connectionString = text(env, 'AzureWebJobsStorage');
   if (connectionString !== undefined) return { kind: 'blob', connectionString: new Secret(connectionString), container };
   const serviceUri = text(env, 'AzureWebJobsStorage__blobServiceUri');
   const accountName = text(env, 'AzureWebJobsStorage__accountName');
   if (serviceUri !== undefined) {
-    const serviceUrl = parseOrigin(problems, 'AzureWebJobsStorage__blobServiceUri', serviceUri, () => true, 'a blob service URL');
+    const serviceUrl = parseOrigin(problems, 'AzureWebJobsStorage__blobServiceUri', serviceUri, () => undefined, 'a blob service URL');
     return { kind: 'blob', serviceUrl: serviceUrl ?? '', container };
   }
   if (accountName !== undefined) {
     if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
-      problems.push(`AzureWebJobsStorage__accountName: "${accountName}" is not a storage account name.`);
+      problems.push(`AzureWebJobsStorage__accountName: ${shown(accountName)} is not a storage account name.`);
     }
-    return { kind: 'blob', serviceUrl: `https://${accountName}.blob.core.windows.net`, container };
+    return { kind: 'blob', serviceUrl: blobServiceUrl(cloud, accountName), container };
   }
   problems.push(
     'AzureWebJobsStorage: required for CHECKPOINT_STORE=blob (a connection string, UseDevelopmentStorage=true ' +
@@ -282,6 +440,13 @@ function parseCheckpoint(problems: Problems, env: NodeJS.ProcessEnv): Checkpoint
 export function readConfig(env: NodeJS.ProcessEnv): Config {
   const problems: Problems = [];
 
+  const rawCloud = text(env, 'AZURE_CLOUD');
+  const cloud = cloudProfile(rawCloud) ?? CLOUD_PROFILES.public;
+  if (cloudProfile(rawCloud) === undefined) problems.push(`AZURE_CLOUD: expected ${AZURE_CLOUD_NAMES.join(', ')}, got ${shown(rawCloud ?? '')}.`);
+  const hasVault = text(env, 'KEY_VAULT_URL') !== undefined;
+  const auth = parseMcasAuth(problems, env, hasVault);
+  const sink = parseSink(problems, env, cloud);
+
   const portal = text(env, 'MCAS_PORTAL_URL');
   let portalUrl = '';
   if (portal === undefined) {
@@ -290,31 +455,41 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     problems.push('MCAS_PORTAL_URL: *.mcas.ms is the session proxy; use the API URL (…portal.cloudappsecurity.com).');
   } else {
     portalUrl =
-      parseOrigin(problems, 'MCAS_PORTAL_URL', portal, (h) => MCAS_API_HOST.test(h), 'https://<tenant>.<region>.portal.cloudappsecurity.com (or .us, gov.com)') ?? '';
+      parseOrigin(
+        problems,
+        'MCAS_PORTAL_URL',
+        portal,
+        (h) => describeMcasHostProblem(cloud, h, auth.kind)?.replace(h, h.length <= MAX_ECHOED_CHARS ? h : shown(h)),
+        'https://<tenant>.<region>.portal.cloudappsecurity.com (or .us, gov.com)',
+      ) ?? '';
   }
 
+  // The Data Collector sink needs the workspace id and key; the Logs Ingestion sink needs neither.
+  const usesDataCollector = sink.kind === 'dataCollector';
   const workspaceId = text(env, 'LOG_ANALYTICS_WORKSPACE_ID');
-  if (workspaceId === undefined) problems.push('LOG_ANALYTICS_WORKSPACE_ID: required (the workspace GUID).');
-  else if (!GUID.test(workspaceId)) problems.push(`LOG_ANALYTICS_WORKSPACE_ID: expected a GUID, got "${workspaceId}".`);
+  if (workspaceId === undefined) {
+    if (usesDataCollector) problems.push('LOG_ANALYTICS_WORKSPACE_ID: required (the workspace GUID).');
+  } else if (!GUID.test(workspaceId)) problems.push(`LOG_ANALYTICS_WORKSPACE_ID: expected a GUID, got ${shown(workspaceId)}.`);
   const endpointRaw = text(env, 'LOG_ANALYTICS_ENDPOINT');
   const endpoint =
     endpointRaw === undefined
-      ? `https://${(workspaceId ?? '').toLowerCase()}.ods.opinsights.azure.com`
+      ? dataCollectorEndpoint(cloud, workspaceId ?? '')
       : (parseOrigin(
           problems,
           'LOG_ANALYTICS_ENDPOINT',
           endpointRaw,
-          (h) => /\.ods\.opinsights\.azure\.(com|us|cn)$/i.test(h),
-          'https://<workspace-id>.ods.opinsights.azure.com (or .azure.us, .azure.cn)',
+          (h) => (isDataCollectorHost(cloud, h) ? undefined : `host ${shown(h)} is not the Data Collector API in AZURE_CLOUD=${cloud.name} (*.${cloud.dataCollectorDomain}).`),
+          `https://<workspace-id>.${cloud.dataCollectorDomain}`,
         ) ?? '');
 
   const logType = text(env, 'LOG_TYPE') ?? DEFAULTS.LOG_TYPE;
-  if (!LOG_TYPE.test(logType)) problems.push(`LOG_TYPE: "${logType}" must be 1-100 letters, digits or _ (no _CL suffix needed).`);
-  else if (/_CL$/.test(logType)) problems.push(`LOG_TYPE: "${logType}" ends in _CL; the service appends _CL, so leave it off.`);
+  if (!LOG_TYPE.test(logType)) problems.push(`LOG_TYPE: ${shown(logType)} must be 1-100 letters, digits or _ (no _CL suffix needed).`);
+  else if (/_CL$/.test(logType)) problems.push(`LOG_TYPE: ${shown(logType)} ends in _CL; the service appends _CL, so leave it off.`);
 
   const schedule = text(env, 'MCAS_TIMER_SCHEDULE') ?? DEFAULTS.MCAS_TIMER_SCHEDULE;
-  if (schedule.split(/\s+/).length !== 6) {
-    problems.push(`MCAS_TIMER_SCHEDULE: expected an NCRONTAB expression with 6 fields ("{second} {minute} {hour} {day} {month} {day-of-week}"), got "${schedule}".`);
+  const scheduleFields = schedule.split(/\s+/);
+  if (scheduleFields.length !== 6 || !scheduleFields.every((field) => NCRONTAB_FIELD.test(field))) {
+    problems.push(`MCAS_TIMER_SCHEDULE: expected an NCRONTAB expression with 6 fields ("{second} {minute} {hour} {day} {month} {day-of-week}"), got ${shown(schedule)}.`);
   }
 
   const lookbackMinutes = parseInt(problems, env, 'INITIAL_LOOKBACK_MINUTES', DEFAULTS.INITIAL_LOOKBACK_MINUTES, 1, 60 * 24 * 366);
@@ -326,18 +501,19 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     problems, env, 'MCAS_MAX_REQUESTS_PER_MINUTE', DEFAULTS.MCAS_MAX_REQUESTS_PER_MINUTE, 1, 1_000_000,
   );
   const paging = text(env, 'MCAS_PAGING') ?? DEFAULTS.MCAS_PAGING;
-  if (paging !== 'keyset' && paging !== 'scan') problems.push(`MCAS_PAGING: expected "keyset" or "scan", got "${paging}".`);
+  if (paging !== 'keyset' && paging !== 'scan') problems.push(`MCAS_PAGING: expected "keyset" or "scan", got ${shown(paging)}.`);
   const scanPageSize = parseInt(problems, env, 'MCAS_SCAN_PAGE_SIZE', DEFAULTS.MCAS_SCAN_PAGE_SIZE, 500, 5000);
   const scanWindowMinutes = parseInt(problems, env, 'MCAS_SCAN_WINDOW_MINUTES', DEFAULTS.MCAS_SCAN_WINDOW_MINUTES, 0, 60 * 24 * 366);
   const throttleWaitSeconds = parseInt(problems, env, 'MCAS_THROTTLE_WAIT_SECONDS', DEFAULTS.MCAS_THROTTLE_WAIT_SECONDS, 1, 600);
   const timeoutSeconds = parseInt(problems, env, 'HTTP_TIMEOUT_SECONDS', DEFAULTS.HTTP_TIMEOUT_SECONDS, 1, 600);
 
   const extraFilters = parseFilters(problems, text(env, 'MCAS_ACTIVITY_FILTERS'));
-  const secrets = parseSecrets(problems, env);
-  const checkpoint = parseCheckpoint(problems, env);
+  const secrets = parseSecrets(problems, env, cloud, { mcasToken: auth.kind === 'token', workspaceKey: usesDataCollector });
+  const checkpoint = parseCheckpoint(problems, env, cloud);
+  const alertsEnabled = parseBoolean(problems, env, 'MCAS_ALERTS_ENABLED');
 
   const clientId = text(env, 'AZURE_CLIENT_ID');
-  if (clientId !== undefined && !GUID.test(clientId)) problems.push(`AZURE_CLIENT_ID: expected a GUID, got "${clientId}".`);
+  if (clientId !== undefined && !GUID.test(clientId)) problems.push(`AZURE_CLIENT_ID: expected a GUID, got ${shown(clientId)}.`);
 
   const appInsightsConnectionString = text(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING');
   const appInsightsAuthentication = text(env, 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING');
@@ -355,8 +531,12 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       scanWindowMs: scanWindowMinutes * 60_000,
       extraFilters,
       requestTimeoutMs: timeoutSeconds * 1000,
+      auth,
     },
+    cloud,
     secrets,
+    sink,
+    alertsEnabled,
     logAnalytics: {
       workspaceId: (workspaceId ?? '').toLowerCase(),
       endpoint,

@@ -8,9 +8,12 @@ import { SecretError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Secret } from './Secret.js';
 
+/** The secrets a run needs; one the chosen MCAS auth or sink does not use is left out. */
 export interface Secrets {
-  mcasToken: Secret;
-  workspaceKey: Secret;
+  /** The MCAS API token (MCAS_AUTH=token). */
+  mcasToken?: Secret | undefined;
+  /** The Log Analytics workspace key (the Data Collector sink). */
+  workspaceKey?: Secret | undefined;
 }
 
 export interface LoadSecretsOptions {
@@ -32,11 +35,13 @@ const CREDENTIAL_ERROR_NAMES = new Set([
 ]);
 
 /**
- * Returns both secrets, trimmed. From Key Vault, reads them in parallel; throws SecretError when a secret is missing,
- * empty or malformed, when the identity may not read it, or when no managed identity token can be had.
+ * Returns the secrets the source names, trimmed. From Key Vault, reads them in parallel; throws SecretError when a
+ * secret is missing, empty or malformed, when the identity may not read it, or when no managed identity token can be had.
  */
 export async function loadSecrets(source: SecretSource, options: LoadSecretsOptions): Promise<Secrets> {
   if (source.kind === 'environment') {
+    // Nothing to warn about when the set-up needs no secret at all (Entra auth to MCAS, Logs Ingestion sink).
+    if (source.mcasToken === undefined && source.workspaceKey === undefined) return {};
     options.log.warn(
       'Secrets were read from app settings (environment); that is for local runs only. ' +
         'In Azure, set KEY_VAULT_URL and keep the MCAS token and workspace key in Key Vault.',
@@ -49,27 +54,30 @@ export async function loadSecrets(source: SecretSource, options: LoadSecretsOpti
     options.credential ?? new DefaultAzureCredential({ managedIdentityClientId: options.managedIdentityClientId });
   const client = new SecretClient(vaultUrl, credential, options.clientOptions);
   // allSettled, then report in a fixed order, so that the same vault state always gives the same error.
-  const [token, key] = await Promise.allSettled([
-    readSecret(client, vaultUrl, mcasTokenName),
-    readSecret(client, vaultUrl, workspaceKeyName),
-  ]);
+  const read = (name: string | undefined) =>
+    name === undefined ? Promise.resolve(undefined) : readSecret(client, vaultUrl, name);
+  const [token, key] = await Promise.allSettled([read(mcasTokenName), read(workspaceKeyName)]);
   if (token.status === 'rejected') throw token.reason;
   if (key.status === 'rejected') throw key.reason;
 
-  if (/\s/.test(token.value)) {
+  if (token.value !== undefined && /\s/.test(token.value)) {
     throw new SecretError(
       `Secret '${mcasTokenName}' in Key Vault ${vaultUrl} contains white space; copy the MCAS API token again.`,
     );
   }
-  const keyProblem = describeWorkspaceKeyProblem(key.value);
+  const keyProblem = key.value === undefined ? undefined : describeWorkspaceKeyProblem(key.value);
   if (keyProblem) {
     throw new SecretError(
       `Secret '${workspaceKeyName}' in Key Vault ${vaultUrl} ${keyProblem}; ` +
         "store the workspace's primary or secondary key (az monitor log-analytics workspace get-shared-keys).",
     );
   }
-  options.log.info(`Read secrets '${mcasTokenName}' and '${workspaceKeyName}' from Key Vault ${vaultUrl}.`);
-  return { mcasToken: new Secret(token.value), workspaceKey: new Secret(key.value) };
+  const names = [mcasTokenName, workspaceKeyName].filter((name) => name !== undefined).map((name) => `'${name}'`);
+  if (names.length > 0) options.log.info(`Read secrets ${names.join(' and ')} from Key Vault ${vaultUrl}.`);
+  return {
+    mcasToken: token.value === undefined ? undefined : new Secret(token.value),
+    workspaceKey: key.value === undefined ? undefined : new Secret(key.value),
+  };
 }
 
 async function readSecret(client: SecretClient, vaultUrl: string, name: string): Promise<string> {

@@ -5,14 +5,17 @@ import type { Dispatcher } from 'undici';
 import type { CheckpointLocation, Config } from './config.js';
 import type { CheckpointStore } from './checkpoint/CheckpointStore.js';
 import { type Clock, type Sleep, sleep as realSleep, systemClock } from './clock.js';
+import { SecretError } from './errors.js';
 import { createDispatcher } from './http.js';
 import type { Logger } from './logger.js';
+import { createMcasCredential, entraAuthorization, type McasAuthorization, readMcasAppCredential, tokenAuthorization } from './mcas/mcasAuth.js';
 import { McasClient } from './mcas/McasClient.js';
 import { MCAS_RETRY, type RetryInfo } from './retry.js';
 import { RequestPacer } from './mcas/RequestPacer.js';
 import type { RunDeps } from './run.js';
 import type { Secrets } from './secrets.js';
 import { DataCollectorSink } from './sink/DataCollectorSink.js';
+import type { LogSink } from './sink/LogSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
 import { NO_TELEMETRY, type Telemetry } from './telemetry/RunReport.js';
 
@@ -35,7 +38,10 @@ export interface RunCounters {
 export interface WiringOverrides {
   clock?: Clock;
   sleep?: Sleep;
+  /** Stands in for the function's identity (Key Vault, storage, Logs Ingestion, telemetry). */
   credential?: TokenCredential;
+  /** Stands in for the Entra credential used for MCAS (MCAS_AUTH=entra). */
+  mcasCredential?: TokenCredential;
   checkpoints?: CheckpointStore;
 }
 
@@ -58,9 +64,12 @@ export async function createDependencies(
     }
   };
   const pacer = new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep });
+  // The function's identity (Key Vault, storage, Logs Ingestion), built once and only when something needs it.
+  let azure: Promise<TokenCredential> | undefined;
+  const identity = (): Promise<TokenCredential> => (azure ??= overrides.credential ? Promise.resolve(overrides.credential) : defaultCredential(config));
   const mcas = new McasClient({
     portalUrl: config.mcas.portalUrl,
-    token: secrets.mcasToken,
+    authorization: await mcasAuthorization(config, secrets, identity, clock, overrides),
     dispatcher,
     timeoutMs: config.mcas.requestTimeoutMs,
     clock,
@@ -70,28 +79,86 @@ export async function createDependencies(
     pacer,
     onRetry,
   });
-  const sink = new DataCollectorSink({
-    endpoint: config.logAnalytics.endpoint,
-    workspaceId: config.logAnalytics.workspaceId,
-    workspaceKey: secrets.workspaceKey,
-    logType: stream === ACTIVITIES ? config.logAnalytics.logType : stream.defaultLogType,
-    timeGeneratedField: stream.timeGeneratedField,
-    dispatcher,
-    clock,
-    sleep,
-    log,
-    timeoutMs: config.logAnalytics.requestTimeoutMs,
-    onRetry,
-  });
+  const sink = await createSink(config, secrets, stream, identity, { dispatcher, clock, sleep, log, onRetry });
   const checkpoints =
     overrides.checkpoints ??
-    (await createCheckpointStore(config.checkpoint, stream.name, async () => overrides.credential ?? defaultCredential(config)));
+    (await createCheckpointStore(config.checkpoint, stream.name, identity));
   return {
     deps: { mcas, sink, checkpoints, clock, sleep, log },
     counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
     telemetry: await createTelemetry(config, log, dispatcher, overrides),
     close: () => dispatcher.close(),
   };
+}
+
+/** How MCAS requests are authorized: the API token, or an Entra token of the identity or app registration. */
+async function mcasAuthorization(
+  config: Config,
+  secrets: Secrets,
+  identity: () => Promise<TokenCredential>,
+  clock: Clock,
+  overrides: WiringOverrides,
+): Promise<McasAuthorization> {
+  const auth = config.mcas.auth;
+  if (auth.kind === 'token') {
+    if (!secrets.mcasToken) throw new SecretError('MCAS_AUTH=token needs the MCAS API token, and none was loaded.');
+    return tokenAuthorization(secrets.mcasToken);
+  }
+  if (overrides.mcasCredential) return entraAuthorization(overrides.mcasCredential, config.cloud.mcas.scope, { clock });
+  const source = auth.credential;
+  if (source.kind === 'managedIdentity') {
+    // ManagedIdentityCredential, not DefaultAzureCredential: a developer's own login must never be sent to MCAS.
+    const credential = createMcasCredential({ kind: 'managedIdentity', clientId: config.managedIdentityClientId });
+    return entraAuthorization(credential, config.cloud.mcas.scope, { clock });
+  }
+  if (config.secrets.kind !== 'keyVault') throw new SecretError('MCAS_APP_CLIENT_ID needs KEY_VAULT_URL for its secret or certificate.');
+  const value = await readMcasAppCredential(
+    { kind: source.kind, vaultUrl: config.secrets.vaultUrl, secretName: source.secretName },
+    { credential: await identity() },
+  );
+  const credential = createMcasCredential(
+    source.kind === 'clientSecret'
+      ? { kind: 'clientSecret', tenantId: source.tenantId, clientId: source.clientId, clientSecret: value }
+      : { kind: 'clientCertificate', tenantId: source.tenantId, clientId: source.clientId, certificatePem: value },
+    { authorityHost: config.cloud.authorityHost },
+  );
+  return entraAuthorization(credential, config.cloud.mcas.scope, { clock });
+}
+
+/** The Data Collector sink (workspace key) or the Logs Ingestion sink (the identity, through a DCR). */
+async function createSink(
+  config: Config,
+  secrets: Secrets,
+  stream: StreamSpec,
+  identity: () => Promise<TokenCredential>,
+  io: { dispatcher: Dispatcher; clock: Clock; sleep: Sleep; log: Logger; onRetry: (info: RetryInfo) => void },
+): Promise<LogSink> {
+  if (config.sink.kind === 'logsIngestion') {
+    const { LogsIngestionSink } = await import('./sink/LogsIngestionSink.js');
+    return new LogsIngestionSink({
+      endpoint: config.sink.endpoint,
+      dcrImmutableId: config.sink.dcrImmutableId,
+      streamName: stream === ACTIVITIES ? config.sink.streamName : `Custom-${stream.defaultLogType}_CL`,
+      credential: await identity(),
+      audience: config.cloud.monitorAudience,
+      timeGeneratedField: stream.timeGeneratedField,
+      clock: io.clock,
+      sleep: io.sleep,
+      log: io.log,
+      timeoutMs: config.logAnalytics.requestTimeoutMs,
+      onRetry: io.onRetry,
+    });
+  }
+  if (!secrets.workspaceKey) throw new SecretError('The Data Collector sink needs the workspace key, and none was loaded.');
+  return new DataCollectorSink({
+    endpoint: config.logAnalytics.endpoint,
+    workspaceId: config.logAnalytics.workspaceId,
+    workspaceKey: secrets.workspaceKey,
+    logType: stream === ACTIVITIES ? config.logAnalytics.logType : stream.defaultLogType,
+    timeGeneratedField: stream.timeGeneratedField,
+    timeoutMs: config.logAnalytics.requestTimeoutMs,
+    ...io,
+  });
 }
 
 /** The store for one named stream. Storage SDKs are loaded only when the blob store is used. */

@@ -80,7 +80,7 @@ describe('readConfig', () => {
 
   it('rejects the session proxy host and hosts that are not the MCAS API', () => {
     assert.match(problems({ ...LOCAL, MCAS_PORTAL_URL: 'https://contoso.us2.mcas.ms' }).join(), /session proxy/);
-    assert.match(problems({ ...LOCAL, MCAS_PORTAL_URL: 'https://example.com' }).join(), /is not https:\/\/<tenant>/);
+    assert.match(problems({ ...LOCAL, MCAS_PORTAL_URL: 'https://example.com' }).join(), /example.com is not a Defender for Cloud Apps API host/);
     assert.match(problems({ ...LOCAL, MCAS_PORTAL_URL: 'https://contoso.us2.portal.cloudappsecurity.com/api/v1?x=1' }).join(), /origin only/);
   });
 
@@ -120,8 +120,69 @@ describe('readConfig', () => {
   it('keeps secrets wrapped so they cannot be logged by accident', () => {
     const config = readConfig(LOCAL);
     assert.ok(config.secrets.kind === 'environment');
-    assert.equal(config.secrets.mcasToken.reveal(), TOKEN);
+    assert.equal(config.secrets.mcasToken?.reveal(), TOKEN);
     assert.doesNotMatch(JSON.stringify(config), new RegExp(TOKEN));
     assert.doesNotMatch(`${config.secrets.workspaceKey}`, new RegExp(KEY));
   });
+
+  it('needs no workspace id or key for the Logs Ingestion sink, but its endpoint (https only) and DCR id', () => {
+    const { LOG_ANALYTICS_WORKSPACE_ID: _w, LOG_ANALYTICS_WORKSPACE_KEY: _k, ...rest } = LOCAL;
+    const sink = {
+      LOG_SINK: 'logsIngestion',
+      LOGS_INGESTION_ENDPOINT: 'https://mcas-dce-a1b2.westeurope-1.ingest.monitor.azure.com',
+      LOGS_INGESTION_DCR_ID: 'dcr-0123456789abcdef0123456789abcdef',
+    };
+    const config = readConfig({ ...rest, ...sink });
+    assert.deepEqual(config.sink, { kind: 'logsIngestion', endpoint: sink.LOGS_INGESTION_ENDPOINT, dcrImmutableId: sink.LOGS_INGESTION_DCR_ID, streamName: 'Custom-MCAS_Activity_Log_CL' });
+    assert.ok(config.secrets.kind === 'environment' && config.secrets.workspaceKey === undefined);
+    const found = problems({ ...rest, LOG_SINK: 'logsIngestion', LOGS_INGESTION_ENDPOINT: 'http://127.0.0.1:1', LOGS_INGESTION_DCR_ID: 'dcr-1' }).join('\n');
+    assert.match(found, /LOGS_INGESTION_ENDPOINT: must use https/);
+    assert.match(found, /LOGS_INGESTION_DCR_ID: required/);
+    assert.match(problems({ ...LOCAL, LOG_SINK: 'eventHub' }).join(), /LOG_SINK: expected "dataCollector" or "logsIngestion"/);
+  });
+
+  it('needs no MCAS API token with MCAS_AUTH=entra; an app registration needs its tenant and a vault', () => {
+    const { MCAS_API_TOKEN: _t, ...rest } = LOCAL;
+    const managed = readConfig({ ...rest, MCAS_AUTH: 'entra' });
+    assert.deepEqual(managed.mcas.auth, { kind: 'entra', credential: { kind: 'managedIdentity' } });
+    assert.ok(managed.secrets.kind === 'environment' && managed.secrets.mcasToken === undefined);
+    const app = { MCAS_AUTH: 'entra', MCAS_APP_CLIENT_ID: '22222222-3333-4444-8555-666666666666' };
+    const found = problems({ ...rest, ...app }).join('\n');
+    assert.match(found, /MCAS_APP_TENANT_ID: required/);
+    assert.match(found, /KEY_VAULT_URL is required/);
+    const withVault = readConfig({ ...rest, ...app, MCAS_APP_TENANT_ID: '33333333-4444-4555-8666-777777777777', MCAS_APP_CREDENTIAL: 'certificate', KEY_VAULT_URL: 'https://kv.vault.azure.net' });
+    assert.deepEqual(withVault.mcas.auth, {
+      kind: 'entra',
+      credential: { kind: 'clientCertificate', tenantId: '33333333-4444-4555-8666-777777777777', clientId: app.MCAS_APP_CLIENT_ID, secretName: 'mcas-app-certificate' },
+    });
+  });
+
+  it('derives every Azure host from AZURE_CLOUD', () => {
+    const gov = readConfig({
+      ...LOCAL,
+      AZURE_CLOUD: 'usgov',
+      MCAS_PORTAL_URL: 'https://contoso.us1.portal.cloudappsecurity.us',
+      KEY_VAULT_URL: 'https://kv-mcas.vault.usgovcloudapi.net',
+      AzureWebJobsStorage: '',
+      AzureWebJobsStorage__accountName: 'stmcas01',
+    });
+    assert.equal(gov.logAnalytics.endpoint, 'https://11111111-2222-4333-8444-555555555555.ods.opinsights.azure.us');
+    assert.deepEqual(gov.checkpoint, { kind: 'blob', serviceUrl: 'https://stmcas01.blob.core.usgovcloudapi.net', container: 'mcas-connector' });
+    assert.match(problems({ ...LOCAL, AZURE_CLOUD: 'usgov', KEY_VAULT_URL: 'https://kv.vault.azure.net' }).join(), /KEY_VAULT_URL: host "kv.vault.azure.net" is not a vault in AZURE_CLOUD=usgov/);
+    assert.match(problems({ ...LOCAL, AZURE_CLOUD: 'china' }).join(), /MCAS_PORTAL_URL: .*21Vianet/);
+    assert.match(problems({ ...LOCAL, AZURE_CLOUD: 'mars' }).join(), /AZURE_CLOUD: expected public, usgov, china/);
+  });
+
+  it('never echoes a long value, such as a secret pasted into the wrong setting', () => {
+    const secretish = 'k'.repeat(60);
+    const found = problems({ ...LOCAL, LOG_ANALYTICS_WORKSPACE_ID: secretish, AZURE_CLIENT_ID: secretish, LOG_TYPE: secretish }).join('\n');
+    assert.doesNotMatch(found, new RegExp(secretish));
+    assert.match(found, /a 60-character value \(not shown\)/);
+  });
+
+  it('checks each NCRONTAB field of the schedule', () => {
+    assert.equal(readConfig({ ...LOCAL, MCAS_TIMER_SCHEDULE: '0 */5 * * * *' }).schedule, '0 */5 * * * *');
+    assert.match(problems({ ...LOCAL, MCAS_TIMER_SCHEDULE: '0 0/5 * * * ?' }).join(), /MCAS_TIMER_SCHEDULE/);
+  });
 });
+

@@ -20,6 +20,7 @@ function settingsRead(): Set<string> {
     { ...base, MCAS_API_TOKEN: 't', LOG_ANALYTICS_WORKSPACE_KEY: 'a2V5', AzureWebJobsStorage: 'UseDevelopmentStorage=true' },
     { ...base, KEY_VAULT_URL: 'https://kv.vault.azure.net' },
     { ...base, KEY_VAULT_URL: 'https://kv.vault.azure.net', CHECKPOINT_STORE: 'file:x' },
+    { ...base, KEY_VAULT_URL: 'https://kv.vault.azure.net', MCAS_AUTH: 'entra', MCAS_APP_CLIENT_ID: base.LOG_ANALYTICS_WORKSPACE_ID, LOG_SINK: 'logsIngestion' },
   ];
   for (const env of variants) {
     const recorder = new Proxy(env, {

@@ -93,8 +93,8 @@ describe('loadSecrets from app settings', () => {
       { log },
     );
 
-    assert.equal(secrets.mcasToken.reveal(), MCAS_TOKEN);
-    assert.equal(secrets.workspaceKey.reveal(), WORKSPACE_KEY);
+    assert.equal(secrets.mcasToken?.reveal(), MCAS_TOKEN);
+    assert.equal(secrets.workspaceKey?.reveal(), WORKSPACE_KEY);
     assert.equal(log.lines.length, 1);
     assert.equal(log.lines[0]?.level, 'warn');
     assert.match(log.text(), /local runs only/);
@@ -111,8 +111,8 @@ describe('loadSecrets from Key Vault with a given credential', () => {
 
     const secrets = await loadInProcess(vault, log, scopes);
 
-    assert.equal(secrets.mcasToken.reveal(), MCAS_TOKEN);
-    assert.equal(secrets.workspaceKey.reveal(), WORKSPACE_KEY);
+    assert.equal(secrets.mcasToken?.reveal(), MCAS_TOKEN);
+    assert.equal(secrets.workspaceKey?.reveal(), WORKSPACE_KEY);
     assert.ok(scopes.length > 0 && scopes.every((s) => s === `${vault.resource}/.default`));
     assertChallengeFlow(vault, TOKEN_NAME);
     assertChallengeFlow(vault, KEY_NAME);

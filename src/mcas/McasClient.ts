@@ -6,7 +6,7 @@ import { ResponseShapeError } from '../errors.js';
 import { sendRequest } from '../http.js';
 import type { Logger } from '../logger.js';
 import { MCAS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
-import type { Secret } from '../Secret.js';
+import type { McasAuthorization } from './mcasAuth.js';
 import type { RequestPacer } from './RequestPacer.js';
 import { type McasPage, McasPageSchema } from './schema.js';
 
@@ -26,7 +26,8 @@ export interface ActivitiesQuery {
 export interface McasClientOptions {
   /** Origin of the tenant's API, e.g. https://contoso.us2.portal.cloudappsecurity.com or a loopback server. */
   portalUrl: string;
-  token: Secret;
+  /** tokenAuthorization(secret) (the API token) or entraAuthorization(credential), from ./mcasAuth.js. */
+  authorization: McasAuthorization;
   dispatcher: Dispatcher;
   timeoutMs: number;
   clock: Clock;
@@ -38,10 +39,9 @@ export interface McasClientOptions {
   pacer?: RequestPacer;
 }
 
+/** What to check, by status; 401 and 403 come from the authorization in use (token or Entra). */
 const HINTS: Readonly<Record<number, string>> = {
   400: 'MCAS rejected the query; check MCAS_ACTIVITY_FILTERS against the error in the response.',
-  401: 'Check the MCAS API token (Settings > Security extensions > API tokens) and that MCAS_PORTAL_URL is its tenant.',
-  403: 'The token is not allowed to read activities; use a token of an admin with access to activities.',
   404: 'Check MCAS_PORTAL_URL: it should be the API URL shown beside the API token.',
 };
 
@@ -75,17 +75,19 @@ export class McasClient {
     const response = await withRetry(
       async () => {
         await o.pacer?.acquire({ signal: options.signal, deadlineMs: options.deadlineMs });
+        // Per attempt: a token that expired during a long backoff is renewed (entraAuthorization caches it).
+        const authorization = await o.authorization.header(options.signal);
         this.#requests++;
         return sendRequest(o.dispatcher, {
           service: 'MCAS',
           method: 'POST',
           url,
-          headers: { authorization: `Token ${o.token.reveal()}`, 'content-type': 'application/json', accept: 'application/json' },
+          headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
           body,
           timeoutMs: o.timeoutMs,
           signal: options.signal,
-          redact: [o.token.reveal()],
-          hints: HINTS,
+          redact: [authorization.slice(authorization.indexOf(' ') + 1)],
+          hints: { ...HINTS, ...o.authorization.hints },
         });
       },
       o.retry ?? MCAS_RETRY,
