@@ -1,5 +1,6 @@
-// The whole connector in a new resource group (Flex Consumption app, identity, storage, Key Vault, App Insights), for
-// `azd up` or `az deployment sub create -f infra/main.bicep`. How to deploy and set the secrets: infra/README.md.
+// The whole connector in a new resource group (Flex Consumption app, identity, storage, Key Vault, App Insights, and
+// with logSink=logsIngestion a DCE, a DCR and the tables in the Sentinel workspace), for `azd up` or
+// `az deployment sub create -f infra/main.bicep`. How to deploy and set the secrets: infra/README.md.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -39,6 +40,25 @@ param runTimeBudgetSeconds int = 480
 param logType string = 'MCAS_Activity_Log'
 
 @allowed([
+  'dataCollector'
+  'logsIngestion'
+])
+@description('Where rows go: dataCollector (HTTP Data Collector API, signed with the workspace key) or logsIngestion (Logs Ingestion API through a DCE and DCR deployed here, with the function\'s identity; no workspace key). logsIngestion also writes tables in the Sentinel workspace\'s resource group.')
+param logSink string = 'dataCollector'
+
+@description('Also copy Defender for Cloud Apps alerts (a second timer), to MCAS_Alert_Log_CL.')
+param alertsEnabled bool = false
+
+@description('logsIngestion: the DCR-based table of the activities (ends in _CL). Another name keeps an existing classic table apart (infra/README.md).')
+param activityTableName string = 'MCAS_Activity_Log_CL'
+
+@description('logsIngestion with alertsEnabled: the DCR-based table of the alerts (ends in _CL).')
+param alertTableName string = 'MCAS_Alert_Log_CL'
+
+@description('logsIngestion: tables that exist already and whose columns the template must not write, such as a classic table you migrated (writing it would drop its _s/_t columns). Add the new columns yourself: infra/README.md.')
+param unmanagedTables array = []
+
+@allowed([
   512
   2048
   4096
@@ -72,6 +92,14 @@ var deploymentContainerName = 'app-package-${resourceToken}'
 
 // /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>
 var sentinelWorkspaceIdParts = split(sentinelWorkspaceResourceId, '/')
+
+var logsIngestion = logSink == 'logsIngestion'
+// AZURE_CLOUD for the connector, from the cloud this deployment runs in (environment().name).
+var azureCloudNames = {
+  AzureCloud: 'public'
+  AzureUSGovernment: 'usgov'
+  AzureChinaCloud: 'china'
+}
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
@@ -143,6 +171,41 @@ module roles 'modules/roleAssignments.bicep' = {
   }
 }
 
+// The DCR-based tables live in the Sentinel workspace, so this module deploys into the workspace's resource group and
+// subscription: it needs Microsoft.Resources/deployments/write and workspaces/tables/write there.
+module sentinelTables 'modules/sentinelTables.bicep' = if (logsIngestion) {
+  // Unique per environment: several connectors may deploy into the same workspace resource group.
+  name: 'mcas-tables-${resourceToken}'
+  scope: resourceGroup(sentinelWorkspaceIdParts[2], sentinelWorkspaceIdParts[4])
+  params: {
+    workspaceName: last(sentinelWorkspaceIdParts)
+    activityTableName: activityTableName
+    alertTableName: alertTableName
+    alertsEnabled: alertsEnabled
+    unmanagedTables: unmanagedTables
+  }
+}
+
+module dataCollection 'modules/dataCollection.bicep' = if (logsIngestion) {
+  name: 'dataCollection'
+  scope: rg
+  // A DCR's output streams must name tables that exist.
+  dependsOn: [
+    sentinelTables
+  ]
+  params: {
+    endpointName: 'dce-mcas-${resourceToken}'
+    ruleName: 'dcr-mcas-${resourceToken}'
+    location: sentinelWorkspace.location
+    tags: tags
+    workspaceResourceId: sentinelWorkspace.id
+    activityTableName: activityTableName
+    alertTableName: alertTableName
+    alertsEnabled: alertsEnabled
+    principalId: identity.outputs.principalId
+  }
+}
+
 module functionApp 'modules/functionApp.bicep' = {
   name: 'functionApp'
   scope: rg
@@ -167,6 +230,12 @@ module functionApp 'modules/functionApp.bicep' = {
     runTimeBudgetSeconds: runTimeBudgetSeconds
     logType: logType
     instanceMemoryMB: instanceMemoryMB
+    azureCloud: azureCloudNames[environment().name]
+    logSink: logSink
+    logsIngestionEndpoint: logsIngestion ? dataCollection.outputs.logsIngestionEndpoint : ''
+    logsIngestionDcrImmutableId: logsIngestion ? dataCollection.outputs.ruleImmutableId : ''
+    logsIngestionStream: logsIngestion ? dataCollection.outputs.activityStreamName : ''
+    alertsEnabled: alertsEnabled
   }
 }
 
@@ -178,3 +247,7 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_URL string = keyVault.outputs.vaultUri
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+// Logs Ingestion only (empty with the Data Collector sink): the DCR and where the function posts.
+output LOGS_INGESTION_DCR_RESOURCE_ID string = logsIngestion ? dataCollection.outputs.ruleId : ''
+output LOGS_INGESTION_DCR_ID string = logsIngestion ? dataCollection.outputs.ruleImmutableId : ''
+output LOGS_INGESTION_ENDPOINT string = logsIngestion ? dataCollection.outputs.logsIngestionEndpoint : ''

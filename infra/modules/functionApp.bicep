@@ -18,6 +18,25 @@ param timerSchedule string
 param runTimeBudgetSeconds int
 param logType string
 param instanceMemoryMB int
+@allowed([
+  'public'
+  'usgov'
+  'china'
+])
+@description('AZURE_CLOUD: the cloud the connector runs in (service domains, token audiences).')
+param azureCloud string
+@allowed([
+  'dataCollector'
+  'logsIngestion'
+])
+param logSink string
+@description('logsIngestion: the DCE\'s logs ingestion endpoint; empty otherwise.')
+param logsIngestionEndpoint string
+@description('logsIngestion: the DCR\'s immutable id (dcr-...); empty otherwise.')
+param logsIngestionDcrImmutableId string
+@description('logsIngestion: the DCR stream of the activities; empty otherwise.')
+param logsIngestionStream string
+param alertsEnabled bool
 
 // azd finds the app to deploy to by this tag; it must match the service name in azure.yaml.
 var serviceName = 'connector'
@@ -119,6 +138,14 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CHECKPOINT_STORE: 'blob'
     CHECKPOINT_CONTAINER: checkpointContainerName
     RUN_TIME_BUDGET_SECONDS: string(runTimeBudgetSeconds)
+    AZURE_CLOUD: azureCloud
+    LOG_SINK: logSink
+    // Empty with the Data Collector sink, where the connector reads an empty setting as unset.
+    LOGS_INGESTION_ENDPOINT: logsIngestionEndpoint
+    LOGS_INGESTION_DCR_ID: logsIngestionDcrImmutableId
+    LOGS_INGESTION_STREAM: logsIngestionStream
+    // Spelled out: string(true) would give 'True'.
+    MCAS_ALERTS_ENABLED: alertsEnabled ? 'true' : 'false'
   }
 }
 

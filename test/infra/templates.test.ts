@@ -41,8 +41,11 @@ const ROLE_NAMES: ReadonlyMap<string, string> = new Map([
 // contract test below until it is set in infra/modules/functionApp.bicep or listed here.
 /** Secrets and the connection-string form of host storage: never in app settings. */
 const NEVER_SET = ['MCAS_API_TOKEN', 'LOG_ANALYTICS_WORKSPACE_KEY', 'AzureWebJobsStorage'];
-/** Optional: unset means "derive it from the workspace id" or "no extra filter". */
-const OPTIONAL = ['LOG_ANALYTICS_ENDPOINT', 'MCAS_ACTIVITY_FILTERS'];
+/**
+ * Optional: unset means "derive it from the workspace id", "no extra filter", or, with MCAS_AUTH=entra, "use the
+ * function's own identity rather than an app registration" (the template leaves MCAS_AUTH at its default, token).
+ */
+const OPTIONAL = ['LOG_ANALYTICS_ENDPOINT', 'MCAS_ACTIVITY_FILTERS', 'MCAS_APP_CLIENT_ID', 'MCAS_APP_TENANT_ID'];
 /** Host storage through the identity; config.ts accepts either. */
 const STORAGE_ENDPOINTS = ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__accountName'];
 /** Defaulted in config.ts, but the host resolves %MCAS_TIMER_SCHEDULE% in the trigger before any of our code runs. */
@@ -67,13 +70,15 @@ const FLEX_DEPRECATED = [
 const SECRET_BEARING = /\blist[A-Z]\w*\(|AccountKey=|SharedAccessSignature|SharedAccessKey|primaryKey|secondaryKey|SharedKey|@Microsoft\.KeyVault\(/;
 
 /**
- * The app settings src/config.ts reads, and those it has a default for. Names come from its source (`env, 'NAME'`) and
- * from DEFAULTS; if config.ts comes to export its list of setting names, read that here instead.
+ * The app settings src/config.ts reads, and those it has a default for. Names come from its source (`env, 'NAME'`);
+ * a setting has a default when it is a key of DEFAULTS or its read is followed by a fallback (`env, 'NAME') ?? ...`).
+ * If config.ts comes to export its list of setting names, read that here instead.
  */
 async function settingsReadByConfig(): Promise<{ read: Set<string>; defaulted: Set<string> }> {
   const source = await readFile(join(REPO_ROOT, 'src/config.ts'), 'utf8');
-  const defaulted = new Set(Object.keys(DEFAULTS));
-  const read = new Set([...source.matchAll(/\benv, '([A-Za-z][A-Za-z0-9_]*)'/g)].map((match) => match[1] ?? ''));
+  const names = (pattern: RegExp): string[] => [...source.matchAll(pattern)].map((match) => match[1] ?? '');
+  const defaulted = new Set([...Object.keys(DEFAULTS), ...names(/\benv, '([A-Za-z][A-Za-z0-9_]*)'\)\s*\?\?/g)]);
+  const read = new Set(names(/\benv, '([A-Za-z][A-Za-z0-9_]*)'/g));
   for (const name of defaulted) read.add(name);
   return { read, defaulted };
 }
@@ -253,13 +258,16 @@ describe('deployment templates', () => {
           conditional: isConditional(node),
         };
       });
-      const byRole = (a: { role: string }, b: { role: string }): number => a.role.localeCompare(b.role);
+      const byRole = (a: { role: string; scope: string }, b: { role: string; scope: string }): number =>
+        a.role.localeCompare(b.role) || a.scope.localeCompare(b.scope);
       assert.deepEqual(
         granted.sort(byRole),
         [
           { role: 'Key Vault Secrets Officer', scope: 'Microsoft.KeyVault/vaults', principal: 'secretsOfficerPrincipalId', conditional: true },
           { role: 'Key Vault Secrets User', scope: 'Microsoft.KeyVault/vaults', principal: 'principalId', conditional: false },
           { role: 'Monitoring Metrics Publisher', scope: 'Microsoft.Insights/components', principal: 'principalId', conditional: false },
+          // Deployed with the DCR module, which main.bicep deploys only for logSink=logsIngestion.
+          { role: 'Monitoring Metrics Publisher', scope: 'Microsoft.Insights/dataCollectionRules', principal: 'principalId', conditional: false },
           { role: 'Storage Blob Data Owner', scope: 'Microsoft.Storage/storageAccounts', principal: 'principalId', conditional: false },
         ].sort(byRole),
       );
@@ -268,6 +276,7 @@ describe('deployment templates', () => {
     it('go to the identity the function app runs as', () => {
       const main = fileAt('infra/main.bicep');
       assert.equal(moduleParam(main, 'roles', 'principalId'), 'identity.outputs.principalId');
+      assert.equal(moduleParam(main, 'dataCollection', 'principalId'), 'identity.outputs.principalId');
       assert.equal(moduleParam(main, 'functionApp', 'identityName'), 'identity.outputs.name');
       const site = deployed('Microsoft.Web/sites');
       assert.equal(stringLiteral(property(site.body, 'identity.type')), 'UserAssigned');
@@ -356,6 +365,30 @@ describe('deployment templates', () => {
         if (fallback !== undefined) assert.ok((fallback as number) <= (max as number), `${file.path}: default above max`);
       }
       assert.equal(appSettings().settings.get('RUN_TIME_BUDGET_SECONDS')?.text, 'string(runTimeBudgetSeconds)');
+    });
+  });
+
+  describe('sources', () => {
+    it('pin a dated API version on every resource and use only modules from this folder', () => {
+      const unpinned = files.flatMap((file) =>
+        declarations(file, 'resource_declaration')
+          .map((node) => stringLiteral(node.namedChildren.find((child) => child.type === 'string')) ?? node.text)
+          .filter((type) => !/^Microsoft\.[A-Za-z]+\/[A-Za-z/]+@\d{4}-\d{2}-\d{2}(-preview)?$/.test(type))
+          .map((type) => `${file.path}: ${type}`),
+      );
+      assert.deepEqual(unpinned, []);
+      const modules = files.flatMap((file) =>
+        declarations(file, 'module_declaration').map((node) => ({
+          file,
+          path: stringLiteral(node.namedChildren.find((child) => child.type === 'string')) ?? node.text,
+        })),
+      );
+      assert.ok(modules.length > 0);
+      for (const { file, path } of modules) {
+        assert.match(path, /^[\w./-]+\.bicep$/, `${file.path}: module ${path} is not a local file (registry modules are not used)`);
+        const target = join(file.path, '..', path).split('\\').join('/');
+        assert.ok(files.some((candidate) => candidate.path === target), `${file.path}: module ${path} does not exist`);
+      }
     });
   });
 
