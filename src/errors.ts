@@ -118,6 +118,18 @@ export class DeadlineReachedError extends Error {
   }
 }
 
+const CREDENTIAL_ERROR_NAMES = new Set([
+  'CredentialUnavailableError',
+  'AuthenticationError',
+  'AggregateAuthenticationError',
+  'AuthenticationRequiredError',
+]);
+
+/** True for @azure/identity's failures to get a token (no managed identity, a refused secret, ...). */
+export function isCredentialError(error: unknown): boolean {
+  return error instanceof Error && CREDENTIAL_ERROR_NAMES.has(error.name);
+}
+
 /** Turns any thrown value into an Error, at the boundaries where unknown values can arrive. */
 export function ensureError(value: unknown): Error {
   if (value instanceof Error) return value;

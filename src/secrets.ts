@@ -4,7 +4,7 @@ import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { describeWorkspaceKeyProblem, type SecretSource } from './config.js';
-import { SecretError } from './errors.js';
+import { isCredentialError, SecretError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Secret } from './Secret.js';
 
@@ -27,12 +27,6 @@ export interface LoadSecretsOptions {
 }
 
 const MAX_DETAIL_CHARS = 300;
-const CREDENTIAL_ERROR_NAMES = new Set([
-  'CredentialUnavailableError',
-  'AuthenticationError',
-  'AggregateAuthenticationError',
-  'AuthenticationRequiredError',
-]);
 
 /**
  * Returns the secrets the source names, trimmed. From Key Vault, reads them in parallel; throws SecretError when a
@@ -102,7 +96,7 @@ async function readSecret(client: SecretClient, vaultUrl: string, name: string):
 function describeReadFailure(error: unknown, vaultUrl: string, name: string): SecretError {
   const secret = `secret '${name}'`;
   if (!(error instanceof Error)) return new SecretError(`Could not read ${secret} from Key Vault ${vaultUrl}.`);
-  if (CREDENTIAL_ERROR_NAMES.has(error.name)) {
+  if (isCredentialError(error)) {
     return new SecretError(
       `Could not get a token for Key Vault ${vaultUrl} to read ${secret}: no managed identity answered for this app. ` +
         "Turn on the Function App's system-assigned identity, or assign a user-assigned one and set AZURE_CLIENT_ID " +

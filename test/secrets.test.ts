@@ -1,7 +1,6 @@
 // Tests for loadSecrets(): app-setting values for local runs, and Key Vault through the real SecretClient against
 // loopback emulators, with the real DefaultAzureCredential (managed identity) run in a clean child process.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it, type TestContext } from 'node:test';
 import { inspect } from 'node:util';
 
@@ -15,6 +14,7 @@ import { SecretError } from '../src/errors.js';
 import { RecordingLogger } from '../src/logger.js';
 import { Secret } from '../src/Secret.js';
 import { loadSecrets } from '../src/secrets.js';
+import { runNodeScript } from './helpers/processEnv.js';
 
 const TOKEN_NAME = 'mcas-api-token';
 const KEY_NAME = 'log-analytics-workspace-key';
@@ -218,18 +218,10 @@ async function loadInChild(
   managedIdentityClientId?: string,
 ): Promise<ChildRun> {
   const input = { secretsModule: new URL('../src/secrets.js', import.meta.url).href, source, managedIdentityClientId };
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT, JSON.stringify(input)], {
-    env: { ...env, NODE_EXTRA_CA_CERTS: loadTestTls().certPath, PATH: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 15_000,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exitCode = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
+  const { exitCode, stdout, stderr } = await runNodeScript(CHILD_SCRIPT, input, {
+    ...env,
+    NODE_EXTRA_CA_CERTS: loadTestTls().certPath,
+    PATH: '',
   });
   if (exitCode !== 0) throw new Error(`child exited with ${exitCode}: ${stderr}`);
   const report = JSON.parse(stdout) as ChildReport;

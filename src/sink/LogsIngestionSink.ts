@@ -9,7 +9,7 @@ import {
 } from '@azure/monitor-ingestion';
 
 import type { Clock, Sleep } from '../clock.js';
-import { HttpStatusError } from '../errors.js';
+import { HttpStatusError, isCredentialError } from '../errors.js';
 import { bodyExcerpt } from '../http.js';
 import type { Logger } from '../logger.js';
 import { LOG_ANALYTICS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
@@ -21,12 +21,6 @@ export const DEFAULT_MAX_CONCURRENCY = 5;
 /** The SDK's chunk size (splitDataToChunksHelper.ts), for estimating how long one upload may take. */
 const SDK_CHUNK_BYTES = 1_000_000;
 const MAX_DETAIL_CHARS = 300;
-const CREDENTIAL_ERROR_NAMES = new Set([
-  'CredentialUnavailableError',
-  'AuthenticationError',
-  'AggregateAuthenticationError',
-  'AuthenticationRequiredError',
-]);
 
 export interface LogsIngestionSinkOptions {
   /** Data collection endpoint, or the DCR's own logs ingestion endpoint: https://<name>.<region>-1.ingest.monitor.azure.com. */
@@ -178,7 +172,7 @@ export class LogsIngestionSink implements LogSink {
         hint: `${HINTS[status] ?? ''} ${counts}`.trim(),
       });
     }
-    if (CREDENTIAL_ERROR_NAMES.has(cause.name)) {
+    if (isCredentialError(cause)) {
       return new Error(
         `Could not get a token for the Logs Ingestion API: ${cause.message.slice(0, MAX_DETAIL_CHARS)} ` +
           `Turn on the function's managed identity (or set AZURE_CLIENT_ID to a user-assigned one). ${counts}`,

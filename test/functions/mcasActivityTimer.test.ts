@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import azureFunctions, { type Timer } from '@azure/functions';
+import azureFunctions from '@azure/functions';
 
 import { generateActivities } from '../../emulators/activityGenerator.js';
 import { type Azurite, startAzurite } from '../../emulators/azurite.js';
@@ -9,12 +9,10 @@ import { FAKE_MCAS_TOKEN, FAKE_WORKSPACE_KEY, type LocalStack, startLocalStack }
 import { BlobCheckpointStore } from '../../src/checkpoint/BlobCheckpointStore.js';
 import { ConfigError } from '../../src/errors.js';
 import { mcasActivityTimer } from '../../src/functions/mcasActivityTimer.js';
+import { timer, withEnv } from '../helpers/processEnv.js';
 
 const { InvocationContext } = azureFunctions;
 
-function timer(isPastDue = false): Timer {
-  return { isPastDue, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
-}
 
 function recordingContext() {
   const lines: { level: string; text: string }[] = [];
@@ -25,19 +23,6 @@ function recordingContext() {
   return { context, lines };
 }
 
-/** Runs `fn` with `vars` set in process.env, restoring the previous values afterwards. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 describe('mcasActivityTimer (the registered function, in the library\'s test mode)', () => {
   const activities = generateActivities({ count: 450, startCreatedMs: Date.now() - 3 * 3600_000, seed: 77, spanMs: 2 * 3600_000 });

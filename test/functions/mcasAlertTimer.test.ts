@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import azureFunctions, { type Timer } from '@azure/functions';
+import azureFunctions from '@azure/functions';
 
 import { generateActivities } from '../../emulators/activityGenerator.js';
 import { generateAlerts } from '../../emulators/alertGenerator.js';
@@ -14,22 +14,11 @@ import { mcasAlertTimer } from '../../src/functions/mcasAlertTimer.js';
 import { RecordingLogger } from '../../src/logger.js';
 import { runOnce } from '../../src/runOnce.js';
 import { ALERTS } from '../../src/streams.js';
+import { timer, withEnv } from '../helpers/processEnv.js';
 
 const { InvocationContext } = azureFunctions;
-const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+const TIMER = timer();
 
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 describe('the alerts stream', () => {
   const alerts = generateAlerts({ count: 230, startMs: Date.now() - 10 * 3600_000, seed: 5, spanMs: 8 * 3600_000 });

@@ -2,7 +2,6 @@
 // against a loopback Entra token endpoint (client secret, certificate) and the managed identity emulator, secrets read
 // from the Key Vault emulator, and an activities call to the MCAS emulator with each header.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, describe, it, type TestContext } from 'node:test';
 import { inspect } from 'node:util';
 
@@ -29,6 +28,7 @@ import {
 } from '../../src/mcas/mcasAuth.js';
 import { Secret } from '../../src/Secret.js';
 import { FakeClock } from '../helpers/fakeTime.js';
+import { runNodeScript } from '../helpers/processEnv.js';
 
 const TENANT = '11111111-2222-4333-8444-555555555555';
 const CLIENT_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
@@ -295,19 +295,7 @@ describe('createMcasCredential with a managed identity', () => {
     t.after(() => identity.close());
     const mcas = await startMcas(t);
     const input = { authModule: new URL('../../src/mcas/mcasAuth.js', import.meta.url).href, clientId: CLIENT_ID };
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT, JSON.stringify(input)], {
-      env: { ...identity.env, PATH: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 15_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exitCode = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', resolve);
-    });
+    const { exitCode, stdout, stderr } = await runNodeScript(CHILD_SCRIPT, input, { ...identity.env, PATH: '' });
     assert.equal(exitCode, 0, stderr);
 
     const report = JSON.parse(stdout) as { header?: string; error?: string };

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { format, inspect } from 'node:util';
 
-import azureFunctions, { type Timer } from '@azure/functions';
+import azureFunctions from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 // A transitive dependency (of @azure/core-rest-pipeline and the SDK clients), hoisted in node_modules.
 import { AzureLogger, setLogLevel } from '@azure/logger';
@@ -33,6 +33,7 @@ import { RecordingLogger, stderrLogger } from '../../src/logger.js';
 import { runIngestion } from '../../src/run.js';
 import { runOnce } from '../../src/runOnce.js';
 import { loadSecrets } from '../../src/secrets.js';
+import { timer, withEnv } from '../helpers/processEnv.js';
 import { createDependencies } from '../../src/wiring.js';
 
 const { InvocationContext } = azureFunctions;
@@ -165,22 +166,7 @@ async function failurePath(name: string, fn: () => Promise<void>): Promise<void>
 
 const instantSleep = async (): Promise<void> => {};
 
-function timer(): Timer {
-  return { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
-}
 
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 interface CliResult {
   code: number;

@@ -1,7 +1,6 @@
 // Tests for LogsIngestionSink through the real LogsIngestionClient against the loopback Logs Ingestion emulator (HTTPS,
 // gzip, bearer token), with a stand-in credential in-process and the real DefaultAzureCredential in a child process.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it, type TestContext } from 'node:test';
 
 import type { TokenCredential } from '@azure/identity';
@@ -15,6 +14,7 @@ import { RecordingLogger } from '../../src/logger.js';
 import type { Batch } from '../../src/sink/LogSink.js';
 import { DEFAULT_STREAM_NAME, LogsIngestionSink, toIngestionRows } from '../../src/sink/LogsIngestionSink.js';
 import { FakeClock } from '../helpers/fakeTime.js';
+import { runNodeScript } from '../helpers/processEnv.js';
 
 const DCR = 'dcr-00000000000000000000000000000001';
 const ACCESS_TOKEN = 'test-monitor-token-not-a-real-one';
@@ -304,20 +304,12 @@ describe('LogsIngestionSink with DefaultAzureCredential and a managed identity',
       dcr: DCR,
       rows: [row(1), row(2)],
     };
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT, JSON.stringify(input)], {
-      cwd: new URL('../../../', import.meta.url).pathname,
-      env: { ...identity.env, NODE_EXTRA_CA_CERTS: loadTestTls().certPath, PATH: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 15_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exitCode = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', resolve);
-    });
+    const { exitCode, stdout, stderr } = await runNodeScript(
+      CHILD_SCRIPT,
+      input,
+      { ...identity.env, NODE_EXTRA_CA_CERTS: loadTestTls().certPath, PATH: '' },
+      { cwd: new URL('../../../', import.meta.url).pathname },
+    );
     assert.equal(exitCode, 0, stderr);
 
     assert.deepEqual(JSON.parse(stdout), { ok: true });
