@@ -219,15 +219,15 @@ async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mod
       else if (records > 4 * paging.pageSize) windowMs = Math.max(60_000, Math.floor(windowMs / 2));
     }
     if (subStart.cursorMs <= ctx.windowEndMs && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs) {
-      stopAtBudget(ctx);
+      stopEarly(ctx);
       return;
     }
   }
 }
 
 /**
- * Feeds every activity of every page to `onActivity`, fetching one page ahead. Returns true when the pages ran out,
- * false when the run stopped at its time budget first.
+ * Feeds every record of every page to `onRecord`, fetching one page ahead. Returns true when the window was read to its
+ * end, false when the run stopped early (time budget, or MCAS claiming more behind an empty page).
  */
 async function consume(
   ctx: ReadContext,
@@ -255,26 +255,26 @@ async function consume(
         windowEndMs: ctx.windowEndMs,
       });
       if (stopAtSoftDeadline && page.hasNext && deps.clock.nowMs() >= ctx.softDeadlineMs) {
-        stopAtBudget(ctx);
+        stopEarly(ctx);
         return false;
       }
     }
     if (lastHasNext) {
       // The pager stops at an empty page even when MCAS says there is more; the window was not read to its end.
-      stopAtBudget(ctx, 'MCAS sent an empty page but said there is more; stopping');
+      stopEarly(ctx, 'MCAS sent an empty page but said there is more; stopping');
       return false;
     }
     return true;
   } catch (error) {
     if (error instanceof DeadlineReachedError && !ctx.delivery.failed) {
-      stopAtBudget(ctx, error.message);
+      stopEarly(ctx, error.message);
       return false;
     }
     throw error;
   }
 }
 
-function stopAtBudget(ctx: ReadContext, reason = 'Stopping at the time budget'): void {
+function stopEarly(ctx: ReadContext, reason = 'Stopping at the time budget'): void {
   ctx.summary.moreToDo = true;
   ctx.deps.log.warn(`${reason} after ${ctx.summary.pages} pages; the next run continues from the checkpoint.`);
 }
