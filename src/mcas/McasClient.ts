@@ -74,21 +74,25 @@ export class McasClient {
     const body = JSON.stringify(query);
     const response = await withRetry(
       async () => {
-        await o.pacer?.acquire({ signal: options.signal, deadlineMs: options.deadlineMs });
-        // Per attempt: a token that expired during a long backoff is renewed (entraAuthorization caches it).
-        const authorization = await o.authorization.header(options.signal);
-        this.#requests++;
-        return sendRequest(o.dispatcher, {
-          service: 'MCAS',
-          method: 'POST',
-          url,
-          headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
-          body,
-          timeoutMs: o.timeoutMs,
-          signal: options.signal,
-          redact: [authorization.slice(authorization.indexOf(' ') + 1)],
-          hints: { ...HINTS, ...o.authorization.hints },
-        });
+        const release = await o.pacer?.acquire({ signal: options.signal, deadlineMs: options.deadlineMs });
+        try {
+          // Per attempt: a token that expired during a long backoff is renewed (entraAuthorization caches it).
+          const authorization = await o.authorization.header(options.signal);
+          this.#requests++;
+          return await sendRequest(o.dispatcher, {
+            service: 'MCAS',
+            method: 'POST',
+            url,
+            headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
+            body,
+            timeoutMs: o.timeoutMs,
+            signal: options.signal,
+            redact: [authorization.slice(authorization.indexOf(' ') + 1)],
+            hints: { ...HINTS, ...o.authorization.hints },
+          });
+        } finally {
+          release?.();
+        }
       },
       o.retry ?? MCAS_RETRY,
       {

@@ -1,5 +1,7 @@
 // Keeps MCAS requests under the tenant's rate limit (30 a minute, per Microsoft's API docs) so a healthy run is not
-// throttled in the first place. A sliding window over the send times of this process's requests.
+// throttled in the first place. A sliding window over when this process's requests *finished*: a server counts a
+// request when it arrives, which is after we sent it and before we got the answer, so counting from the answer can
+// never run ahead of the server's window, whatever the latency (counting from the send can, when latency varies).
 import type { Clock, Sleep } from '../clock.js';
 import { DeadlineReachedError } from '../errors.js';
 
@@ -8,8 +10,11 @@ export class RequestPacer {
   readonly #windowMs: number;
   readonly #clock: Clock;
   readonly #sleep: Sleep;
-  /** Send times (epoch ms) of the requests still inside the window, oldest first. */
-  readonly #sent: number[] = [];
+  /** Finish times (epoch ms) of the requests still inside the window, oldest first. */
+  readonly #finished: number[] = [];
+  #inFlight = 0;
+  /** Callers waiting for a request in flight to finish. */
+  #waiters: (() => void)[] = [];
   #waitedMs = 0;
 
   constructor(options: { maxRequests: number; windowMs: number; clock: Clock; sleep: Sleep }) {
@@ -20,24 +25,41 @@ export class RequestPacer {
     this.#sleep = options.sleep;
   }
 
-  /** Total time spent waiting for a slot, for the run summary. */
+  /** Total time spent waiting for a slot, for the run report. */
   get waitedMs(): number {
     return this.#waitedMs;
   }
 
   /**
-   * Waits until one more request fits in the window, then counts it as sent. Throws DeadlineReachedError instead of
-   * waiting past `deadlineMs`.
+   * Waits until one more request fits in the window and takes a slot for it; call the returned function when its
+   * answer (or failure) is in. Throws DeadlineReachedError instead of waiting past `deadlineMs`.
    */
-  async acquire(options: { signal?: AbortSignal | undefined; deadlineMs?: number | undefined } = {}): Promise<void> {
+  async acquire(options: { signal?: AbortSignal | undefined; deadlineMs?: number | undefined } = {}): Promise<() => void> {
     for (;;) {
       const now = this.#clock.nowMs();
-      while (this.#sent.length > 0 && (this.#sent[0] as number) <= now - this.#windowMs) this.#sent.shift();
-      if (this.#sent.length < this.#maxRequests) {
-        this.#sent.push(now);
-        return;
+      while (this.#finished.length > 0 && (this.#finished[0] as number) <= now - this.#windowMs) this.#finished.shift();
+      if (this.#finished.length + this.#inFlight < this.#maxRequests) {
+        this.#inFlight++;
+        let released = false;
+        return () => {
+          if (released) return;
+          released = true;
+          this.#inFlight--;
+          this.#finished.push(this.#clock.nowMs());
+          for (const wake of this.#waiters.splice(0)) wake();
+        };
       }
-      const waitMs = (this.#sent[0] as number) + this.#windowMs - now;
+      const oldest = this.#finished[0];
+      if (oldest === undefined) {
+        // Every slot is held by a request in flight: wait for one to finish (requests have their own timeouts).
+        await new Promise<void>((resolve, reject) => {
+          options.signal?.throwIfAborted();
+          options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
+          this.#waiters.push(resolve);
+        });
+        continue;
+      }
+      const waitMs = oldest + this.#windowMs - now;
       if (options.deadlineMs !== undefined && now + waitMs >= options.deadlineMs) {
         throw new DeadlineReachedError('the next MCAS request would have to wait past the time budget');
       }
