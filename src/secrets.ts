@@ -1,7 +1,8 @@
 // loadSecrets(): the MCAS API token and the Log Analytics workspace key, from Key Vault through a managed identity in
 // Azure, or from plain app settings for local runs only. No value ever reaches a log line or an error message.
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+// The Azure SDK modules are loaded only for Key Vault, not at import: a local run with env values needs neither.
+import type { TokenCredential } from '@azure/identity';
+import type { SecretClient, SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { describeWorkspaceKeyProblem, type SecretSource } from './config.js';
 import { isCredentialError, SecretError } from './errors.js';
@@ -44,6 +45,8 @@ export async function loadSecrets(source: SecretSource, options: LoadSecretsOpti
   }
 
   const { vaultUrl, mcasTokenName, workspaceKeyName } = source;
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  const { SecretClient } = await import('@azure/keyvault-secrets');
   const credential =
     options.credential ?? new DefaultAzureCredential({ managedIdentityClientId: options.managedIdentityClientId });
   const client = new SecretClient(vaultUrl, credential, options.clientOptions);

@@ -108,7 +108,7 @@ async function mcasAuthorization(
   const source = auth.credential;
   if (source.kind === 'managedIdentity') {
     // ManagedIdentityCredential, not DefaultAzureCredential: a developer's own login must never be sent to MCAS.
-    const credential = createMcasCredential({ kind: 'managedIdentity', clientId: config.managedIdentityClientId });
+    const credential = await createMcasCredential({ kind: 'managedIdentity', clientId: config.managedIdentityClientId });
     return entraAuthorization(credential, config.cloud.mcas.scope, { clock });
   }
   if (config.secrets.kind !== 'keyVault') throw new SecretError('MCAS_APP_CLIENT_ID needs KEY_VAULT_URL for its secret or certificate.');
@@ -116,7 +116,7 @@ async function mcasAuthorization(
     { kind: source.kind, vaultUrl: config.secrets.vaultUrl, secretName: source.secretName },
     { credential: await identity() },
   );
-  const credential = createMcasCredential(
+  const credential = await createMcasCredential(
     source.kind === 'clientSecret'
       ? { kind: 'clientSecret', tenantId: source.tenantId, clientId: source.clientId, clientSecret: value }
       : { kind: 'clientCertificate', tenantId: source.tenantId, clientId: source.clientId, certificatePem: value },

@@ -1,13 +1,8 @@
 // How McasClient authenticates: the legacy API token (`Authorization: Token <token>`), or an Entra access token for the
 // Defender for Cloud Apps application (`Authorization: Bearer <token>`) from a managed identity or an app registration.
-import {
-  type AccessToken,
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-  type TokenCredential,
-} from '@azure/identity';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+// The Azure SDK modules are loaded when a credential is built, not at import: a run with the API token needs neither.
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { CLOUD_PROFILES, MCAS_ACTIVITIES_APP_ROLE, MCAS_RESOURCE_APP_ID } from '../cloud.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -137,11 +132,12 @@ export interface McasCredentialOptions {
   tlsOptions?: { ca?: string };
 }
 
-/** Builds the credential; tokens are cached by it (MSAL) and again by entraAuthorization. Does no I/O itself. */
-export function createMcasCredential(
+/** Builds the credential; tokens are cached by it (MSAL) and again by entraAuthorization. Does no network I/O itself. */
+export async function createMcasCredential(
   source: McasCredentialSource,
   options: McasCredentialOptions = {},
-): TokenCredential {
+): Promise<TokenCredential> {
+  const { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } = await import('@azure/identity');
   const common = {
     authorityHost: options.authorityHost ?? CLOUD_PROFILES.public.authorityHost,
     ...(options.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
@@ -193,6 +189,7 @@ export async function readMcasAppCredential(
   const certificate = location.kind === 'clientCertificate';
   const name = location.secretName ?? (certificate ? DEFAULT_APP_CERTIFICATE_NAME : DEFAULT_APP_SECRET_NAME);
   const where = `secret '${name}' in Key Vault ${location.vaultUrl}`;
+  const { SecretClient } = await import('@azure/keyvault-secrets');
   const client = new SecretClient(location.vaultUrl, options.credential, options.clientOptions);
   let value: string;
   try {

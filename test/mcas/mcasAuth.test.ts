@@ -152,7 +152,7 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
   it('gets a token with the client secret through OpenID discovery, and lists activities with it', async (t) => {
     const entra = await startEntra(t, [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }]);
     const mcas = await startMcas(t);
-    const credential = appCredential(entra.authorityHost, {
+    const credential = await appCredential(entra.authorityHost, {
       kind: 'clientSecret',
       tenantId: TENANT,
       clientId: CLIENT_ID,
@@ -177,7 +177,7 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
 
   it('fails with McasAuthError carrying Entra\'s AADSTS code for a wrong secret, and never quotes the secret', async (t) => {
     const entra = await startEntra(t, [{ clientId: CLIENT_ID, clientSecret: 'test-only-the-current-secret' }]);
-    const credential = appCredential(entra.authorityHost, {
+    const credential = await appCredential(entra.authorityHost, {
       kind: 'clientSecret',
       tenantId: TENANT,
       clientId: CLIENT_ID,
@@ -196,7 +196,7 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
   it('gets a token with a certificate-signed client assertion', async (t) => {
     const { certificatePem, privateKeyPem } = createTestCertificate('mcas-connector test app');
     const entra = await startEntra(t, [{ clientId: CLIENT_ID, certificatePem }]);
-    const credential = appCredential(entra.authorityHost, {
+    const credential = await appCredential(entra.authorityHost, {
       kind: 'clientCertificate',
       tenantId: TENANT,
       clientId: CLIENT_ID,
@@ -213,7 +213,7 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
     const registered = createTestCertificate('registered');
     const other = createTestCertificate('someone else');
     const entra = await startEntra(t, [{ clientId: CLIENT_ID, certificatePem: registered.certificatePem }]);
-    const credential = appCredential(entra.authorityHost, {
+    const credential = await appCredential(entra.authorityHost, {
       kind: 'clientCertificate',
       tenantId: TENANT,
       clientId: CLIENT_ID,
@@ -282,7 +282,7 @@ const CHILD_SCRIPT = `
 const input = JSON.parse(process.argv[1]);
 const { createMcasCredential, entraAuthorization } = await import(input.authModule);
 try {
-  const header = await entraAuthorization(createMcasCredential({ kind: 'managedIdentity', clientId: input.clientId })).header();
+  const header = await entraAuthorization(await createMcasCredential({ kind: 'managedIdentity', clientId: input.clientId })).header();
   process.stdout.write(JSON.stringify({ header }));
 } catch (error) {
   process.stdout.write(JSON.stringify({ error: error.name + ': ' + error.message }));
