@@ -1,6 +1,7 @@
 // Shared plumbing for the loopback emulators: a server on 127.0.0.1 (port 0), capped body reads, JSON replies,
 // scripted faults, and a close() that does not wait for keep-alive sockets. Not for production traffic.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** A running loopback server. `close()` destroys open sockets, so it never waits for an idle keep-alive client. */
@@ -29,17 +30,24 @@ export type Fault =
   | { kind: 'delayMs'; ms: number }
   | { kind: 'html'; status?: 200 | 502 };
 
-/** Starts `handler` on 127.0.0.1 with an OS-chosen port. A handler that throws gets a 500 (or a destroyed socket). */
-export async function startLoopbackServer(handler: RequestHandler): Promise<LoopbackServer> {
+/**
+ * Starts `handler` on 127.0.0.1 with an OS-chosen port, over HTTPS when `tls` is given (clients that send bearer tokens
+ * refuse plain http). A handler that throws gets a 500 (or a destroyed socket).
+ */
+export async function startLoopbackServer(
+  handler: RequestHandler,
+  options: { tls?: { cert: string; key: string } } = {},
+): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
   const closing = new AbortController();
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     handler(req, res).catch((error: unknown) => {
       if (res.headersSent) res.destroy();
       else sendReply(res, jsonReply(500, { error: `Emulator bug: ${String(error)}` }));
     });
-  });
-  server.on('connection', (socket) => {
+  };
+  const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener) : http.createServer(listener);
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -50,7 +58,7 @@ export async function startLoopbackServer(handler: RequestHandler): Promise<Loop
   const { port } = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     wait: (ms) =>
       new Promise<void>((resolve) => {
         if (closing.signal.aborted) return resolve();

@@ -2,8 +2,6 @@
 // POST /dataCollectionRules/{dcr}/streams/{stream}?api-version=2023-01-01, gzip JSON arrays, bearer tokens, 204.
 // HTTPS because the SDK's bearer-token policy refuses to send a token over http. Not for production traffic.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
 import {
@@ -11,10 +9,10 @@ import {
   type Fault,
   faultName,
   jsonReply,
-  type LoopbackServer,
   readBody,
   send,
   sendReply,
+  startLoopbackServer,
 } from './httpServer.js';
 import { loadTestTls } from './testTls.js';
 
@@ -74,8 +72,6 @@ export async function startLogsIngestionEmulator(options: LogsIngestionEmulatorO
   const maxBytes = options.maxCallBytes ?? MAX_CALL_BYTES;
   const requests: RecordedIngestionRequest[] = [];
   const rows: Record<string, unknown>[] = [];
-  const sockets = new Set<Socket>();
-  const closing = new AbortController();
   let hookIndex = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -152,41 +148,6 @@ export async function startLogsIngestionEmulator(options: LogsIngestionEmulatorO
     send(res, 204, '');
   };
 
-  const https = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (res.headersSent) res.destroy();
-      else sendReply(res, error(500, 'EmulatorBug', String(e)));
-    });
-  });
-  https.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    https.once('error', reject);
-    https.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = https.address() as AddressInfo;
-  let closed: Promise<void> | undefined;
-  const server: LoopbackServer = {
-    url: `https://127.0.0.1:${port}`,
-    wait: (ms) =>
-      new Promise<void>((resolve) => {
-        if (closing.signal.aborted) return resolve();
-        const timer = setTimeout(resolve, ms);
-        closing.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        closing.abort();
-        https.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-      return closed;
-    },
-  };
+  const server = await startLoopbackServer(handle, { tls });
   return { endpoint: server.url, requests, rows, close: () => server.close() };
 }
