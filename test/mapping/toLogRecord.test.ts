@@ -8,6 +8,7 @@ import { LOG_RECORD_COLUMNS, LogRecordSchema, type LogRecord } from '../../src/m
 import { deriveIsSuccess, mapActivity, toFlaggedRecord, toLogRecord } from '../../src/mapping/toLogRecord.js';
 import { MAX_FIELD_BYTES, MAX_SERIALIZED_FIELD_BYTES, fitsUtf8, truncateUtf8, utf8ByteLength } from '../../src/mapping/truncate.js';
 import { McasActivitySchema } from '../../src/mcas/schema.js';
+import { createRng } from '../../emulators/activityGenerator.js';
 
 const FIXTURES = new URL('../../../test/fixtures/activities/', import.meta.url);
 const FIXTURE_NAMES = readdirSync(FIXTURES).filter((name) => name.endsWith('.json'));
@@ -460,17 +461,8 @@ describe('LOG_RECORD_COLUMNS', () => {
 });
 
 describe('mapActivity on random input', () => {
-  /** mulberry32: a small seeded PRNG, so every run sees the same records. */
-  function prng(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  /** A small seeded PRNG, so every run sees the same records. */
+  const prng = createRng;
 
   const KEYS = [
     '_id', 'created', 'timestamp', 'appId', 'appName', 'srcAppId', 'eventType', 'eventTypeName', 'eventTypeValue',
