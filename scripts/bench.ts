@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   // BENCH_SECTIONS=cpu,memory runs only the sections whose names contain one of the words.
   const only = (process.env['BENCH_SECTIONS'] ?? '').split(',').filter((word) => word !== '');
   for (const [name, section] of SECTIONS) {
-    if (only.length > 0 && !only.some((word) => name.includes(word))) continue;
+    if (only.length > 0 && !only.some((word) => name.toLowerCase().includes(word.toLowerCase()))) continue;
     log(`${name} ...`);
     rows.push(...(await section(log)));
   }

@@ -1,6 +1,8 @@
 // Overlaps fetching the next item of an async iterator with the consumer's work on the current one: at most one
 // item is fetched ahead, so memory stays at two pages whatever the backlog.
 
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
+
 /**
  * Yields what `source` yields, asking it for the next item as soon as the current one is handed out. When the consumer
  * stops early, the request in flight is awaited (its error ignored) and the source is closed.
@@ -14,6 +16,11 @@ export async function* prefetchOne<T>(source: AsyncIterator<T>): AsyncGenerator<
       next = source.next();
       // The consumer may stop before it awaits this; a rejection must not go unhandled meanwhile.
       next.catch(() => undefined);
+      // Let the request go out before the consumer starts: undici writes to an idle keep-alive socket only after the
+      // event loop's check phase, and the consumer's work on a page is all microtasks, so without these two turns the
+      // next request would leave only once this page is consumed, and fetching ahead would overlap nothing.
+      await setImmediatePromise();
+      await setImmediatePromise();
       yield result.value;
     }
   } finally {
