@@ -3,10 +3,8 @@
 // Not for production traffic. createTestCertificate() makes a throwaway self-signed RSA certificate for the second.
 import { constants, createVerify, generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 
-import { readBody } from './httpServer.js';
+import { readBody, startLoopbackServer } from './httpServer.js';
 import { loadTestTls } from './testTls.js';
 
 export interface EntraAppRegistration {
@@ -60,7 +58,6 @@ export async function startEntraTokenEmulator(options: EntraTokenEmulatorOptions
   const tls = options.tls ?? loadTestTls();
   const nowMs = options.nowMs ?? Date.now;
   const requests: RecordedEntraRequest[] = [];
-  const sockets = new Set<Socket>();
   let origin = '';
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -142,36 +139,9 @@ export async function startEntraTokenEmulator(options: EntraTokenEmulatorOptions
     answer(200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: options.accessToken });
   };
 
-  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (res.headersSent) res.destroy();
-      else {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`Emulator bug: ${String(e)}`);
-      }
-    });
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  let closed: Promise<void> | undefined;
-  return {
-    authorityHost: origin,
-    requests,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-      return closed;
-    },
-  };
+  const server = await startLoopbackServer(handle, { tls });
+  origin = server.url;
+  return { authorityHost: origin, requests, close: () => server.close() };
 }
 
 /** Why a client assertion is refused (RFC 7523 as Entra checks it), or undefined when it is good. */
