@@ -2,18 +2,16 @@
 import type { Dispatcher } from 'undici';
 
 import { splitBatchInHalf } from '../batch/BatchBuilder.js';
-import type { Clock, Sleep } from '../clock.js';
 import { HttpStatusError } from '../errors.js';
 import { type HttpRequest, sendRequest } from '../http.js';
-import type { Logger } from '../logger.js';
-import { LOG_ANALYTICS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
+import { LOG_ANALYTICS_RETRY, withRetry } from '../retry.js';
 import type { Secret } from '../Secret.js';
-import type { Batch, LogSink } from './LogSink.js';
+import type { Batch, LogSink, SinkRuntimeOptions } from './LogSink.js';
 import { sharedKeyAuthorization } from './sharedKeyAuthorization.js';
 
 const API_VERSION = '2016-04-01';
 
-export interface DataCollectorSinkOptions {
+export interface DataCollectorSinkOptions extends SinkRuntimeOptions {
   /** Origin, e.g. https://<workspaceId>.ods.opinsights.azure.com, or a loopback server in tests. */
   endpoint: string;
   workspaceId: string;
@@ -22,13 +20,6 @@ export interface DataCollectorSinkOptions {
   /** Name of an ISO 8601 field in every row that becomes TimeGenerated. */
   timeGeneratedField: string;
   dispatcher: Dispatcher;
-  clock: Clock;
-  sleep: Sleep;
-  log: Logger;
-  timeoutMs: number;
-  retry?: RetryPolicy;
-  /** Told of every retry, for the run report. */
-  onRetry?: (info: RetryInfo) => void;
 }
 
 const HINTS: Readonly<Record<number, string>> = {

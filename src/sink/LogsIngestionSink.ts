@@ -8,12 +8,10 @@ import {
   type LogsUploadFailure,
 } from '@azure/monitor-ingestion';
 
-import type { Clock, Sleep } from '../clock.js';
 import { HttpStatusError, isCredentialError } from '../errors.js';
 import { bodyExcerpt } from '../http.js';
-import type { Logger } from '../logger.js';
-import { LOG_ANALYTICS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
-import type { Batch, LogSink } from './LogSink.js';
+import { LOG_ANALYTICS_RETRY, withRetry } from '../retry.js';
+import type { Batch, LogSink, SinkRuntimeOptions } from './LogSink.js';
 
 export const DEFAULT_STREAM_NAME = 'Custom-MCAS_Activity_Log_CL';
 /** Chunks uploaded at once; the SDK's default. A default 4 MiB batch is about five chunks, so one round. */
@@ -22,7 +20,7 @@ export const DEFAULT_MAX_CONCURRENCY = 5;
 const SDK_CHUNK_BYTES = 1_000_000;
 const MAX_DETAIL_CHARS = 300;
 
-export interface LogsIngestionSinkOptions {
+export interface LogsIngestionSinkOptions extends SinkRuntimeOptions {
   /** Data collection endpoint, or the DCR's own logs ingestion endpoint: https://<name>.<region>-1.ingest.monitor.azure.com. */
   endpoint: string;
   /** The DCR's immutable id, dcr-<32 hex>. */
@@ -35,13 +33,7 @@ export interface LogsIngestionSinkOptions {
   audience?: string;
   /** The row's ISO 8601 field copied into TimeGenerated (the stream's timeGeneratedField). Default ActivityTime. */
   timeGeneratedField?: string;
-  clock: Clock;
-  sleep: Sleep;
-  log: Logger;
-  /** Bound for one round of concurrent chunk uploads; an upload of more chunks gets a multiple of it. */
-  timeoutMs: number;
-  retry?: RetryPolicy;
-  onRetry?: (info: RetryInfo) => void;
+  /** timeoutMs bounds one round of concurrent chunk uploads; an upload of more chunks gets a multiple of it. */
   maxConcurrency?: number;
   /** Pipeline options for the client, e.g. tlsOptions in tests. Retries are ours (see below), so none are taken here. */
   clientOptions?: Omit<LogsIngestionClientOptions, 'retryOptions' | 'audience'>;
