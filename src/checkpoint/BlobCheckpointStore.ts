@@ -93,18 +93,12 @@ export class BlobCheckpointStore implements CheckpointStore {
   }
 
   async save(checkpoint: Checkpoint, expectedEtag: string | undefined): Promise<string> {
-    const body = serializeCheckpoint(checkpoint);
-    try {
-      return await this.#upload(body, expectedEtag);
-    } catch (error) {
-      if (!(isRestError(error) && error.code === 'ContainerNotFound')) throw this.#saveFailure(error, expectedEtag);
-    }
-    await this.#createContainer();
-    try {
-      return await this.#upload(body, expectedEtag);
-    } catch (error) {
-      throw this.#saveFailure(error, expectedEtag);
-    }
+    const conditions = expectedEtag === undefined ? { ifNoneMatch: '*' } : { ifMatch: expectedEtag };
+    const etag = await this.#write(this.#blob, serializeCheckpoint(checkpoint), conditions, (error) =>
+      this.#saveFailure(error, expectedEtag),
+    );
+    if (etag === undefined) throw new Error(`Storage saved checkpoint ${this.#where} without returning an ETag.`);
+    return etag;
   }
 
   describe(): string {
@@ -122,29 +116,35 @@ export class BlobCheckpointStore implements CheckpointStore {
   }
 
   async saveReport(report: RunReport): Promise<void> {
-    const body = `${JSON.stringify(report, null, 2)}\n`;
-    const upload = () =>
-      this.#reportBlob.upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
-    try {
-      await upload();
-    } catch (error) {
-      if (!(isRestError(error) && error.code === 'ContainerNotFound')) {
-        throw storageFailure(this.#where, 'write the last-run report of', error);
-      }
-      await this.#createContainer();
-      await upload().catch((retryError: unknown) => {
-        throw storageFailure(this.#where, 'write the last-run report of', retryError);
-      });
-    }
+    await this.#write(this.#reportBlob, `${JSON.stringify(report, null, 2)}\n`, {}, (error) =>
+      storageFailure(this.#where, 'write the last-run report of', error),
+    );
   }
 
-  async #upload(body: string, expectedEtag: string | undefined): Promise<string> {
-    const response = await this.#blob.upload(body, Buffer.byteLength(body), {
-      conditions: expectedEtag === undefined ? { ifNoneMatch: '*' } : { ifMatch: expectedEtag },
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-    });
-    if (response.etag === undefined) throw new Error('no ETag in the response');
-    return response.etag;
+  /**
+   * Uploads `body` under `conditions`; when the container is missing, creates it once and tries again. Any other
+   * failure is turned into an operator-facing error by `failure`. Returns the new ETag.
+   */
+  async #write(
+    blob: BlockBlobClient,
+    body: string,
+    conditions: { ifMatch?: string; ifNoneMatch?: string },
+    failure: (error: unknown) => Error,
+  ): Promise<string | undefined> {
+    const upload = async () =>
+      (await blob.upload(body, Buffer.byteLength(body), { conditions, blobHTTPHeaders: { blobContentType: 'application/json' } }))
+        .etag;
+    try {
+      return await upload();
+    } catch (error) {
+      if (!(isRestError(error) && error.code === 'ContainerNotFound')) throw failure(error);
+    }
+    await this.#createContainer();
+    try {
+      return await upload();
+    } catch (error) {
+      throw failure(error);
+    }
   }
 
   #saveFailure(error: unknown, expectedEtag: string | undefined): Error {
