@@ -369,6 +369,7 @@ class Delivery {
       const cause = ensureError(error);
       throw this.#summary.batches > 0 ? new PartialSendError(this.#summary.batches, this.#summary.sent, cause) : cause;
     }
+    this.#builder.recycle(batch); // accepted: the next batch may be written over its body
     this.#summary.batches++;
     this.#summary.sent += batch.recordCount;
     if (position) await this.#save(position);

@@ -3,18 +3,30 @@
 import { RecordTooLargeError } from '../errors.js';
 import type { Batch } from '../sink/LogSink.js';
 
-const OPEN = Buffer.from('[');
-const CLOSE = Buffer.from(']');
-const COMMA = Buffer.from(',');
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+const COMMA = 0x2c; // ,
 
 /**
  * Accumulates rows; `add` returns the finished batch when the new row no longer fits (the row then starts the next
- * batch), and `flush` returns what is left. Holds at most one batch of bytes.
+ * batch), and `flush` returns what is left.
+ *
+ * Rows are encoded straight into one buffer of the batch limit, so a batch costs one native allocation instead of
+ * one per row plus a concatenated copy; and a batch handed back with `recycle` once the sink accepted it lends its
+ * buffer to the next one. A long run then holds two such buffers (one filling, one in flight) instead of churning
+ * thousands of short-lived ones through the allocator, which is what kept the process's resident memory growing
+ * (BENCHMARKS.md, Memory).
  */
 export class BatchBuilder {
   readonly #maxBatchBytes: number;
-  #parts: Buffer[] = [];
-  #bytes = 0;
+  /** The body being filled: `[`, then rows separated by commas; `flush` writes the `]`. Taken at the first row. */
+  #buffer: Buffer | undefined;
+  #length = 0;
+  #count = 0;
+  /** A buffer given back by `recycle`, for the next batch. */
+  #spare: Buffer | undefined;
+  /** The memory behind every batch this builder handed out and that was not recycled yet. */
+  readonly #lent = new WeakSet<ArrayBufferLike>();
 
   constructor(maxBatchBytes: number) {
     if (!Number.isInteger(maxBatchBytes) || maxBatchBytes < 16) throw new RangeError(`maxBatchBytes ${maxBatchBytes} is too small.`);
@@ -22,12 +34,12 @@ export class BatchBuilder {
   }
 
   get recordCount(): number {
-    return this.#parts.length;
+    return this.#count;
   }
 
   /** Body size if flushed now: brackets plus rows plus commas between them. */
   get pendingBytes(): number {
-    return this.#parts.length === 0 ? 0 : 2 + this.#bytes + this.#parts.length - 1;
+    return this.#count === 0 ? 0 : this.#length + 1;
   }
 
   /**
@@ -35,28 +47,46 @@ export class BatchBuilder {
    * Throws RecordTooLargeError when the row alone cannot fit in a batch.
    */
   add(rowJson: string, recordId: string): Batch | undefined {
-    const row = Buffer.from(rowJson, 'utf8');
-    if (row.length + 2 > this.#maxBatchBytes) throw new RecordTooLargeError(recordId, row.length, this.#maxBatchBytes);
+    const size = Buffer.byteLength(rowJson, 'utf8');
+    if (size + 2 > this.#maxBatchBytes) throw new RecordTooLargeError(recordId, size, this.#maxBatchBytes);
     let finished: Batch | undefined;
-    if (this.#parts.length > 0 && this.pendingBytes + 1 + row.length > this.#maxBatchBytes) finished = this.flush();
-    this.#parts.push(row);
-    this.#bytes += row.length;
+    // The row, its separator (or the opening bracket) and the closing bracket must all fit.
+    if (this.#count > 0 && this.#length + 1 + size + 1 > this.#maxBatchBytes) finished = this.flush();
+    const buffer = (this.#buffer ??= this.#takeBuffer());
+    buffer[this.#length++] = this.#count === 0 ? OPEN : COMMA;
+    this.#length += buffer.write(rowJson, this.#length, 'utf8');
+    this.#count++;
     return finished;
   }
 
   /** The batch of every row added since the last one, or undefined when empty. */
   flush(): Batch | undefined {
-    if (this.#parts.length === 0) return undefined;
-    const pieces: Buffer[] = [OPEN];
-    this.#parts.forEach((part, index) => {
-      if (index > 0) pieces.push(COMMA);
-      pieces.push(part);
-    });
-    pieces.push(CLOSE);
-    const batch: Batch = { body: Buffer.concat(pieces, this.pendingBytes), recordCount: this.#parts.length };
-    this.#parts = [];
-    this.#bytes = 0;
+    const buffer = this.#buffer;
+    if (buffer === undefined || this.#count === 0) return undefined;
+    buffer[this.#length++] = CLOSE;
+    const batch: Batch = { body: buffer.subarray(0, this.#length), recordCount: this.#count };
+    this.#lent.add(buffer.buffer);
+    this.#buffer = undefined;
+    this.#length = 0;
+    this.#count = 0;
     return batch;
+  }
+
+  /**
+   * Gives back the memory of a batch this builder returned, once nothing reads its body any more (the sink has
+   * accepted it); the next batch is written over it. Other batches, and a second call for the same one, are ignored.
+   */
+  recycle(batch: Batch): void {
+    const memory = batch.body.buffer;
+    if (!this.#lent.delete(memory)) return;
+    this.#spare = Buffer.from(memory, 0, this.#maxBatchBytes);
+  }
+
+  #takeBuffer(): Buffer {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    // Its own memory (not a slice of Node's shared pool), so that `recycle` can tell it apart and reuse it whole.
+    return spare ?? Buffer.allocUnsafeSlow(this.#maxBatchBytes);
   }
 }
 

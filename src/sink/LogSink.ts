@@ -10,7 +10,10 @@ export interface Batch {
 }
 
 export interface LogSink {
-  /** Resolves once the service has accepted every row of `batch`; throws otherwise (nothing of it counts as sent). */
+  /**
+   * Resolves once the service has accepted every row of `batch`; throws otherwise (nothing of it counts as sent).
+   * `batch.body` may be reused for the next batch once this resolves: a sink that keeps rows longer copies them.
+   */
   send(batch: Batch, options?: { signal?: AbortSignal; deadlineMs?: number }): Promise<void>;
 }
 

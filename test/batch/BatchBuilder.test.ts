@@ -47,4 +47,40 @@ describe('BatchBuilder', () => {
     const builder = new BatchBuilder(100);
     assert.throws(() => builder.add(row(1, 'z'.repeat(200)).json, 'id-1'), RecordTooLargeError);
   });
+
+  it('writes the next batch over a recycled one, and only over memory it lent out and got back once', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => row(i, 'ü山🚀'.repeat(i % 5)));
+    const limit = 400;
+    const expected = splitIntoBatches(rows, limit).map((batch) => batch.body.toString('utf8'));
+
+    const builder = new BatchBuilder(limit);
+    const bodies: string[] = [];
+    const memories = new Set<ArrayBufferLike>();
+    const take = (batch: { body: Buffer; recordCount: number } | undefined): void => {
+      if (!batch) return;
+      bodies.push(batch.body.toString('utf8'));
+      memories.add(batch.body.buffer);
+      builder.recycle(batch);
+      builder.recycle(batch); // a second hand-back must not put the same memory in use twice
+    };
+    for (const r of rows) take(builder.add(r.json, r.id));
+    take(builder.flush());
+    assert.deepEqual(bodies, expected, 'recycling changes no byte of any batch');
+    assert.ok(expected.length > 3);
+    assert.equal(memories.size, 2, 'one buffer filling while the other is in flight, reused from then on');
+  });
+
+  it('never writes over a batch that was not given back', () => {
+    const builder = new BatchBuilder(100);
+    const kept = [builder.add(row(1, 'a'.repeat(40)).json, 'id-1'), builder.add(row(2, 'b'.repeat(40)).json, 'id-2')];
+    const first = kept[1];
+    assert.ok(first);
+    const before = first.body.toString('utf8');
+    builder.recycle({ body: Buffer.from(before), recordCount: 1 }); // a copy: not memory the builder lent out
+    builder.add(row(3, 'c'.repeat(40)).json, 'id-3');
+    builder.add(row(4, 'd'.repeat(40)).json, 'id-4');
+    builder.flush();
+    assert.equal(first.body.toString('utf8'), before);
+    assert.equal(JSON.parse(before)[0].Id, 'id-1');
+  });
 });
