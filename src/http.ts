@@ -20,12 +20,54 @@ export interface HttpRequest {
   maxResponseBytes?: number;
   /** What an operator should check, by status; added to the HttpStatusError message. */
   hints?: Readonly<Record<number, string>>;
+  /** Gather a 2xx body into this reused buffer (when it is free) instead of a fresh one; see ReceiveBuffer. */
+  receiveBuffer?: ReceiveBuffer;
 }
 
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** When read into a ReceiveBuffer: valid until `release()`. */
   body: Buffer;
+  /** Frees the ReceiveBuffer that holds `body`, if any; call it once the body has been read. */
+  release(): void;
+}
+
+/**
+ * One buffer that the bodies of a client's responses are gathered into, one response after another, for a client
+ * that parses each body before it needs the next (the MCAS pages). A body arrives as many socket chunks; gathering
+ * them into a fresh buffer per page churned the native allocator and kept the process's resident memory growing
+ * (BENCHMARKS.md, Memory). It grows to the largest body seen. A request that finds it in use (one still being read
+ * or parsed) reads into a fresh buffer instead, so sharing it is never wrong, only slower.
+ */
+export class ReceiveBuffer {
+  #bytes = Buffer.allocUnsafeSlow(64 * 1024);
+  #held = false;
+
+  /** Takes the buffer for one body; false when another body holds it. */
+  hold(): boolean {
+    if (this.#held) return false;
+    this.#held = true;
+    return true;
+  }
+
+  release(): void {
+    this.#held = false;
+  }
+
+  /** Appends `chunk` after the first `length` bytes, growing the buffer when needed; returns the new length. */
+  append(chunk: Buffer, length: number): number {
+    if (length + chunk.length > this.#bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(2 * this.#bytes.length, length + chunk.length));
+      this.#bytes.copy(grown, 0, 0, length);
+      this.#bytes = grown;
+    }
+    return length + chunk.copy(this.#bytes, length);
+  }
+
+  view(length: number): Buffer {
+    return this.#bytes.subarray(0, length);
+  }
 }
 
 /** A keep-alive agent for the connector's few hosts; TLS verification stays on. */
@@ -48,9 +90,18 @@ export async function sendRequest(dispatcher: Dispatcher, request: HttpRequest):
     bodyTimeout: request.timeoutMs,
     signal: request.signal ?? null,
   });
-  const body = await readCapped(response.body, request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-  const result: HttpResponse = { status: response.statusCode, headers: response.headers, body };
-  if (result.status >= 200 && result.status < 300) return result;
+  const success = response.statusCode >= 200 && response.statusCode < 300;
+  const shared = success && request.receiveBuffer?.hold() ? request.receiveBuffer : undefined;
+  let body: Buffer;
+  try {
+    body = await readCapped(response.body, request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, shared);
+  } catch (error) {
+    shared?.release();
+    throw error;
+  }
+  const release = shared ? () => shared.release() : () => undefined;
+  const result: HttpResponse = { status: response.statusCode, headers: response.headers, body, release };
+  if (success) return result;
   throw statusError(request, result);
 }
 
@@ -98,14 +149,18 @@ export function redactText(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
+async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, into: ReceiveBuffer | undefined): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
-    total += chunk.length;
-    if (total > maxBytes) throw new Error(`Response body exceeded ${maxBytes} bytes.`);
-    chunks.push(chunk);
+    if (total + chunk.length > maxBytes) throw new Error(`Response body exceeded ${maxBytes} bytes.`);
+    if (into) total = into.append(chunk, total);
+    else {
+      total += chunk.length;
+      chunks.push(chunk);
+    }
   }
+  if (into) return into.view(total);
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
 }
 

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 
 import type { Clock, Sleep } from '../clock.js';
 import { ResponseShapeError } from '../errors.js';
-import { sendRequest } from '../http.js';
+import { ReceiveBuffer, sendRequest } from '../http.js';
 import type { Logger } from '../logger.js';
 import { MCAS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
 import type { McasAuthorization } from './mcasAuth.js';
@@ -47,6 +47,8 @@ const HINTS: Readonly<Record<number, string>> = {
 
 export class McasClient {
   readonly #options: McasClientOptions;
+  /** Every page is gathered into this one buffer and parsed before the next request (see ReceiveBuffer). */
+  readonly #receiveBuffer = new ReceiveBuffer();
   #requests = 0;
 
   constructor(options: McasClientOptions) {
@@ -72,14 +74,14 @@ export class McasClient {
     const o = this.#options;
     const url = new URL(`/api/v1/${resource}/`, o.portalUrl);
     const body = JSON.stringify(query);
-    const response = await withRetry(
+    const page = await withRetry(
       async () => {
         const release = await o.pacer?.acquire({ signal: options.signal, deadlineMs: options.deadlineMs });
         try {
           // Per attempt: a token that expired during a long backoff is renewed (entraAuthorization caches it).
           const authorization = await o.authorization.header(options.signal);
           this.#requests++;
-          return await sendRequest(o.dispatcher, {
+          const response = await sendRequest(o.dispatcher, {
             service: 'MCAS',
             method: 'POST',
             url,
@@ -89,7 +91,15 @@ export class McasClient {
             signal: options.signal,
             redact: [authorization.slice(authorization.indexOf(' ') + 1)],
             hints: { ...HINTS, ...o.authorization.hints },
+            receiveBuffer: this.#receiveBuffer,
           });
+          // Parsed here, before the next request may read into the same buffer. A page that is not JSON fails with a
+          // ResponseShapeError, which is never retried.
+          try {
+            return parsePage(response.body);
+          } finally {
+            response.release();
+          }
         } finally {
           release?.();
         }
@@ -105,7 +115,7 @@ export class McasClient {
         onRetry: o.onRetry,
       },
     );
-    return parsePage(response.body);
+    return page;
   }
 }
 

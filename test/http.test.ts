@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { startLoopbackServer, type LoopbackServer } from '../emulators/httpServer.js';
+import { HttpStatusError } from '../src/errors.js';
+import { createDispatcher, ReceiveBuffer, sendRequest } from '../src/http.js';
+
+/** A body of `size` bytes, written in chunks of 16 KiB so that it arrives as many socket reads. */
+function bodyOf(size: number, fill: string): Buffer {
+  return Buffer.alloc(size, fill);
+}
+
+describe('sendRequest with a ReceiveBuffer', () => {
+  let server: LoopbackServer;
+  const dispatcher = createDispatcher();
+
+  before(async () => {
+    server = await startLoopbackServer(async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const size = Number(url.searchParams.get('size'));
+      const status = Number(url.searchParams.get('status') ?? 200);
+      const body = bodyOf(size, url.searchParams.get('fill') ?? 'a');
+      res.writeHead(status, { 'content-type': 'text/plain', 'content-length': String(body.length) });
+      for (let offset = 0; offset < body.length; offset += 16 * 1024) res.write(body.subarray(offset, offset + 16 * 1024));
+      res.end();
+    });
+  });
+  after(async () => {
+    await dispatcher.close();
+    await server.close();
+  });
+
+  const get = (query: string, receiveBuffer: ReceiveBuffer, maxResponseBytes?: number) =>
+    sendRequest(dispatcher, {
+      service: 'MCAS',
+      method: 'GET',
+      url: new URL(`/?${query}`, server.url),
+      headers: {},
+      timeoutMs: 5_000,
+      receiveBuffer,
+      ...(maxResponseBytes ? { maxResponseBytes } : {}),
+    });
+
+  it('gathers body after body into the same memory, growing it for a body larger than any before', async () => {
+    const shared = new ReceiveBuffer();
+    const first = await get('size=300000&fill=x', shared);
+    assert.ok(first.body.equals(bodyOf(300_000, 'x')), 'a body of many chunks arrives whole');
+    const memory = first.body.buffer;
+    first.release();
+    const second = await get('size=200000&fill=y', shared);
+    assert.ok(second.body.equals(bodyOf(200_000, 'y')));
+    assert.equal(second.body.buffer, memory, 'the second body reuses the first one’s memory');
+    second.release();
+  });
+
+  it('reads into fresh memory while the shared buffer is still held, leaving the held body intact', async () => {
+    const shared = new ReceiveBuffer();
+    const held = await get('size=100000&fill=p', shared);
+    const other = await get('size=100000&fill=q', shared);
+    assert.notEqual(other.body.buffer, held.body.buffer);
+    assert.ok(held.body.equals(bodyOf(100_000, 'p')), 'the held body was not written over');
+    assert.ok(other.body.equals(bodyOf(100_000, 'q')));
+    other.release(); // a body in fresh memory: releasing it must not free the buffer another body holds
+    assert.equal(shared.hold(), false);
+    held.release();
+    assert.equal(shared.hold(), true);
+  });
+
+  it('leaves the buffer free after an error status and after a body over the cap', async () => {
+    const shared = new ReceiveBuffer();
+    await assert.rejects(get('size=100&status=503&fill=e', shared), (error: unknown) => error instanceof HttpStatusError && error.status === 503);
+    await assert.rejects(get('size=100000', shared, 50_000), /Response body exceeded 50000 bytes/);
+    assert.equal(shared.hold(), true);
+  });
+});
