@@ -9,7 +9,7 @@ const COMMA = Buffer.from(',');
 
 /**
  * Accumulates rows; `add` returns the finished batch when the new row no longer fits (the row then starts the next
- * batch), and `flush` returns what is left. Holds at most one batch of bytes.
+ * batch), and `flush` returns what is left (`flushFirst`, only its oldest rows). Holds at most one batch of bytes.
  */
 export class BatchBuilder {
   readonly #maxBatchBytes: number;
@@ -57,6 +57,19 @@ export class BatchBuilder {
     this.#parts = [];
     this.#bytes = 0;
     return batch;
+  }
+
+  /**
+   * The batch of the first `count` rows added since the last one; the rest are dropped, and the builder is empty
+   * after. For a scan cut short: the rows of its finished sub-windows go out, the others are read again next run.
+   */
+  flushFirst(count: number): Batch | undefined {
+    if (!Number.isInteger(count) || count < 0 || count > this.#parts.length) {
+      throw new RangeError(`Cannot flush the first ${count} of ${this.#parts.length} rows.`);
+    }
+    const dropped = this.#parts.splice(count);
+    for (const part of dropped) this.#bytes -= part.length;
+    return this.flush();
   }
 }
 
