@@ -61,7 +61,10 @@ function minutesAtThrottle(requests: number): number {
   return Math.max(0, requests - 30) / 30;
 }
 
-/** Records of the largest scan (sub-window): the most a crash can make the next run send again in scan mode. */
+/**
+ * Records of the largest scan (sub-window): with the batch in flight, the most a crash can make the next run send again
+ * in scan mode.
+ */
 function largestSubWindow(calls: readonly ObservedCall[]): number {
   const perWindow = new Map<string, number>();
   for (const call of calls) perWindow.set(call.createdFilter, (perWindow.get(call.createdFilter) ?? 0) + call.fresh);
@@ -92,7 +95,9 @@ const MODES: readonly Mode[] = [
     label: 'scan, page 5000, 60-min sub-windows',
     settings: { MCAS_PAGING: 'scan', MCAS_SCAN_WINDOW_MINUTES: '60' },
     pageSize: 5000,
-    crashBound: (run) => `one sub-window (the largest here: ${thousands(largestSubWindow(run.calls))} rows)`,
+    crashBound: (run) =>
+      `one sub-window plus one batch (the largest sub-window here: ${thousands(largestSubWindow(run.calls))} rows; ` +
+      `${thousands(run.child.sent / Math.max(1, run.child.batches))} rows a batch on average)`,
   },
 ];
 

@@ -25,8 +25,9 @@ export interface RunDeps {
 
 /**
  * keyset: `created` pages of up to 100, checkpoint after every accepted batch (the default).
- * scan: pages of up to 5,000 following `nextQueryFilters` inside sub-windows of `windowMs`; the checkpoint moves when
- * a sub-window is complete, so a crash re-sends at most what was sent of one sub-window.
+ * scan: pages of up to 5,000 following `nextQueryFilters` inside sub-windows of `windowMs`; the checkpoint moves to a
+ * sub-window's end once all its rows were accepted, so a crash re-sends at most what was sent of one sub-window plus
+ * the batch in flight (readByScan says why).
  */
 export type PagingOptions = { mode: 'keyset' } | { mode: 'scan'; pageSize: number; windowMs: number };
 
@@ -186,43 +187,58 @@ async function readByKeyset(ctx: ReadContext): Promise<void> {
 }
 
 /**
- * Scan mode, one sub-window at a time; a sub-window's checkpoint is written only when all of it was accepted. The
- * sub-window adapts to the data: it doubles after one that did not fill a page (quiet hours cost few requests) and
+ * Scan mode, one sub-window at a time. Positions inside a scan are not resumable, so the checkpoint only ever moves to
+ * a sub-window's end, once every row up to it was accepted. The open batch is carried across sub-window ends (a post
+ * of its own for each sub-window's tail would cost up to one extra post per sub-window): a completed sub-window waits
+ * for the batch holding its last row, and a later one completed meanwhile supersedes it (Delivery.markComplete).
+ *
+ * Duplicates after a crash, with the checkpoint at the end of sub-window j - 1: the next run re-sends what reached Log
+ * Analytics past it. Every acknowledged batch is followed by saving the last sub-window its rows complete, so none
+ * holds the last row of sub-window j or of a later one, and their rows past the checkpoint all belong to sub-window j.
+ * Only the batch in flight (sent and perhaps stored, but without an answer or its checkpoint not yet written) can
+ * also hold rows of later sub-windows. A crash therefore re-sends at most what was sent of one sub-window plus one
+ * batch (a post the service refused was not stored: then it is that sub-window alone).
+ *
+ * The sub-window adapts to the data: it doubles after one that did not fill a page (quiet hours cost few requests) and
  * halves after one that took more than four pages (a crash re-sends less).
  */
 async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mode: 'scan' }>): Promise<void> {
   const { options, delivery, summary } = ctx;
   let subStart = ctx.start;
   let windowMs = paging.windowMs > 0 ? paging.windowMs : Number.MAX_SAFE_INTEGER;
-  while (subStart.cursorMs <= ctx.windowEndMs) {
-    const subEndMs = Math.min(ctx.windowEndMs, subStart.cursorMs + windowMs - 1);
-    const pages = scanRecords(
-      ctx.source,
-      { start: subStart, endMs: subEndMs, extraFilters: options.extraFilters, pageSize: paging.pageSize },
-      requestOptions(ctx),
-    );
-    const fetchedBefore = summary.fetched;
-    // Positions inside a scan are not resumable: batches closed mid-scan are sent without a checkpoint, and a scan
-    // is not cut at the soft deadline (sub-windows bound it). Cut by the hard deadline, its unsent rows are dropped:
-    // the next run reads the whole sub-window again.
-    const complete = await consume(ctx, pages, false, (record) => delivery.add(record, () => undefined));
-    if (!complete) {
-      delivery.discard();
-      return;
+  try {
+    while (subStart.cursorMs <= ctx.windowEndMs) {
+      const subEndMs = Math.min(ctx.windowEndMs, subStart.cursorMs + windowMs - 1);
+      const pages = scanRecords(
+        ctx.source,
+        { start: subStart, endMs: subEndMs, extraFilters: options.extraFilters, pageSize: paging.pageSize },
+        requestOptions(ctx),
+      );
+      const fetchedBefore = summary.fetched;
+      // Batches closed mid-scan are sent, and checkpoint only the sub-windows completed before. A scan is not cut at
+      // the soft deadline (sub-windows bound it); cut by the hard deadline, its queued rows are dropped below and the
+      // next run reads the whole sub-window again.
+      const complete = await consume(ctx, pages, false, (record) => delivery.add(record, () => undefined));
+      if (!complete) break;
+      const next: Position = { cursorMs: subEndMs + 1, idsAtCursor: [] };
+      await delivery.markComplete(next);
+      subStart = next;
+      const records = summary.fetched - fetchedBefore;
+      if (paging.windowMs > 0) {
+        if (records < paging.pageSize) windowMs = Math.min(windowMs * 2, Number.MAX_SAFE_INTEGER);
+        else if (records > 4 * paging.pageSize) windowMs = Math.max(60_000, Math.floor(windowMs / 2));
+      }
+      if (subStart.cursorMs <= ctx.windowEndMs && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs) {
+        stopEarly(ctx);
+        break;
+      }
     }
-    const next: Position = { cursorMs: subEndMs + 1, idsAtCursor: [] };
-    await delivery.finish(next);
-    subStart = next;
-    const records = summary.fetched - fetchedBefore;
-    if (paging.windowMs > 0) {
-      if (records < paging.pageSize) windowMs = Math.min(windowMs * 2, Number.MAX_SAFE_INTEGER);
-      else if (records > 4 * paging.pageSize) windowMs = Math.max(60_000, Math.floor(windowMs / 2));
-    }
-    if (subStart.cursorMs <= ctx.windowEndMs && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs) {
-      stopEarly(ctx);
-      return;
-    }
+  } catch (error) {
+    // When MCAS failed, the queued rows of completed sub-windows are good: deliver them so the next run repeats less.
+    if (!delivery.failed) await delivery.flushCompletedQuietly();
+    throw error;
   }
+  await delivery.flushCompleted();
 }
 
 /**
@@ -285,7 +301,8 @@ function requestOptions(ctx: ReadContext): { signal?: AbortSignal; deadlineMs: n
 
 /**
  * Rows on their way out: maps activities, cuts batches, sends them, and writes the checkpoint after each accepted
- * batch that has a resumable position. Once a send or a checkpoint write has failed, it delivers nothing more.
+ * batch that has a resumable position (keyset: the position before the row that closed it; scan: the last completed
+ * sub-window it holds rows of). Once a send or a checkpoint write has failed, it delivers nothing more.
  */
 class Delivery {
   readonly #deps: RunDeps;
@@ -298,6 +315,8 @@ class Delivery {
   readonly #deadlineMs: number;
   #etag: string | undefined;
   #failed = false;
+  /** Scan mode: the last completed sub-window's end and how many of the queued rows are its and earlier ones'. */
+  #completed: { position: Position; queuedRows: number } | undefined;
 
   constructor(
     deps: RunDeps,
@@ -331,7 +350,41 @@ class Delivery {
       );
     }
     const full = this.#builder.add(JSON.stringify(mapped.record), item.id);
-    if (full) await this.#sendAndSave(full, positionBefore());
+    if (!full) return;
+    // The closed batch holds every row queued before this one, so all of a completed sub-window's rows.
+    const position = positionBefore() ?? this.#completed?.position;
+    this.#completed = undefined;
+    await this.#sendAndSave(full, position);
+  }
+
+  /**
+   * Scan mode: every row up to `position` has been added. Saves it at once when nothing is queued, else once the
+   * batch holding the queued rows is accepted (replacing a completed sub-window still waiting).
+   */
+  async markComplete(position: Position): Promise<void> {
+    const queuedRows = this.#builder.recordCount;
+    if (queuedRows === 0) await this.#save(position);
+    else this.#completed = { position, queuedRows };
+  }
+
+  /** Scan mode: sends the queued rows of completed sub-windows and saves their end; drops the rest (read again). */
+  async flushCompleted(): Promise<void> {
+    const completed = this.#completed;
+    this.#completed = undefined;
+    const unfinished = this.#builder.recordCount - (completed?.queuedRows ?? 0);
+    if (unfinished > 0) this.#deps.log.info(`Left ${unfinished} rows of the unfinished sub-window unsent; the next run reads it again.`);
+    const batch = this.#builder.flushFirst(completed?.queuedRows ?? 0);
+    if (batch && completed) await this.#sendAndSave(batch, completed.position);
+  }
+
+  /** Scan mode, after an MCAS failure: flushCompleted, logging rather than throwing if that fails too. */
+  async flushCompletedQuietly(): Promise<void> {
+    const rows = this.#completed?.queuedRows ?? 0;
+    try {
+      await this.flushCompleted();
+    } catch (error) {
+      this.#deps.log.warn(`Could not deliver the ${rows} rows of completed sub-windows fetched before the failure: ${ensureError(error).message}`);
+    }
   }
 
   /** Sends what is queued and saves `position` (when given) once it is accepted. */
@@ -339,11 +392,6 @@ class Delivery {
     const last = this.#builder.flush();
     if (last) await this.#sendAndSave(last, position);
     else if (position) await this.#save(position);
-  }
-
-  /** Forgets queued rows (they will be read again). */
-  discard(): void {
-    this.#builder.flush();
   }
 
   /** After an MCAS failure: delivers what was fetched, logging rather than throwing if that fails too. */

@@ -3,9 +3,11 @@ import { after, before, describe, it } from 'node:test';
 
 import { generateActivities, type RawActivity } from '../emulators/activityGenerator.js';
 import { type LocalStack, startLocalStack } from '../emulators/localStack.js';
+import type { CheckpointStore } from '../src/checkpoint/CheckpointStore.js';
 import { MemoryCheckpointStore } from '../src/checkpoint/MemoryCheckpointStore.js';
 import { CheckpointConflictError, HttpStatusError, PartialSendError } from '../src/errors.js';
 import { RecordingLogger } from '../src/logger.js';
+import { FakeClock } from './helpers/fakeTime.js';
 import { isCovered, receivedIds, runAgainst } from './helpers/pipeline.js';
 
 const HOUR = 3600_000;
@@ -13,6 +15,65 @@ const HOUR = 3600_000;
 function dataset(count: number, seed: number): RawActivity[] {
   // Saved over the last few hours, with many ties and one tie group larger than a page.
   return generateActivities({ count, startCreatedMs: Date.now() - 6 * HOUR, seed, tiesEvery: 6, maxTie: 150, spanMs: 5 * HOUR });
+}
+
+/** `counts[h]` activities created in hour h after `startMs`, ascending, in threes sharing a millisecond. */
+function hourly(counts: readonly number[], startMs: number, seed: number): RawActivity[] {
+  const activities = generateActivities({ count: counts.reduce((sum, count) => sum + count, 0), startCreatedMs: startMs, seed });
+  let index = 0;
+  counts.forEach((count, hour) => {
+    const stepMs = Math.floor((3 * HOUR) / (count + 3));
+    for (let i = 0; i < count; i++) (activities[index++] as RawActivity)['created'] = startMs + hour * HOUR + Math.floor(i / 3) * stepMs;
+  });
+  return activities;
+}
+
+function createdOf(activity: RawActivity): number {
+  return activity['created'] as number;
+}
+
+/** Ends (exclusive) of the sub-windows scanned so far, from the `created` filter every scan request carries. */
+function subWindowEnds(stack: LocalStack): number[] {
+  const ends = stack.mcas.requests.map((r) => (r.body as { filters: { created: { lte: number } } }).filters.created.lte + 1);
+  return [...new Set(ends)].sort((a, b) => a - b);
+}
+
+interface SeenSave {
+  cursor: number;
+  /** Ids Log Analytics had accepted when the checkpoint was written. */
+  accepted: Set<string>;
+  /** Sub-window ends scanned by then. */
+  ends: number[];
+}
+
+/**
+ * `store`, noting at each save what Log Analytics had accepted and which sub-windows had been scanned. The save
+ * numbered `crashAt` (0-based) throws instead, as a crash between an accepted post and its checkpoint would.
+ */
+function watchSaves(store: MemoryCheckpointStore, stack: LocalStack, crashAt = -1): { store: CheckpointStore; saves: SeenSave[] } {
+  const saves: SeenSave[] = [];
+  const watched = Object.assign(Object.create(store) as MemoryCheckpointStore, {
+    save: async (...args: Parameters<MemoryCheckpointStore['save']>) => {
+      if (saves.length === crashAt) throw new Error('scripted crash before the checkpoint write');
+      saves.push({ cursor: args[0].cursor, accepted: new Set(receivedIds(stack)), ends: subWindowEnds(stack) });
+      return store.save(...args);
+    },
+    load: store.load.bind(store),
+    describe: store.describe.bind(store),
+  });
+  return { store: watched, saves };
+}
+
+/**
+ * Each checkpoint written is the latest sub-window end scanned so far before which Log Analytics had accepted every
+ * activity: never one with rows still unsent (a gap), and never one behind what the accepted batch completed.
+ */
+function assertSavesFollowAcceptedRows(saves: readonly SeenSave[], activities: readonly RawActivity[]): void {
+  assert.ok(saves.length > 0);
+  for (const save of saves) {
+    const allAccepted = (end: number): boolean => activities.every((a) => createdOf(a) >= end || save.accepted.has(a['_id'] as string));
+    assert.equal(save.cursor, save.ends.filter(allAccepted).at(-1), `save at ${save.cursor} with ${save.accepted.size} rows accepted`);
+  }
 }
 
 describe('runIngestion end to end', () => {
@@ -224,6 +285,202 @@ describe('runIngestion end to end', () => {
       const between = cursors.slice(1).map((end, i) => activities.filter((a) => (a['created'] as number) >= (cursors[i] ?? 0) && (a['created'] as number) < end).length);
       assert.ok(ids.length - activities.length <= Math.max(...between), `duplicates: ${ids.length - activities.length}`);
       assert.ok(ids.length > activities.length, 'the failed sub-window was partly sent, so some rows came twice');
+    });
+
+    describe('carrying the open batch across sub-windows', () => {
+      const scan500 = { mode: 'scan', pageSize: 500, windowMs: HOUR } as const;
+      // Sub-windows of 1 h (800), 1 h (1,500), 1 h (300, so the next doubles), 2 h (3,700, so the next halves), 1 h (900).
+      const COUNTS = [800, 1_500, 300, 2_500, 1_200, 900];
+      const startMs = Date.now() - 12 * HOUR;
+      const window = { startMs, endMs: startMs + COUNTS.length * HOUR - 1 };
+
+      it('posts only full batches, and checkpoints after each the last sub-window its rows complete', async (t) => {
+        const activities = hourly(COUNTS, startMs, 11);
+        const stack = await startLocalStack({ activities });
+        t.after(() => stack.close());
+        const maxBatchBytes = 2 * 1024 * 1024;
+        const { store, saves } = watchSaves(new MemoryCheckpointStore('activities'), stack);
+        const summary = await runAgainst(stack, store, { paging: scan500, maxBatchBytes, window });
+
+        const ids = receivedIds(stack);
+        assert.equal(ids.length, activities.length);
+        assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
+        assert.equal(subWindowEnds(stack).length, 5);
+        const posts = stack.logAnalytics.requests.filter((r) => r.status === 200);
+        const floor = Math.ceil(posts.reduce((sum, r) => sum + r.bodyBytes, 0) / maxBatchBytes);
+        assert.ok(posts.length <= floor + 1, `posts: ${posts.length}, floor ${floor}`);
+        // No post was cut short at a sub-window end: the row that opened the next one would not have fitted.
+        stack.logAnalytics.batches.slice(1).forEach((next, i) => {
+          const nextRowBytes = Buffer.byteLength(JSON.stringify(next.records[0]));
+          assert.ok((posts[i]?.bodyBytes ?? 0) + 1 + nextRowBytes > maxBatchBytes, `post ${i} was not full`);
+        });
+        assertSavesFollowAcceptedRows(saves, activities);
+        assert.ok(saves.length >= 3 && saves.length <= posts.length, `saves: ${saves.length}, posts ${posts.length}`);
+        assert.equal(saves.at(-1)?.cursor, window.endMs + 1);
+        assert.equal(summary.checkpoint, new Date(window.endMs + 1).toISOString());
+        assert.equal(summary.moreToDo, false);
+      });
+
+      it('after a refused post, keeps the checkpoint at the last sub-window all accepted and re-sends only within the next', async (t) => {
+        const activities = hourly(COUNTS, startMs, 12);
+        let failAt = 9;
+        const stack = await startLocalStack({ activities, logAnalytics: { faults: (i) => (i === failAt ? { status: 403 } : undefined) } });
+        t.after(() => stack.close());
+        const memory = new MemoryCheckpointStore('activities');
+        const { store, saves } = watchSaves(memory, stack);
+        const options = { paging: scan500, maxBatchBytes: 512 * 1024, window };
+        await assert.rejects(runAgainst(stack, store, options), PartialSendError);
+        assertSavesFollowAcceptedRows(saves, activities);
+        const accepted = new Set(receivedIds(stack));
+        const checkpoint = memory.history.at(-1);
+        assert.ok(checkpoint);
+        const ends = subWindowEnds(stack);
+        const allAccepted = (end: number): boolean => activities.every((a) => createdOf(a) >= end || accepted.has(a['_id'] as string));
+        assert.equal(checkpoint.cursor, ends.filter(allAccepted).at(-1), 'the last mark whose rows were all accepted');
+
+        // What was accepted past the checkpoint all lies in the one sub-window after it, and is all the next run repeats.
+        const nextEnd = ends.find((end) => end > checkpoint.cursor) ?? Infinity;
+        const past = activities.filter((a) => accepted.has(a['_id'] as string) && createdOf(a) >= checkpoint.cursor);
+        assert.ok(past.length > 0 && past.every((a) => createdOf(a) < nextEnd), `${past.length} rows past the checkpoint`);
+        failAt = -1;
+        await runAgainst(stack, memory, options);
+        const ids = receivedIds(stack);
+        assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
+        assert.equal(ids.length - activities.length, past.length);
+      });
+
+      it('after a crash between an accepted post and its checkpoint, re-sends at most one sub-window plus that post', async (t) => {
+        const activities = hourly(COUNTS, startMs, 13);
+        const stack = await startLocalStack({ activities });
+        t.after(() => stack.close());
+        const memory = new MemoryCheckpointStore('activities');
+        const { store } = watchSaves(memory, stack, 1);
+        const options = { paging: scan500, maxBatchBytes: 512 * 1024, window };
+        await assert.rejects(runAgainst(stack, store, options), /scripted crash/);
+        const checkpoint = memory.history.at(-1);
+        assert.ok(checkpoint);
+        // The post whose checkpoint write "crashed" was stored: it is the batch in flight of the bound.
+        const inFlight = new Set(stack.logAnalytics.batches.at(-1)?.records.map((row) => row['ActivityId'] as string));
+        const created = new Map(activities.map((a) => [a['_id'] as string, createdOf(a)]));
+        const nextEnd = subWindowEnds(stack).find((end) => end > checkpoint.cursor) ?? Infinity;
+        const past = receivedIds(stack).filter((id) => (created.get(id) ?? 0) >= checkpoint.cursor);
+        for (const id of past) assert.ok((created.get(id) ?? 0) < nextEnd || inFlight.has(id), `${id}: past the sub-window and not in the last post`);
+        // Both parts of the bound are there: earlier posts of the sub-window after the checkpoint, and a last post that
+        // reached into the sub-window after that (what carrying the batch adds to the bound).
+        assert.ok(past.some((id) => !inFlight.has(id)));
+        assert.ok(past.some((id) => (created.get(id) ?? 0) >= nextEnd));
+
+        await runAgainst(stack, memory, options);
+        const ids = receivedIds(stack);
+        assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
+        assert.equal(ids.length - activities.length, past.length);
+      });
+
+      it('leaves the checkpoint alone in a dry run and sends nothing', async (t) => {
+        const activities = hourly(COUNTS, startMs, 14);
+        const stack = await startLocalStack({ activities });
+        t.after(() => stack.close());
+        const memory = new MemoryCheckpointStore('activities');
+        const summary = await runAgainst(stack, memory, { paging: scan500, maxBatchBytes: 2 * 1024 * 1024, window, dryRun: true });
+        assert.equal(summary.fetched, activities.length);
+        assert.equal(summary.sent, 0);
+        assert.equal(summary.batches, 0);
+        assert.equal(stack.logAnalytics.requests.length, 0);
+        assert.equal(memory.history.length, 0);
+        assert.equal(summary.moreToDo, false);
+      });
+    });
+
+    describe('cut short (pages of 500; a sub-window of 300 rows, then one of 1,200 taking three pages)', () => {
+      const scan500 = { mode: 'scan', pageSize: 500, windowMs: HOUR } as const;
+      const startMs = Date.now() - 12 * HOUR;
+      const firstHour = (activities: readonly RawActivity[]): string[] =>
+        activities.filter((a) => createdOf(a) < startMs + HOUR).map((a) => a['_id'] as string).sort();
+      // The connector's pacer allows one MCAS request a minute, and its sleeps move a fake clock: request n goes at
+      // (n - 1) minutes, so the time budget decides which request would have to wait past it.
+      const paced = (clock: FakeClock): { clock: FakeClock; sleep: FakeClock['sleep']; settings: Record<string, string> } => ({
+        clock,
+        sleep: clock.sleep,
+        settings: { MCAS_MAX_REQUESTS_PER_MINUTE: '1' },
+      });
+
+      it('at the hard deadline mid-scan, sends the queued rows of completed sub-windows, saves their end, drops the rest', async (t) => {
+        const activities = hourly([300, 600, 600], startMs, 15);
+        const stack = await startLocalStack({ activities });
+        t.after(() => stack.close());
+        const memory = new MemoryCheckpointStore('activities');
+        const clock = new FakeClock(Date.now());
+        const log = new RecordingLogger();
+        // Requests at 0, 1 and 2 minutes; the fourth (page 3 of the second sub-window) would wait past 2.5 minutes.
+        const options = { ...paced(clock), paging: scan500, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 3 * HOUR - 1 } };
+        const summary = await runAgainst(stack, memory, { ...options, timeBudgetMs: 150_000, log });
+        assert.equal(summary.moreToDo, true);
+        assert.equal(summary.fetched, 1_300);
+        assert.equal(summary.sent, 300);
+        assert.equal(stack.logAnalytics.batches.length, 1);
+        assert.deepEqual(receivedIds(stack).sort(), firstHour(activities));
+        assert.deepEqual(memory.history.map((c) => c.cursor), [startMs + HOUR]);
+        assert.match(log.text(), /Left 1000 rows of the unfinished sub-window unsent/);
+
+        for (let runs = 0, more = true; more; runs++) {
+          assert.ok(runs < 5, 'the backlog is done within a few runs');
+          more = (await runAgainst(stack, memory, { ...options, timeBudgetMs: 150_000 })).moreToDo;
+        }
+        const ids = receivedIds(stack);
+        assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
+        assert.equal(ids.length, activities.length, 'nothing of an unfinished sub-window was sent, so nothing came twice');
+      });
+
+      it('at the soft deadline between sub-windows, sends the carried batch and saves the last sub-window end', async (t) => {
+        const activities = hourly([300, 600, 600, 300], startMs, 16);
+        const stack = await startLocalStack({ activities });
+        t.after(() => stack.close());
+        const memory = new MemoryCheckpointStore('activities');
+        const clock = new FakeClock(Date.now());
+        // The second sub-window ends at 3 minutes, past the soft deadline (3/4 of 200 s); its last request was in time.
+        const options = { ...paced(clock), paging: scan500, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 4 * HOUR - 1 } };
+        const summary = await runAgainst(stack, memory, { ...options, timeBudgetMs: 200_000 });
+        assert.equal(summary.moreToDo, true);
+        assert.equal(summary.sent, 1_500);
+        assert.deepEqual(stack.logAnalytics.batches.map((b) => b.records.length), [1_500], 'one post for both sub-windows');
+        assert.deepEqual(memory.history.map((c) => c.cursor), [startMs + 3 * HOUR]);
+        const rest = await runAgainst(stack, memory, { ...options, timeBudgetMs: 200_000 });
+        assert.equal(rest.moreToDo, false);
+        assert.deepEqual(receivedIds(stack).sort(), activities.map((a) => a['_id'] as string).sort());
+      });
+
+      it('when MCAS fails mid-scan, delivers the queued rows of completed sub-windows and saves their end before failing', async (t) => {
+        const activities = hourly([300, 600, 600], startMs, 17);
+        const stack = await startLocalStack({
+          activities,
+          mcas: { faults: (i) => (i === 3 ? { status: 401, body: { detail: 'Invalid token.' } } : undefined) },
+        });
+        t.after(() => stack.close());
+        const memory = new MemoryCheckpointStore('activities');
+        const options = { paging: scan500, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 3 * HOUR - 1 } };
+        await assert.rejects(runAgainst(stack, memory, options), (error: unknown) => error instanceof HttpStatusError && error.status === 401);
+        assert.deepEqual(receivedIds(stack).sort(), firstHour(activities));
+        assert.deepEqual(memory.history.map((c) => c.cursor), [startMs + HOUR]);
+        await runAgainst(stack, memory, options);
+        assert.deepEqual(receivedIds(stack).sort(), activities.map((a) => a['_id'] as string).sort());
+      });
+
+      it('when MCAS fails and delivering the completed sub-windows fails too, throws the MCAS error and saves nothing', async (t) => {
+        const activities = hourly([300, 600, 600], startMs, 18);
+        const stack = await startLocalStack({
+          activities,
+          mcas: { faults: (i) => (i === 3 ? { status: 401, body: { detail: 'Invalid token.' } } : undefined) },
+          logAnalytics: { faults: () => ({ status: 403 }) },
+        });
+        t.after(() => stack.close());
+        const memory = new MemoryCheckpointStore('activities');
+        const log = new RecordingLogger();
+        const options = { paging: scan500, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 3 * HOUR - 1 }, log };
+        await assert.rejects(runAgainst(stack, memory, options), (error: unknown) => error instanceof HttpStatusError && error.service === 'MCAS');
+        assert.equal(stack.logAnalytics.requests.length, 1, 'one attempt at the 300 rows of the completed sub-window');
+        assert.equal(memory.history.length, 0);
+        assert.match(log.text(), /Could not deliver the 300 rows of completed sub-windows/);
+      });
     });
   });
 });

@@ -9,7 +9,7 @@ const COMMA = 0x2c; // ,
 
 /**
  * Accumulates rows; `add` returns the finished batch when the new row no longer fits (the row then starts the next
- * batch), and `flush` returns what is left.
+ * batch), and `flush` returns what is left (`flushFirst`, only its oldest rows).
  *
  * Rows are encoded straight into one buffer of the batch limit, so a batch costs one native allocation instead of
  * one per row plus a concatenated copy; and a batch handed back with `recycle` once the sink accepted it lends its
@@ -23,6 +23,8 @@ export class BatchBuilder {
   #buffer: Buffer | undefined;
   #length = 0;
   #count = 0;
+  /** Where each queued row ends in the buffer (its comma or `[` included), for `flushFirst`. */
+  readonly #rowEnds: number[] = [];
   /** A buffer given back by `recycle`, for the next batch. */
   #spare: Buffer | undefined;
   /** The memory behind every batch this builder handed out and that was not recycled yet. */
@@ -56,6 +58,7 @@ export class BatchBuilder {
     buffer[this.#length++] = this.#count === 0 ? OPEN : COMMA;
     this.#length += buffer.write(rowJson, this.#length, 'utf8');
     this.#count++;
+    this.#rowEnds.push(this.#length);
     return finished;
   }
 
@@ -69,7 +72,30 @@ export class BatchBuilder {
     this.#buffer = undefined;
     this.#length = 0;
     this.#count = 0;
+    this.#rowEnds.length = 0;
     return batch;
+  }
+
+  /**
+   * The batch of the first `count` rows added since the last one; the rest are dropped, and the builder is empty
+   * after. For a scan cut short: the rows of its finished sub-windows go out, the others are read again next run.
+   */
+  flushFirst(count: number): Batch | undefined {
+    if (!Number.isInteger(count) || count < 0 || count > this.#count) {
+      throw new RangeError(`Cannot flush the first ${count} of ${this.#count} rows.`);
+    }
+    if (count === 0) {
+      // Nothing to send: the buffer is not lent out, so it serves the next batch.
+      if (this.#buffer) this.#spare ??= this.#buffer;
+      this.#buffer = undefined;
+      this.#length = 0;
+      this.#count = 0;
+      this.#rowEnds.length = 0;
+      return undefined;
+    }
+    this.#length = this.#rowEnds[count - 1] as number;
+    this.#count = count;
+    return this.flush();
   }
 
   /**

@@ -43,6 +43,37 @@ describe('BatchBuilder', () => {
     assert.equal(builder.flush(), undefined);
   });
 
+  it('flushFirst sends only the oldest rows, drops the rest, and leaves the builder empty for the next batch', () => {
+    const builder = new BatchBuilder(10_000);
+    for (let i = 0; i < 5; i++) builder.add(row(i, 'ü'.repeat(i)).json, `id-${i}`);
+    const first = builder.flushFirst(3);
+    assert.ok(first);
+    assert.equal(first.recordCount, 3);
+    assert.deepEqual(JSON.parse(first.body.toString('utf8')).map((r: { Id: string }) => r.Id), ['id-0', 'id-1', 'id-2']);
+    assert.equal(first.body.length, splitIntoBatches([0, 1, 2].map((i) => row(i, 'ü'.repeat(i))), 10_000)[0]?.body.length);
+    assert.equal(builder.recordCount, 0);
+    assert.equal(builder.pendingBytes, 0);
+    assert.equal(builder.flush(), undefined);
+    // The byte count starts afresh: a row that fits an empty batch is not closed early by the dropped rows' bytes.
+    const big = row(9, 'z'.repeat(9_900));
+    assert.equal(builder.add(big.json, big.id), undefined);
+    assert.equal(builder.flush()?.recordCount, 1);
+  });
+
+  it('flushFirst(0) drops everything and flushFirst(all) is flush; more rows than queued is refused', () => {
+    const builder = new BatchBuilder(1_000);
+    builder.add(row(1).json, 'id-1');
+    builder.add(row(2).json, 'id-2');
+    assert.throws(() => builder.flushFirst(3), RangeError);
+    assert.throws(() => builder.flushFirst(-1), RangeError);
+    assert.equal(builder.recordCount, 2, 'a refused call changes nothing');
+    assert.equal(builder.flushFirst(0), undefined);
+    assert.equal(builder.recordCount, 0);
+    builder.add(row(3).json, 'id-3');
+    builder.add(row(4).json, 'id-4');
+    assert.deepEqual(builder.flushFirst(2), splitIntoBatches([row(3), row(4)], 1_000)[0]);
+  });
+
   it('refuses a single row larger than a batch instead of looping or sending it', () => {
     const builder = new BatchBuilder(100);
     assert.throws(() => builder.add(row(1, 'z'.repeat(200)).json, 'id-1'), RecordTooLargeError);

@@ -1,11 +1,12 @@
 // Builds the real run dependencies (McasClient, DataCollectorSink, undici) against a LocalStack, with an injected
-// checkpoint store and instant sleeps, plus the assertions the end-to-end tests share.
+// checkpoint store and instant sleeps (unless given a sleep, e.g. a FakeClock's), plus the assertions the end-to-end
+// tests share.
 import assert from 'node:assert/strict';
 
 import type { RawActivity } from '../../emulators/activityGenerator.js';
 import type { LocalStack } from '../../emulators/localStack.js';
 import type { Checkpoint, CheckpointStore } from '../../src/checkpoint/CheckpointStore.js';
-import { type Clock, systemClock } from '../../src/clock.js';
+import { type Clock, type Sleep, systemClock } from '../../src/clock.js';
 import { readConfig } from '../../src/config.js';
 import { RecordingLogger } from '../../src/logger.js';
 import { runIngestion, type RunOptions, type RunSummary } from '../../src/run.js';
@@ -24,16 +25,16 @@ export const TEST_RUN_OPTIONS: Omit<RunOptions, 'window'> = {
 export async function runAgainst(
   stack: LocalStack,
   checkpoints: CheckpointStore,
-  options: Partial<RunOptions> & { clock?: Clock; log?: RecordingLogger } = {},
+  options: Partial<RunOptions> & { clock?: Clock; sleep?: Sleep; log?: RecordingLogger; settings?: Record<string, string> } = {},
 ): Promise<RunSummary> {
-  const config = readConfig({ ...stack.settings, CHECKPOINT_STORE: 'file:unused' });
+  const config = readConfig({ ...stack.settings, ...options.settings, CHECKPOINT_STORE: 'file:unused' });
   assert.ok(config.secrets.kind === 'environment');
   const secrets: Secrets = { mcasToken: config.secrets.mcasToken, workspaceKey: config.secrets.workspaceKey };
   const clock = options.clock ?? systemClock;
   const runtime = await createDependencies(config, secrets, options.log ?? new RecordingLogger(), {
     checkpoints,
     clock,
-    sleep: async () => {},
+    sleep: options.sleep ?? (async () => {}),
   });
   try {
     return await runIngestion(runtime.deps, { ...TEST_RUN_OPTIONS, ...options });
