@@ -35,6 +35,7 @@ function pipeline(pages: readonly Buffer[]): number {
       const full = builder.add(JSON.stringify(mapped.record), mapped.id ?? '');
       if (full) {
         checksum += sign(full.body.length).length;
+        builder.recycle(full); // as the run does once the sink accepted a batch
         batches++;
       }
     }
