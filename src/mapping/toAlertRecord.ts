@@ -9,12 +9,13 @@ import {
   McasAlertSchema,
   type McasAlert,
 } from '../mcas/alertSchema.js';
+import { isJsonObject } from '../mcas/unchecked.js';
 import type { AlertColumnName, AlertRecord } from './AlertRecord.js';
 import {
   createFieldFitter,
   flaggedColumns,
   idOf,
-  isJsonObject,
+  isoTime,
   looseIsoTime,
   mapOrFlag,
   type MappedRecord,
@@ -54,7 +55,7 @@ export function toAlertRecord(alert: McasAlert): AlertRecord {
   // One object literal with every column, in column order, so that all rows share one shape.
   const record: AlertRecord = {
     AlertId: fit.text(alert._id, 'AlertId'),
-    AlertTime: new Date(alert.timestamp).toISOString(),
+    AlertTime: isoTime(alert.timestamp),
     AlertTitle: fit.text(alert.title, 'AlertTitle'),
     Description: fit.text(alert.description, 'Description'),
     Severity: codeName(alert.severityValue, ALERT_SEVERITIES),

@@ -1,12 +1,13 @@
 // Maps one MCAS activity to one Log Analytics row (toLogRecord, pure and total), and checks raw records first so a
 // record that fails the core schema becomes a flagged row instead of a gap or a stalled run (mapActivity).
-import { McasActivitySchema, type McasActivity } from '../mcas/schema.js';
+import { type CheckedActivity, type McasActivityCore, McasActivityCoreSchema } from '../mcas/schema.js';
+import { isJsonObject, readArray, readBoolean, readObject, readString } from '../mcas/unchecked.js';
 import type { LogColumnName, LogRecord } from './LogRecord.js';
 import {
   createFieldFitter,
   flaggedColumns,
   idOf,
-  isJsonObject,
+  isoTime,
   looseIsoTime,
   mapOrFlag,
   type MappedRecord,
@@ -17,54 +18,67 @@ import {
 export type MappedActivity = MappedRecord<LogRecord>;
 
 /**
- * Validates one raw record and maps it. Never throws: a record that fails McasActivitySchema (no `_id`, `created`
+ * Validates one raw record and maps it. Never throws: a record that fails McasActivityCoreSchema (no `_id`, `created`
  * or `timestamp` not epoch ms, not an object at all) comes back flagged, with the issues.
  */
 export function mapActivity(raw: unknown): MappedActivity {
-  return mapOrFlag(raw, McasActivitySchema, toLogRecord, toFlaggedRecord);
+  return mapOrFlag(raw, McasActivityCoreSchema, rowOfChecked, toFlaggedRecord);
+}
+
+/** `raw` passed McasActivityCoreSchema, which checks its own `_id`, `created` and `timestamp` and transforms none. */
+function rowOfChecked(_core: McasActivityCore, raw: unknown): LogRecord {
+  return toLogRecord(raw as CheckedActivity);
 }
 
 /**
  * The row for a valid activity. Times become ISO 8601; nested parts become JSON strings of the original
  * sub-objects; every string longer than MAX_FIELD_BYTES (UTF-8) is cut and its column named in `TruncatedFields`.
- * Absent or wrongly typed optional parts simply leave their columns out.
+ * Absent or wrongly typed optional parts simply leave their columns out: each is read as the type McasActivity
+ * gives it, or not at all.
  */
-export function toLogRecord(activity: McasActivity): LogRecord {
+export function toLogRecord(activity: CheckedActivity): LogRecord {
   const fit = createFieldFitter<LogColumnName>();
-  const { mainInfo, location, userAgent } = activity;
-  const eventObjects = mainInfo?.eventObjects;
+  const mainInfo = readObject(activity, 'mainInfo');
+  const device = readObject(activity, 'device');
+  const location = readObject(activity, 'location');
+  const userAgent = activity.userAgent;
+  const eventObjects = readArray(mainInfo, 'eventObjects');
   // One object literal with every column, in column order, so that all rows share one shape.
   const record: LogRecord = {
     ActivityId: fit.text(activity._id, 'ActivityId'),
-    ActivityTime: new Date(activity.timestamp).toISOString(),
-    CreatedTime: new Date(activity.created).toISOString(),
+    ActivityTime: isoTime(activity.timestamp),
+    CreatedTime: isoTime(activity.created),
     AppId: fit.text(idString(activity.appId), 'AppId'),
-    AppName: fit.text(activity.appName, 'AppName'),
+    AppName: fit.text(readString(activity, 'appName'), 'AppName'),
     SourceAppId: fit.text(idString(activity.srcAppId), 'SourceAppId'),
-    EventType: fit.text(activity.eventTypeName, 'EventType'),
-    EventTypeValue: fit.text(activity.eventTypeValue, 'EventTypeValue'),
-    ActionType: fit.text(activity.actionType ?? mainInfo?.rawOperationName, 'ActionType'),
-    Description: fit.text(activity.description, 'Description'),
-    Severity: fit.text(activity.severity, 'Severity'),
+    EventType: fit.text(readString(activity, 'eventTypeName'), 'EventType'),
+    EventTypeValue: fit.text(readString(activity, 'eventTypeValue'), 'EventTypeValue'),
+    ActionType: fit.text(readString(activity, 'actionType') ?? readString(mainInfo, 'rawOperationName'), 'ActionType'),
+    Description: fit.text(readString(activity, 'description'), 'Description'),
+    Severity: fit.text(readString(activity, 'severity'), 'Severity'),
     // Failed logons carry the attempted name in failedUserData, not in user (DESIGN.md).
-    UserName: fit.text(nonEmpty(activity.user?.userName) ?? nonEmpty(activity.failedUserData?.userName), 'UserName'),
-    ActorName: fit.text(activity.resolvedActor?.name, 'ActorName'),
-    IpAddress: fit.text(activity.device?.clientIP, 'IpAddress'),
+    UserName: fit.text(
+      nonEmpty(readString(readObject(activity, 'user'), 'userName')) ??
+        nonEmpty(readString(readObject(activity, 'failedUserData'), 'userName')),
+      'UserName',
+    ),
+    ActorName: fit.text(readString(readObject(activity, 'resolvedActor'), 'name'), 'ActorName'),
+    IpAddress: fit.text(readString(device, 'clientIP'), 'IpAddress'),
     CountryCode: fit.text(stringField(location, 'countryCode'), 'CountryCode'),
     City: fit.text(stringField(location, 'city'), 'City'),
     UserAgent: fit.text(
-      activity.device?.userAgent ?? (typeof userAgent === 'string' ? userAgent : undefined),
+      readString(device, 'userAgent') ?? (typeof userAgent === 'string' ? userAgent : undefined),
       'UserAgent',
     ),
     ObjectName: fit.text(firstObjectName(eventObjects), 'ObjectName'),
     IsSuccess: deriveIsSuccess(activity),
-    ResultMessage: fit.text(mainInfo?.activityResult?.message, 'ResultMessage'),
-    RawDataJson: fit.json(activity.rawDataJson, 'RawDataJson'),
+    ResultMessage: fit.text(readString(readObject(mainInfo, 'activityResult'), 'message'), 'ResultMessage'),
+    RawDataJson: fit.json(readObject(activity, 'rawDataJson'), 'RawDataJson'),
     EventObjectsJson: fit.json(eventObjects, 'EventObjectsJson'),
     LocationJson: fit.json(location, 'LocationJson'),
-    UserAgentJson: typeof userAgent === 'object' ? fit.json(userAgent, 'UserAgentJson') : undefined,
-    DescriptionMetadataJson: fit.json(activity.description_metadata, 'DescriptionMetadataJson'),
-    EntityDataJson: fit.json(activity.entityData, 'EntityDataJson'),
+    UserAgentJson: isJsonObject(userAgent) ? fit.json(userAgent, 'UserAgentJson') : undefined,
+    DescriptionMetadataJson: fit.json(readObject(activity, 'description_metadata'), 'DescriptionMetadataJson'),
+    EntityDataJson: fit.json(jsonContainer(activity.entityData), 'EntityDataJson'),
     TruncatedFields: undefined,
   };
   record.TruncatedFields = fit.truncatedFields();
@@ -103,22 +117,23 @@ export function toFlaggedRecord(raw: unknown, issues: readonly string[]): LogRec
  * 4. EVENT_CATEGORY_LOGIN means true, since MCAS files failed logons under their own category.
  * The free-text `description` is not parsed: it is a display string, and words such as "failed" can name an object.
  */
-export function deriveIsSuccess(activity: McasActivity): boolean | undefined {
-  const stated = activity.mainInfo?.activityResult?.isSuccess;
+export function deriveIsSuccess(activity: CheckedActivity): boolean | undefined {
+  const mainInfo = readObject(activity, 'mainInfo');
+  const stated = readBoolean(readObject(mainInfo, 'activityResult'), 'isSuccess');
   if (stated !== undefined) return stated;
   if (
-    activity.eventTypeName === 'EVENT_CATEGORY_FAILED_LOGIN' ||
-    activity.genericEventType === 'ENUM_ACTIVITY_GENERIC_TYPE_FAILED_LOGIN' ||
-    activity.description_id === 'EVENT_DESCRIPTION_FAILED_LOGIN' ||
-    activity.mainInfo?.type === 'failedLogin'
+    readString(activity, 'eventTypeName') === 'EVENT_CATEGORY_FAILED_LOGIN' ||
+    readString(activity, 'genericEventType') === 'ENUM_ACTIVITY_GENERIC_TYPE_FAILED_LOGIN' ||
+    readString(activity, 'description_id') === 'EVENT_DESCRIPTION_FAILED_LOGIN' ||
+    readString(mainInfo, 'type') === 'failedLogin'
   ) {
     return false;
   }
+  const rawDataJson = readObject(activity, 'rawDataJson');
   const status =
-    statusToBoolean(stringField(activity.rawDataJson, 'LoginStatus')) ??
-    statusToBoolean(stringField(activity.rawDataJson, 'ResultStatus'));
+    statusToBoolean(stringField(rawDataJson, 'LoginStatus')) ?? statusToBoolean(stringField(rawDataJson, 'ResultStatus'));
   if (status !== undefined) return status;
-  if (activity.eventTypeName === 'EVENT_CATEGORY_LOGIN') return true;
+  if (readString(activity, 'eventTypeName') === 'EVENT_CATEGORY_LOGIN') return true;
   return undefined;
 }
 
@@ -149,6 +164,14 @@ function firstObjectName(eventObjects: unknown[] | undefined): string | undefine
   return undefined;
 }
 
-function idString(value: number | string | undefined): string | undefined {
-  return typeof value === 'number' ? String(value) : value;
+/** `appId`/`srcAppId` as text: numbers as MCAS sends them, or strings; anything else is no id. */
+function idString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  // Finite, as z.number() demands; JSON has no other numbers anyway.
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+}
+
+/** `entityData` is kept whole when it is an object or an array. */
+function jsonContainer(value: unknown): Record<string, unknown> | unknown[] | undefined {
+  return Array.isArray(value) || isJsonObject(value) ? value : undefined;
 }

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { LOG_RECORD_COLUMNS, LogRecordSchema, type LogRecord } from '../../src/mapping/LogRecord.js';
 import { deriveIsSuccess, mapActivity, toFlaggedRecord, toLogRecord } from '../../src/mapping/toLogRecord.js';
 import { MAX_FIELD_BYTES, MAX_SERIALIZED_FIELD_BYTES, fitsUtf8, truncateUtf8, utf8ByteLength } from '../../src/mapping/truncate.js';
-import { McasActivitySchema } from '../../src/mcas/schema.js';
+import { type CheckedActivity, McasActivityCoreSchema } from '../../src/mcas/schema.js';
 import { createRng } from '../../emulators/activityGenerator.js';
 
 const FIXTURES = new URL('../../../test/fixtures/activities/', import.meta.url);
@@ -203,9 +203,64 @@ describe('toLogRecord', () => {
     }
   });
 
-  it('maps a parsed activity directly, as mapActivity does', () => {
-    const activity = McasActivitySchema.parse(fixture('login-success-aad.json'));
-    assert.deepEqual(toLogRecord(activity), mapActivity(fixture('login-success-aad.json')).record);
+  it('maps a checked record directly, as mapActivity does', () => {
+    const raw = fixture('login-success-aad.json');
+    assert.equal(McasActivityCoreSchema.safeParse(raw).success, true);
+    assert.deepEqual(toLogRecord(raw as CheckedActivity), mapActivity(raw).record);
+  });
+
+  it('keeps entityData whole as an array too, and leaves out one that is neither object nor array', () => {
+    const raw = fixture('sharepoint-file-downloaded.json');
+    assert.ok(Array.isArray(raw['entityData']));
+    assert.equal(mapValid(raw).EntityDataJson, JSON.stringify(raw['entityData']));
+    assert.equal(mapValid(withField('minimal-core-only.json', { entityData: 'none' })).EntityDataJson, undefined);
+  });
+
+  it('reads appId and srcAppId as numbers or strings', () => {
+    const record = mapValid(withField('minimal-core-only.json', { appId: '11161', srcAppId: 20893 }));
+    assert.equal(record.AppId, '11161');
+    assert.equal(record.SourceAppId, '20893');
+  });
+
+  it('keeps a userAgent object as JSON and only a string one as UserAgent', () => {
+    const asObject = mapValid(withField('minimal-core-only.json', { userAgent: { os: 'OTHER' } }));
+    assert.equal(asObject.UserAgent, undefined);
+    assert.equal(asObject.UserAgentJson, '{"os":"OTHER"}');
+    const asArray = mapValid(withField('minimal-core-only.json', { userAgent: ['curl/8.0'] }));
+    assert.equal(asArray.UserAgent, undefined);
+    assert.equal(asArray.UserAgentJson, undefined);
+  });
+
+  it('reads nested fields only inside objects of the documented type', () => {
+    const record = mapValid(
+      withField('minimal-core-only.json', {
+        user: [{ userName: 'in-an-array' }],
+        failedUserData: { userName: 7 },
+        resolvedActor: 'Megan',
+        device: { clientIP: ['192.0.2.1'], userAgent: null },
+        mainInfo: { activityResult: [{ message: 'in-an-array' }], eventObjects: { 0: { name: 'keyed' } }, rawOperationName: 5 },
+        location: [{ countryCode: 'DE' }],
+      }),
+    );
+    assert.deepEqual(sent(record), {
+      ActivityId: '5e1f0c2d3b4a596877665544',
+      ActivityTime: '2023-11-14T23:36:39.999Z',
+      CreatedTime: '2023-11-14T23:36:40.001Z',
+    });
+  });
+
+  it('takes ActionType from rawOperationName when actionType has the wrong type', () => {
+    const record = mapValid(withField('minimal-core-only.json', { actionType: 5, mainInfo: { rawOperationName: 'Op' } }));
+    assert.equal(record.ActionType, 'Op');
+  });
+
+  it('keeps the source objects in the JSON columns with every key, in their order', () => {
+    const raw = fixture('azure-vm-write-case-keys.json');
+    const record = mapValid(raw);
+    assert.equal(record.RawDataJson, JSON.stringify(raw['rawDataJson']));
+    assert.equal(record.LocationJson, JSON.stringify(raw['location']));
+    const keys = Object.keys(JSON.parse(record.RawDataJson!) as Record<string, unknown>);
+    assert.deepEqual(keys.slice(0, 4), ['Level', 'level', 'EventName', 'eventName']);
   });
 });
 
@@ -318,10 +373,21 @@ describe('deriveIsSuccess', () => {
       undefined,
     ],
     ['nothing known', {}, undefined],
+    [
+      'an isSuccess that is not a boolean',
+      { eventTypeName: 'EVENT_CATEGORY_LOGIN', mainInfo: { activityResult: { isSuccess: 'false' } } },
+      true,
+    ],
+    ['an activityResult that is an array', { mainInfo: { activityResult: [{ isSuccess: false }] } }, undefined],
+    ['a failed-logon category in an array', { eventTypeName: ['EVENT_CATEGORY_FAILED_LOGIN'] }, undefined],
+    ['a mainInfo type that is not a string', { mainInfo: { type: ['failedLogin'] } }, undefined],
+    ['a rawDataJson that is an array', { rawDataJson: [{ LoginStatus: 'Failure' }] }, undefined],
+    ['a LoginStatus that is not a string', { rawDataJson: { LoginStatus: false, ResultStatus: 'Failed' } }, false],
   ];
   for (const [name, patch, expected] of cases) {
     it(`gives ${String(expected)} for ${name}`, () => {
-      assert.equal(deriveIsSuccess(McasActivitySchema.parse({ ...base, ...patch })), expected);
+      const activity: CheckedActivity = { ...base, ...patch };
+      assert.equal(deriveIsSuccess(activity), expected);
     });
   }
 });
