@@ -29,8 +29,8 @@ interface Variant {
 const VARIANTS: readonly Variant[] = [
   { name: 'keyset paging, as shipped', settings: { MCAS_PAGING: 'keyset' }, judged: true, large: true },
   {
-    name: 'keyset paging, NODE_OPTIONS=--max-semi-space-size=4',
-    settings: { MCAS_PAGING: 'keyset', NODE_OPTIONS: '--max-semi-space-size=4' },
+    name: 'keyset paging, NODE_OPTIONS=--max-semi-space-size=8',
+    settings: { MCAS_PAGING: 'keyset', NODE_OPTIONS: '--max-semi-space-size=8' },
     judged: false,
     large: true,
   },
