@@ -22,6 +22,8 @@ export interface HttpRequest {
   hints?: Readonly<Record<number, string>>;
   /** Gather a 2xx body into this reused buffer (when it is free) instead of a fresh one; see ReceiveBuffer. */
   receiveBuffer?: ReceiveBuffer;
+  /** Called once the status line and headers are in, before the body is read (the MCAS pacer frees its slot here). */
+  onResponse?: () => void;
 }
 
 export interface HttpResponse {
@@ -90,6 +92,7 @@ export async function sendRequest(dispatcher: Dispatcher, request: HttpRequest):
     bodyTimeout: request.timeoutMs,
     signal: request.signal ?? null,
   });
+  request.onResponse?.();
   const success = response.statusCode >= 200 && response.statusCode < 300;
   const shared = success && request.receiveBuffer?.hold() ? request.receiveBuffer : undefined;
   let body: Buffer;

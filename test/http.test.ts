@@ -72,4 +72,21 @@ describe('sendRequest with a ReceiveBuffer', () => {
     await assert.rejects(get('size=100000', shared, 50_000), /Response body exceeded 50000 bytes/);
     assert.equal(shared.hold(), true);
   });
+
+  it('tells onResponse once the headers are in, for a success and for an error status alike', async () => {
+    const calls: number[] = [];
+    const send = (query: string) =>
+      sendRequest(dispatcher, {
+        service: 'MCAS',
+        method: 'GET',
+        url: new URL(`/?${query}`, server.url),
+        headers: {},
+        timeoutMs: 5_000,
+        onResponse: () => calls.push(calls.length),
+      });
+    await send('size=10');
+    assert.equal(calls.length, 1);
+    await assert.rejects(send('size=10&status=429'), (error: unknown) => error instanceof HttpStatusError && error.status === 429);
+    assert.equal(calls.length, 2);
+  });
 });

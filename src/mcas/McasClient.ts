@@ -92,6 +92,9 @@ export class McasClient {
             redact: [authorization.slice(authorization.indexOf(' ') + 1)],
             hints: { ...HINTS, ...o.authorization.hints },
             receiveBuffer: this.#receiveBuffer,
+            // MCAS counted the request before it answered: the slot's window can start at the answer's headers, so
+            // reading and parsing a large page does not stretch the request rate (the finally covers failures).
+            ...(release ? { onResponse: release } : {}),
           });
           // Parsed here, before the next request may read into the same buffer. A page that is not JSON fails with a
           // ResponseShapeError, which is never retried.
