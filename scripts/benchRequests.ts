@@ -121,7 +121,8 @@ export async function benchRequestFloors(log: (line: string) => void): Promise<B
       allowed = Math.ceil(returned / mode.pageSize) + 1;
       target = `floor ceil(N/100) = ${floor}; <= ceil((N + ${returned - count} re-read)/100) + 1 = ${allowed}`;
     } else if (subWindows > 1) {
-      target += ` (${subWindows} sub-windows, each ending on a partial page)`;
+      // Every sub-window can end on a partial page, so each can cost one request over its share of the floor.
+      target += ` (${subWindows} sub-windows, each can end on a partial page: up to floor + ${subWindows})`;
     }
     rows.push({
       section,

@@ -25,11 +25,36 @@ export interface RunDeps {
 
 /**
  * keyset: `created` pages of up to 100, checkpoint after every accepted batch (the default).
- * scan: pages of up to 5,000 following `nextQueryFilters` inside sub-windows of `windowMs`; the checkpoint moves to a
- * sub-window's end once all its rows were accepted, so a crash re-sends at most what was sent of one sub-window plus
- * the batch in flight (readByScan says why).
+ * scan: pages of up to 5,000 following `nextQueryFilters` inside sub-windows; the first is `windowMs` long (0: one scan
+ * over the whole window), the next ones are sized to hold about `targetPages` pages (default TARGET_PAGES) at the rate
+ * seen in the one before (nextSubWindowMs). The checkpoint moves to a sub-window's end once all its rows were accepted,
+ * so a crash re-sends at most what was sent of one sub-window plus the batch in flight (readByScan says why).
  */
-export type PagingOptions = { mode: 'keyset' } | { mode: 'scan'; pageSize: number; windowMs: number };
+export type PagingOptions =
+  | { mode: 'keyset' }
+  | { mode: 'scan'; pageSize: number; windowMs: number; targetPages?: number };
+
+/**
+ * Pages a scan sub-window aims to hold (50,000 rows at pages of 5,000). Each sub-window can end on a partial page, so
+ * it wastes at most one request: about 1 in 10 here. Larger would waste less, but a crash re-sends at most one
+ * sub-window plus the batch in flight, so larger would also mean more duplicates after a crash.
+ */
+export const TARGET_PAGES = 10;
+/** The most a sub-window grows over the one before, so a quiet stretch followed by a burst cannot make a giant one. */
+const MAX_SUB_WINDOW_GROWTH = 16;
+/** The shortest sub-window, however dense the data, so a burst cannot split the window into ever more scans. */
+const MIN_SUB_WINDOW_MS = 60_000;
+
+/**
+ * Length of the next scan sub-window, after one of `lengthMs` that held `records`: long enough for `targetPages`
+ * pages at that rate, at most MAX_SUB_WINDOW_GROWTH times longer (also when it held nothing), never below
+ * MIN_SUB_WINDOW_MS, and never past Number.MAX_SAFE_INTEGER.
+ */
+export function nextSubWindowMs(lengthMs: number, records: number, pageSize: number, targetPages: number): number {
+  const byRate = records > 0 ? lengthMs * ((targetPages * pageSize) / records) : Infinity;
+  const bounded = Math.min(byRate, lengthMs * MAX_SUB_WINDOW_GROWTH, Number.MAX_SAFE_INTEGER);
+  return Math.max(MIN_SUB_WINDOW_MS, Math.floor(bounded));
+}
 
 export interface RunOptions {
   initialLookbackMs: number;
@@ -199,13 +224,17 @@ async function readByKeyset(ctx: ReadContext): Promise<void> {
  * also hold rows of later sub-windows. A crash therefore re-sends at most what was sent of one sub-window plus one
  * batch (a post the service refused was not stored: then it is that sub-window alone).
  *
- * The sub-window adapts to the data: it doubles after one that did not fill a page (quiet hours cost few requests) and
- * halves after one that took more than four pages (a crash re-sends less).
+ * The sub-window adapts to the data. The first is `windowMs` long; each next one is sized to hold about `targetPages`
+ * pages at the rate the one before showed (nextSubWindowMs), because every sub-window costs up to one request more
+ * than its rows need (its last page is partial) and fewer, fuller sub-windows waste fewer of MCAS's 30 requests a
+ * minute. Bounds keep the crash re-send bound near `targetPages` pages: growth is capped at 16x a step (a quiet stretch
+ * then a burst), shrinking follows the rate down to 60 s.
  */
 async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mode: 'scan' }>): Promise<void> {
   const { options, delivery, summary } = ctx;
   let subStart = ctx.start;
   let windowMs = paging.windowMs > 0 ? paging.windowMs : Number.MAX_SAFE_INTEGER;
+  const targetPages = paging.targetPages ?? TARGET_PAGES;
   try {
     while (subStart.cursorMs <= ctx.windowEndMs) {
       const subEndMs = Math.min(ctx.windowEndMs, subStart.cursorMs + windowMs - 1);
@@ -222,12 +251,11 @@ async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mod
       if (!complete) break;
       const next: Position = { cursorMs: subEndMs + 1, idsAtCursor: [] };
       await delivery.markComplete(next);
-      subStart = next;
-      const records = summary.fetched - fetchedBefore;
       if (paging.windowMs > 0) {
-        if (records < paging.pageSize) windowMs = Math.min(windowMs * 2, Number.MAX_SAFE_INTEGER);
-        else if (records > 4 * paging.pageSize) windowMs = Math.max(60_000, Math.floor(windowMs / 2));
+        const lengthMs = next.cursorMs - subStart.cursorMs;
+        windowMs = nextSubWindowMs(lengthMs, summary.fetched - fetchedBefore, paging.pageSize, targetPages);
       }
+      subStart = next;
       if (subStart.cursorMs <= ctx.windowEndMs && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs) {
         stopEarly(ctx);
         break;

@@ -7,6 +7,7 @@ import type { CheckpointStore } from '../src/checkpoint/CheckpointStore.js';
 import { MemoryCheckpointStore } from '../src/checkpoint/MemoryCheckpointStore.js';
 import { CheckpointConflictError, HttpStatusError, PartialSendError } from '../src/errors.js';
 import { RecordingLogger } from '../src/logger.js';
+import { nextSubWindowMs, TARGET_PAGES } from '../src/run.js';
 import { FakeClock } from './helpers/fakeTime.js';
 import { isCovered, receivedIds, runAgainst } from './helpers/pipeline.js';
 
@@ -28,8 +29,23 @@ function hourly(counts: readonly number[], startMs: number, seed: number): RawAc
   return activities;
 }
 
+/** Activities evenly spaced over each span's [fromMs, fromMs + spanMs), ascending (spans in order). */
+function spread(spans: readonly { count: number; fromMs: number; spanMs: number }[], seed: number): RawActivity[] {
+  const activities = generateActivities({ count: spans.reduce((sum, span) => sum + span.count, 0), startCreatedMs: 0, seed });
+  let index = 0;
+  for (const { count, fromMs, spanMs } of spans) {
+    for (let i = 0; i < count; i++) (activities[index++] as RawActivity)['created'] = fromMs + Math.floor((i * spanMs) / count);
+  }
+  return activities;
+}
+
 function createdOf(activity: RawActivity): number {
   return activity['created'] as number;
+}
+
+/** Rows of each sub-window, given its ends (exclusive) and where the first one starts. */
+function rowsPerSubWindow(activities: readonly RawActivity[], startMs: number, ends: readonly number[]): number[] {
+  return ends.map((end, i) => activities.filter((a) => createdOf(a) >= (ends[i - 1] ?? startMs) && createdOf(a) < end).length);
 }
 
 /** Ends (exclusive) of the sub-windows scanned so far, from the `created` filter every scan request carries. */
@@ -248,16 +264,24 @@ describe('runIngestion end to end', () => {
       const stack = await startLocalStack({ activities });
       t.after(() => stack.close());
       const checkpoints = new MemoryCheckpointStore('activities');
-      const summary = await runAgainst(stack, checkpoints, { paging: scan, maxBatchBytes: 1024 * 1024 });
+      // The rows lie within about 21 min. From the first, a first sub-window of 5 min and the next ones sized for one page
+      // each: several of them hold rows.
+      const startMs = createdOf(activities[0] as RawActivity);
+      const paging = { ...scan, windowMs: 5 * 60_000, targetPages: 1 };
+      const summary = await runAgainst(stack, checkpoints, { paging, maxBatchBytes: 1024 * 1024, window: { startMs } });
       const ids = receivedIds(stack);
       assert.equal(ids.length, 12_000);
       assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
       const requests = stack.mcas.requests.filter((r) => r.status === 200);
       assert.ok(requests.every((r) => (r.body as { isScan?: boolean }).isScan === true && (r.body as { limit: number }).limit === 5_000));
-      assert.ok(requests.length < 20, `requests: ${requests.length}`);
+      const ends = subWindowEnds(stack);
+      assert.ok(rowsPerSubWindow(activities, startMs, ends).filter((rows) => rows > 0).length >= 3, 'several sub-windows with rows');
+      // Each sub-window costs at most one request more than its rows need (its last page may be partial).
+      assert.ok(requests.length <= Math.ceil(12_000 / 5_000) + ends.length, `requests: ${requests.length}, sub-windows ${ends.length}`);
       const cursors = checkpoints.history.map((c) => c.cursor);
       assert.deepEqual(cursors, [...cursors].sort((a, b) => a - b));
       assert.ok(checkpoints.history.every((c) => c.idsAtCursor.length === 0));
+      assert.ok(cursors.every((cursor) => ends.includes(cursor)), 'every checkpoint is a sub-window end');
       assert.ok(cursors.length >= 3, 'several sub-windows');
       assert.equal(checkpoints.history.at(-1)?.cursor, (checkpoints.history.at(-1)?.windowEnd ?? 0) + 1);
       assert.equal(summary.moreToDo, false);
@@ -287,10 +311,96 @@ describe('runIngestion end to end', () => {
       assert.ok(ids.length > activities.length, 'the failed sub-window was partly sent, so some rows came twice');
     });
 
+    describe('sizing sub-windows by the observed rate', () => {
+      const MINUTE = 60_000;
+      const startMs = Date.now() - 60 * HOUR;
+
+      /** Runs one scan over `window` and returns its sub-window ends relative to `startMs`, and the MCAS requests. */
+      async function scanLayout(
+        t: { after: (fn: () => unknown) => void },
+        activities: RawActivity[],
+        paging: { mode: 'scan'; pageSize: number; windowMs: number; targetPages?: number },
+        spanMs: number,
+      ): Promise<{ ends: number[]; rows: number[]; requests: number }> {
+        const stack = await startLocalStack({ activities });
+        t.after(() => stack.close());
+        const summary = await runAgainst(stack, new MemoryCheckpointStore('activities'), {
+          paging,
+          maxBatchBytes: 4 * 1024 * 1024,
+          window: { startMs, endMs: startMs + spanMs - 1 },
+        });
+        assert.equal(summary.moreToDo, false);
+        assert.deepEqual(new Set(receivedIds(stack)), new Set(activities.map((a) => a['_id'])));
+        const ends = subWindowEnds(stack);
+        return { ends: ends.map((end) => end - startMs), rows: rowsPerSubWindow(activities, startMs, ends), requests: stack.mcas.requests.length };
+      }
+
+      it('after the first sub-window, sizes each to hold about targetPages pages of evenly spread data', async (t) => {
+        // 10,000 rows over 24 h (417 an hour); pages of 500 and 5 pages a sub-window: 2,500 rows, about 6 h.
+        const activities = spread([{ count: 10_000, fromMs: startMs, spanMs: 24 * HOUR }], 21);
+        const { ends, rows, requests } = await scanLayout(t, activities, { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 5 }, 24 * HOUR);
+        assert.equal(ends[0], HOUR, 'the first sub-window is windowMs long');
+        assert.equal(rows[0], 417);
+        // All but the first and the last (cut at the window end) hold 2,500 rows, give or take one percent.
+        const middle = rows.slice(1, -1);
+        assert.ok(middle.length >= 2 && middle.every((count) => Math.abs(count - 2_500) <= 25), `rows: ${rows.join(', ')}`);
+        assert.ok((rows.at(-1) ?? 0) <= 2_525, `rows: ${rows.join(', ')}`);
+        assert.equal(ends.length, 1 + Math.ceil((10_000 - 417) / 2_500), `ends: ${ends.join(', ')}`);
+        // Each sub-window costs at most one request more than its rows need (its last page may be partial).
+        assert.ok(requests <= Math.ceil(10_000 / 500) + ends.length, `requests: ${requests}, sub-windows ${ends.length}`);
+      });
+
+      it('with pages of 5,000 and a first sub-window of 60 min, reads 10,000 rows over 12 h in ceil(N/5000) + 1 requests', async (t) => {
+        // 834 rows in the first hour (one request) size the next sub-window at 16 h, the most it may grow, which holds the
+        // other 9,166 rows: two requests.
+        const activities = spread([{ count: 10_000, fromMs: startMs, spanMs: 12 * HOUR }], 22);
+        const { ends, rows, requests } = await scanLayout(t, activities, { mode: 'scan', pageSize: 5_000, windowMs: HOUR }, 12 * HOUR);
+        assert.deepEqual(ends, [HOUR, 12 * HOUR]);
+        assert.deepEqual(rows, [834, 9_166]);
+        assert.ok(requests <= Math.ceil(10_000 / 5_000) + 1, `requests: ${requests}`);
+      });
+
+      it('grows the sub-window after a quiet one by exactly 16x, not more', async (t) => {
+        // Nothing in the first hour, then 2,000 rows over the next 47 h: the rate alone would make the second sub-window
+        // the rest of the window.
+        const activities = spread([{ count: 2_000, fromMs: startMs + HOUR, spanMs: 47 * HOUR }], 23);
+        const { ends, rows } = await scanLayout(t, activities, { mode: 'scan', pageSize: 500, windowMs: HOUR }, 48 * HOUR);
+        assert.deepEqual(ends.slice(0, 2), [HOUR, 17 * HOUR]);
+        assert.equal(rows[0], 0);
+        assert.ok(ends.length >= 3 && (rows[1] ?? 0) > 0, `ends: ${ends.join(', ')}`);
+      });
+
+      it('shrinks the sub-window after a burst as far as the rate says, but not below 60 s', async (t) => {
+        // A first sub-window of 10 min holding the burst, sized for one page (500 rows) after it; then 100 quiet rows.
+        const paging = { mode: 'scan', pageSize: 500, windowMs: 10 * MINUTE, targetPages: 1 } as const;
+        const burst = (count: number, seed: number): RawActivity[] =>
+          spread([{ count, fromMs: startMs, spanMs: 10 * MINUTE }, { count: 100, fromMs: startMs + 10 * MINUTE, spanMs: 50 * MINUTE }], seed);
+        // 2,000 rows in 10 min: 500 take 2.5 min.
+        const { ends: moderate } = await scanLayout(t, burst(2_000, 24), paging, HOUR);
+        assert.deepEqual(moderate.slice(0, 2), [10 * MINUTE, 12.5 * MINUTE]);
+        // 6,000 rows in 10 min: 500 would take 50 s, so 60 s; the 2 rows in it then grow the next by 16x, the most.
+        const { ends: steep } = await scanLayout(t, burst(6_000, 25), paging, HOUR);
+        assert.deepEqual(steep.slice(0, 3), [10 * MINUTE, 11 * MINUTE, 27 * MINUTE]);
+      });
+
+      it('keeps within bounds and Number.MAX_SAFE_INTEGER', () => {
+        assert.equal(TARGET_PAGES, 10);
+        assert.equal(nextSubWindowMs(HOUR, 25_000, 5_000, 10), 2 * HOUR, 'twice as long for half the target');
+        assert.equal(nextSubWindowMs(HOUR, 0, 5_000, 10), 16 * HOUR);
+        assert.equal(nextSubWindowMs(HOUR, 1, 5_000, 10), 16 * HOUR);
+        assert.equal(nextSubWindowMs(HOUR, 10_000_000, 5_000, 10), 60_000);
+        assert.equal(nextSubWindowMs(Number.MAX_SAFE_INTEGER / 4, 0, 5_000, 10), Number.MAX_SAFE_INTEGER);
+        assert.ok(Number.isSafeInteger(nextSubWindowMs(2 ** 40, 3, 5_000, 10)));
+      });
+    });
+
     describe('carrying the open batch across sub-windows', () => {
-      const scan500 = { mode: 'scan', pageSize: 500, windowMs: HOUR } as const;
-      // Sub-windows of 1 h (800), 1 h (1,500), 1 h (300, so the next doubles), 2 h (3,700, so the next halves), 1 h (900).
+      const scan500 = { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 2 } as const;
+      // Rows per hour. The first sub-window is 1 h (800 rows); each next one is sized for 2 pages (1,000 rows) at the
+      // rate the one before showed: 1.25 h (1,578 rows, so the next shrinks), 47.5 min (330, so the next grows),
+      // 2.4 h (3,994), and the last 33 min (498).
       const COUNTS = [800, 1_500, 300, 2_500, 1_200, 900];
+      const SUB_WINDOW_ROWS = [800, 1_578, 330, 3_994, 498];
       const startMs = Date.now() - 12 * HOUR;
       const window = { startMs, endMs: startMs + COUNTS.length * HOUR - 1 };
 
@@ -305,7 +415,7 @@ describe('runIngestion end to end', () => {
         const ids = receivedIds(stack);
         assert.equal(ids.length, activities.length);
         assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
-        assert.equal(subWindowEnds(stack).length, 5);
+        assert.deepEqual(rowsPerSubWindow(activities, startMs, subWindowEnds(stack)), SUB_WINDOW_ROWS);
         const posts = stack.logAnalytics.requests.filter((r) => r.status === 200);
         const floor = Math.ceil(posts.reduce((sum, r) => sum + r.bodyBytes, 0) / maxBatchBytes);
         assert.ok(posts.length <= floor + 1, `posts: ${posts.length}, floor ${floor}`);
@@ -391,7 +501,9 @@ describe('runIngestion end to end', () => {
       });
     });
 
-    describe('cut short (pages of 500; a sub-window of 300 rows, then one of 1,200 taking three pages)', () => {
+    describe('cut short (pages of 500; a first sub-window of up to one page, then one of 1,200 rows taking three pages)', () => {
+      // 300 rows in the first hour would size the next sub-window at 16 h (the most it may grow): it is the rest of the
+      // 3-hour window.
       const scan500 = { mode: 'scan', pageSize: 500, windowMs: HOUR } as const;
       const startMs = Date.now() - 12 * HOUR;
       const firstHour = (activities: readonly RawActivity[]): string[] =>
@@ -420,6 +532,7 @@ describe('runIngestion end to end', () => {
         assert.equal(stack.logAnalytics.batches.length, 1);
         assert.deepEqual(receivedIds(stack).sort(), firstHour(activities));
         assert.deepEqual(memory.history.map((c) => c.cursor), [startMs + HOUR]);
+        assert.deepEqual(subWindowEnds(stack), [startMs + HOUR, startMs + 3 * HOUR]);
         assert.match(log.text(), /Left 1000 rows of the unfinished sub-window unsent/);
 
         for (let runs = 0, more = true; more; runs++) {
@@ -432,17 +545,21 @@ describe('runIngestion end to end', () => {
       });
 
       it('at the soft deadline between sub-windows, sends the carried batch and saves the last sub-window end', async (t) => {
-        const activities = hourly([300, 600, 600, 300], startMs, 16);
+        // Here the first sub-window holds one page (500 rows), which sizes the next at 2 h for two pages (1,000 rows) at
+        // that rate: it holds 1,200 and takes three, and leaves the fourth hour for later.
+        const activities = hourly([500, 600, 600, 300], startMs, 16);
         const stack = await startLocalStack({ activities });
         t.after(() => stack.close());
         const memory = new MemoryCheckpointStore('activities');
         const clock = new FakeClock(Date.now());
         // The second sub-window ends at 3 minutes, past the soft deadline (3/4 of 200 s); its last request was in time.
-        const options = { ...paced(clock), paging: scan500, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 4 * HOUR - 1 } };
+        const paging = { ...scan500, targetPages: 2 };
+        const options = { ...paced(clock), paging, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 4 * HOUR - 1 } };
         const summary = await runAgainst(stack, memory, { ...options, timeBudgetMs: 200_000 });
         assert.equal(summary.moreToDo, true);
-        assert.equal(summary.sent, 1_500);
-        assert.deepEqual(stack.logAnalytics.batches.map((b) => b.records.length), [1_500], 'one post for both sub-windows');
+        assert.equal(summary.sent, 1_700);
+        assert.deepEqual(subWindowEnds(stack), [startMs + HOUR, startMs + 3 * HOUR]);
+        assert.deepEqual(stack.logAnalytics.batches.map((b) => b.records.length), [1_700], 'one post for both sub-windows');
         assert.deepEqual(memory.history.map((c) => c.cursor), [startMs + 3 * HOUR]);
         const rest = await runAgainst(stack, memory, { ...options, timeBudgetMs: 200_000 });
         assert.equal(rest.moreToDo, false);
