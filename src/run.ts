@@ -9,7 +9,7 @@ import type { Logger } from './logger.js';
 import { KeysetPosition, type Position } from './mcas/KeysetPosition.js';
 import type { McasClient } from './mcas/McasClient.js';
 import { type PagedRecord, pageRecords, type PageSource, type RecordPage } from './mcas/pageRecords.js';
-import { scanRecords } from './mcas/scanRecords.js';
+import { ScanTooLargeError, scanRecords } from './mcas/scanRecords.js';
 import { prefetchOne } from './prefetch.js';
 import type { Batch, LogSink } from './sink/LogSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
@@ -40,20 +40,24 @@ export type PagingOptions =
  * sub-window plus the batch in flight, so larger would also mean more duplicates after a crash.
  */
 export const TARGET_PAGES = 10;
-/** The most a sub-window grows over the one before, so a quiet stretch followed by a burst cannot make a giant one. */
-const MAX_SUB_WINDOW_GROWTH = 16;
+/**
+ * A sub-window whose first page counts more than this many times `targetPages` pages (MCAS's approximate `total`) is
+ * not read: it is dropped after that one request and scanned again shorter, sized by that count. It keeps the crash
+ * re-send bound when the data's rate jumps (a quiet stretch, then a burst), without capping how fast sub-windows grow
+ * over quiet data (a cap costs a request per extra sub-window; the check costs one only when it fires).
+ */
+const MAX_TOTAL_FACTOR = 4;
 /** The shortest sub-window, however dense the data, so a burst cannot split the window into ever more scans. */
 const MIN_SUB_WINDOW_MS = 60_000;
 
 /**
- * Length of the next scan sub-window, after one of `lengthMs` that held `records`: long enough for `targetPages`
- * pages at that rate, at most MAX_SUB_WINDOW_GROWTH times longer (also when it held nothing), never below
- * MIN_SUB_WINDOW_MS, and never past Number.MAX_SAFE_INTEGER.
+ * Length of the next scan sub-window, after one of `lengthMs` that held (or counted) `records`: long enough for
+ * `targetPages` pages at that rate, never below MIN_SUB_WINDOW_MS, and never past Number.MAX_SAFE_INTEGER (an empty
+ * one reaches to the window's end).
  */
 export function nextSubWindowMs(lengthMs: number, records: number, pageSize: number, targetPages: number): number {
   const byRate = records > 0 ? lengthMs * ((targetPages * pageSize) / records) : Infinity;
-  const bounded = Math.min(byRate, lengthMs * MAX_SUB_WINDOW_GROWTH, Number.MAX_SAFE_INTEGER);
-  return Math.max(MIN_SUB_WINDOW_MS, Math.floor(bounded));
+  return Math.max(MIN_SUB_WINDOW_MS, Math.floor(Math.min(byRate, Number.MAX_SAFE_INTEGER)));
 }
 
 export interface RunOptions {
@@ -227,8 +231,9 @@ async function readByKeyset(ctx: ReadContext): Promise<void> {
  * The sub-window adapts to the data. The first is `windowMs` long; each next one is sized to hold about `targetPages`
  * pages at the rate the one before showed (nextSubWindowMs), because every sub-window costs up to one request more
  * than its rows need (its last page is partial) and fewer, fuller sub-windows waste fewer of MCAS's 30 requests a
- * minute. Bounds keep the crash re-send bound near `targetPages` pages: growth is capped at 16x a step (a quiet stretch
- * then a burst), shrinking follows the rate down to 60 s.
+ * minute. A sub-window whose first page counts more than MAX_TOTAL_FACTOR times that is given up after that request
+ * and read again shorter, so the crash re-send bound stays near `targetPages` pages when the rate jumps; shrinking
+ * stops at 60 s. With `windowMs` 0 the whole window is one scan, unchecked.
  */
 async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mode: 'scan' }>): Promise<void> {
   const { options, delivery, summary } = ctx;
@@ -238,23 +243,31 @@ async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mod
   try {
     while (subStart.cursorMs <= ctx.windowEndMs) {
       const subEndMs = Math.min(ctx.windowEndMs, subStart.cursorMs + windowMs - 1);
+      const lengthMs = subEndMs + 1 - subStart.cursorMs;
+      const checked = paging.windowMs > 0 && lengthMs > MIN_SUB_WINDOW_MS;
+      const maxTotal = MAX_TOTAL_FACTOR * targetPages * paging.pageSize;
       const pages = scanRecords(
         ctx.source,
         { start: subStart, endMs: subEndMs, extraFilters: options.extraFilters, pageSize: paging.pageSize },
-        requestOptions(ctx),
+        { ...requestOptions(ctx), ...(checked ? { maxTotal } : {}) },
       );
       const fetchedBefore = summary.fetched;
       // Batches closed mid-scan are sent, and checkpoint only the sub-windows completed before. A scan is not cut at
       // the soft deadline (sub-windows bound it); cut by the hard deadline, its queued rows are dropped below and the
       // next run reads the whole sub-window again.
-      const complete = await consume(ctx, pages, false, (record) => delivery.add(record, () => undefined));
+      let complete: boolean;
+      try {
+        complete = await consume(ctx, pages, false, (record) => delivery.add(record, () => undefined));
+      } catch (error) {
+        if (!(error instanceof ScanTooLargeError)) throw error;
+        windowMs = nextSubWindowMs(lengthMs, error.total, paging.pageSize, targetPages);
+        ctx.deps.log.info(`${error.message} Scanning ${Math.round(windowMs / 60_000)} minutes instead.`);
+        continue;
+      }
       if (!complete) break;
       const next: Position = { cursorMs: subEndMs + 1, idsAtCursor: [] };
       await delivery.markComplete(next);
-      if (paging.windowMs > 0) {
-        const lengthMs = next.cursorMs - subStart.cursorMs;
-        windowMs = nextSubWindowMs(lengthMs, summary.fetched - fetchedBefore, paging.pageSize, targetPages);
-      }
+      if (paging.windowMs > 0) windowMs = nextSubWindowMs(lengthMs, summary.fetched - fetchedBefore, paging.pageSize, targetPages);
       subStart = next;
       if (subStart.cursorMs <= ctx.windowEndMs && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs) {
         stopEarly(ctx);

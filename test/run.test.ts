@@ -48,10 +48,14 @@ function rowsPerSubWindow(activities: readonly RawActivity[], startMs: number, e
   return ends.map((end, i) => activities.filter((a) => createdOf(a) >= (ends[i - 1] ?? startMs) && createdOf(a) < end).length);
 }
 
+/** The end (exclusive) of the sub-window of every scan request, in the order they were sent. */
+function requestEnds(stack: LocalStack): number[] {
+  return stack.mcas.requests.map((r) => (r.body as { filters: { created: { lte: number } } }).filters.created.lte + 1);
+}
+
 /** Ends (exclusive) of the sub-windows scanned so far, from the `created` filter every scan request carries. */
 function subWindowEnds(stack: LocalStack): number[] {
-  const ends = stack.mcas.requests.map((r) => (r.body as { filters: { created: { lte: number } } }).filters.created.lte + 1);
-  return [...new Set(ends)].sort((a, b) => a - b);
+  return [...new Set(requestEnds(stack))].sort((a, b) => a - b);
 }
 
 interface SeenSave {
@@ -321,7 +325,7 @@ describe('runIngestion end to end', () => {
         activities: RawActivity[],
         paging: { mode: 'scan'; pageSize: number; windowMs: number; targetPages?: number },
         spanMs: number,
-      ): Promise<{ ends: number[]; rows: number[]; requests: number }> {
+      ): Promise<{ ends: number[]; rows: number[]; requests: number; requested: number[] }> {
         const stack = await startLocalStack({ activities });
         t.after(() => stack.close());
         const summary = await runAgainst(stack, new MemoryCheckpointStore('activities'), {
@@ -331,8 +335,14 @@ describe('runIngestion end to end', () => {
         });
         assert.equal(summary.moreToDo, false);
         assert.deepEqual(new Set(receivedIds(stack)), new Set(activities.map((a) => a['_id'])));
+        assert.equal(receivedIds(stack).length, activities.length, 'no row sent twice');
         const ends = subWindowEnds(stack);
-        return { ends: ends.map((end) => end - startMs), rows: rowsPerSubWindow(activities, startMs, ends), requests: stack.mcas.requests.length };
+        return {
+          ends: ends.map((end) => end - startMs),
+          rows: rowsPerSubWindow(activities, startMs, ends),
+          requests: stack.mcas.requests.length,
+          requested: requestEnds(stack).map((end) => end - startMs),
+        };
       }
 
       it('after the first sub-window, sizes each to hold about targetPages pages of evenly spread data', async (t) => {
@@ -360,14 +370,27 @@ describe('runIngestion end to end', () => {
         assert.ok(requests <= Math.ceil(10_000 / 5_000) + 1, `requests: ${requests}`);
       });
 
-      it('grows the sub-window after a quiet one by exactly 16x, not more', async (t) => {
-        // Nothing in the first hour, then 2,000 rows over the next 47 h: the rate alone would make the second sub-window
-        // the rest of the window.
+      it('after a quiet sub-window, reads the rest of the window in one scan when MCAS counts few enough rows there', async (t) => {
+        // Nothing in the first hour, then 2,000 rows over the next 47 h: well under 4 x 10 pages of 500.
         const activities = spread([{ count: 2_000, fromMs: startMs + HOUR, spanMs: 47 * HOUR }], 23);
-        const { ends, rows } = await scanLayout(t, activities, { mode: 'scan', pageSize: 500, windowMs: HOUR }, 48 * HOUR);
-        assert.deepEqual(ends.slice(0, 2), [HOUR, 17 * HOUR]);
-        assert.equal(rows[0], 0);
-        assert.ok(ends.length >= 3 && (rows[1] ?? 0) > 0, `ends: ${ends.join(', ')}`);
+        const { ends, rows, requests } = await scanLayout(t, activities, { mode: 'scan', pageSize: 500, windowMs: HOUR }, 48 * HOUR);
+        assert.deepEqual(ends, [HOUR, 48 * HOUR]);
+        assert.deepEqual(rows, [0, 2_000]);
+        assert.equal(requests, 1 + 4, 'one request for the quiet hour, four pages for the rest');
+      });
+
+      it('gives up a sub-window whose first page counts over 4 x targetPages pages, after that request, and reads it shorter', async (t) => {
+        // A quiet hour, then 20,000 rows over 47 h. Sized for 2 pages of 500, a sub-window may count up to 4,000 rows:
+        // the rest of the window counts 20,000, so it is dropped and scanned again 47 h x 1,000 / 20,000 = 141 min long.
+        const activities = spread([{ count: 20_000, fromMs: startMs + HOUR, spanMs: 47 * HOUR }], 26);
+        const paging = { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 2 } as const;
+        const { ends, rows, requests, requested } = await scanLayout(t, activities, paging, 48 * HOUR);
+        assert.deepEqual(requested.slice(0, 3), [HOUR, 48 * HOUR, HOUR + 141 * MINUTE]);
+        // Every sub-window read holds about two pages; none holds more than the 4,000 a sub-window may count.
+        assert.ok(rows.slice(1, -1).every((count) => Math.abs(count - 1_000) <= 10), `rows: ${rows.join(', ')}`);
+        assert.ok(rows.every((count) => count <= 4_000), `rows: ${rows.join(', ')}`);
+        // One request more than the sub-windows read can cost: the one given up.
+        assert.ok(requests <= Math.ceil(20_000 / 500) + ends.length + 1, `requests: ${requests}, sub-windows ${ends.length}`);
       });
 
       it('shrinks the sub-window after a burst as far as the rate says, but not below 60 s', async (t) => {
@@ -375,21 +398,22 @@ describe('runIngestion end to end', () => {
         const paging = { mode: 'scan', pageSize: 500, windowMs: 10 * MINUTE, targetPages: 1 } as const;
         const burst = (count: number, seed: number): RawActivity[] =>
           spread([{ count, fromMs: startMs, spanMs: 10 * MINUTE }, { count: 100, fromMs: startMs + 10 * MINUTE, spanMs: 50 * MINUTE }], seed);
-        // 2,000 rows in 10 min: 500 take 2.5 min.
+        // 2,000 rows in 10 min (as many as the first sub-window may count): read; then 500 take 2.5 min.
         const { ends: moderate } = await scanLayout(t, burst(2_000, 24), paging, HOUR);
         assert.deepEqual(moderate.slice(0, 2), [10 * MINUTE, 12.5 * MINUTE]);
-        // 6,000 rows in 10 min: 500 would take 50 s, so 60 s; the 2 rows in it then grow the next by 16x, the most.
-        const { ends: steep } = await scanLayout(t, burst(6_000, 25), paging, HOUR);
-        assert.deepEqual(steep.slice(0, 3), [10 * MINUTE, 11 * MINUTE, 27 * MINUTE]);
+        // 6,000 rows in 10 min: counted on the first page and given up; 500 would take 50 s, so 60 s sub-windows through
+        // the burst and one more; the 2 rows of that first quiet minute size the next past the window's end.
+        const { ends: steep, requested } = await scanLayout(t, burst(6_000, 25), paging, HOUR);
+        assert.equal(requested[0], 10 * MINUTE);
+        assert.deepEqual(steep, [...Array.from({ length: 11 }, (_, i) => (i + 1) * MINUTE), HOUR]);
       });
 
       it('keeps within bounds and Number.MAX_SAFE_INTEGER', () => {
         assert.equal(TARGET_PAGES, 10);
         assert.equal(nextSubWindowMs(HOUR, 25_000, 5_000, 10), 2 * HOUR, 'twice as long for half the target');
-        assert.equal(nextSubWindowMs(HOUR, 0, 5_000, 10), 16 * HOUR);
-        assert.equal(nextSubWindowMs(HOUR, 1, 5_000, 10), 16 * HOUR);
+        assert.equal(nextSubWindowMs(HOUR, 100_000, 5_000, 10), HOUR / 2, 'half as long for twice the target');
+        assert.equal(nextSubWindowMs(HOUR, 0, 5_000, 10), Number.MAX_SAFE_INTEGER, 'an empty one reaches to the window end');
         assert.equal(nextSubWindowMs(HOUR, 10_000_000, 5_000, 10), 60_000);
-        assert.equal(nextSubWindowMs(Number.MAX_SAFE_INTEGER / 4, 0, 5_000, 10), Number.MAX_SAFE_INTEGER);
         assert.ok(Number.isSafeInteger(nextSubWindowMs(2 ** 40, 3, 5_000, 10)));
       });
     });
