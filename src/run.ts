@@ -390,12 +390,16 @@ class Delivery {
         `Record ${item.id} of ${this.#stream.resource} failed the schema (${(mapped.issues ?? []).join('; ')}); sent as a flagged row.`,
       );
     }
-    const full = this.#builder.add(JSON.stringify(mapped.record), item.id);
-    if (!full) return;
-    // The closed batch holds every row queued before this one, so all of a completed sub-window's rows.
-    const position = positionBefore() ?? this.#completed?.position;
-    this.#completed = undefined;
-    await this.#sendAndSave(full, position);
+    const row = JSON.stringify(mapped.record);
+    if (!this.#builder.fits(row, item.id)) {
+      // Sent before the row is written, so the next batch is written over this one's accepted memory: one batch
+      // buffer for the whole run. It holds every row queued before this one, so all of a completed sub-window's rows.
+      const full = this.#builder.flush();
+      const position = positionBefore() ?? this.#completed?.position;
+      this.#completed = undefined;
+      if (full) await this.#sendAndSave(full, position);
+    }
+    this.#builder.add(row, item.id);
   }
 
   /**
@@ -447,7 +451,10 @@ class Delivery {
   }
 
   async #sendAndSave(batch: Batch, position: Position | undefined): Promise<void> {
-    if (this.#options.dryRun) return;
+    if (this.#options.dryRun) {
+      this.#builder.recycle(batch);
+      return;
+    }
     try {
       await this.#deps.sink.send(batch, {
         deadlineMs: this.#deadlineMs,

@@ -187,6 +187,35 @@ describe('runIngestion end to end', () => {
     assert.ok(ids.length - 900 <= Math.max(...batchSizes), `duplicates: ${ids.length - 900}`);
   });
 
+  for (const paging of [{ mode: 'keyset' }, { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 1 }] as const) {
+    it(`writes every batch into the one buffer the sink accepted before (${paging.mode})`, async (t) => {
+      const activities = dataset(900, 4);
+      const stack = await startLocalStack({ activities });
+      t.after(() => stack.close());
+      const memories = new Set<ArrayBufferLike>();
+      const bodies: string[] = [];
+      const summary = await runAgainst(stack, new MemoryCheckpointStore('activities'), {
+        paging,
+        wrapSink: (sink) => ({
+          send: async (batch, options) => {
+            memories.add(batch.body.buffer);
+            await sink.send(batch, options);
+            bodies.push(batch.body.toString('utf8')); // still this batch's bytes once accepted
+          },
+        }),
+      });
+      assert.ok(summary.batches >= 5, `batches: ${summary.batches}`);
+      assert.equal(memories.size, 1, 'one batch buffer for the whole run');
+      assert.deepEqual(new Set(receivedIds(stack)), new Set(activities.map((a) => a['_id'])));
+      assert.equal(receivedIds(stack).length, 900);
+      assert.deepEqual(
+        bodies.map((body) => (JSON.parse(body) as { ActivityId: string }[]).map((row) => row.ActivityId)),
+        stack.logAnalytics.batches.map((b) => b.records.map((r) => r['ActivityId'])),
+        'each body was whole when its send resolved',
+      );
+    });
+  }
+
   it('keeps the checkpoint at the last accepted batch when MCAS fails, after delivering what it had fetched', async (t) => {
     const activities = dataset(700, 3);
     const stack = await startLocalStack({

@@ -49,8 +49,7 @@ export class BatchBuilder {
    * Throws RecordTooLargeError when the row alone cannot fit in a batch.
    */
   add(rowJson: string, recordId: string): Batch | undefined {
-    const size = Buffer.byteLength(rowJson, 'utf8');
-    if (size + 2 > this.#maxBatchBytes) throw new RecordTooLargeError(recordId, size, this.#maxBatchBytes);
+    const size = this.#rowSize(rowJson, recordId);
     let finished: Batch | undefined;
     // The row, its separator (or the opening bracket) and the closing bracket must all fit.
     if (this.#count > 0 && this.#length + 1 + size + 1 > this.#maxBatchBytes) finished = this.flush();
@@ -60,6 +59,22 @@ export class BatchBuilder {
     this.#count++;
     this.#rowEnds.push(this.#length);
     return finished;
+  }
+
+  /**
+   * False when adding this row would close the open batch first. A caller that flushes, sends and recycles that batch
+   * before adding the row lets one buffer serve every batch (add alone needs a second one for the row while the
+   * closed batch is in flight). Throws RecordTooLargeError when the row alone cannot fit in a batch.
+   */
+  fits(rowJson: string, recordId: string): boolean {
+    const size = this.#rowSize(rowJson, recordId);
+    return this.#count === 0 || this.#length + 1 + size + 1 <= this.#maxBatchBytes;
+  }
+
+  #rowSize(rowJson: string, recordId: string): number {
+    const size = Buffer.byteLength(rowJson, 'utf8');
+    if (size + 2 > this.#maxBatchBytes) throw new RecordTooLargeError(recordId, size, this.#maxBatchBytes);
+    return size;
   }
 
   /** The batch of every row added since the last one, or undefined when empty. */

@@ -101,6 +101,29 @@ describe('BatchBuilder', () => {
     assert.equal(memories.size, 2, 'one buffer filling while the other is in flight, reused from then on');
   });
 
+  it('serves every batch from one buffer when each is closed, sent and given back before the row that did not fit', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => row(i, 'ü山🚀'.repeat(i % 5)));
+    const limit = 400;
+    const expected = splitIntoBatches(rows, limit).map((batch) => batch.body.toString('utf8'));
+    const builder = new BatchBuilder(limit);
+    const bodies: string[] = [];
+    const memories = new Set<ArrayBufferLike>();
+    const take = (batch: { body: Buffer; recordCount: number } | undefined): void => {
+      if (!batch) return;
+      bodies.push(batch.body.toString('utf8'));
+      memories.add(batch.body.buffer);
+      builder.recycle(batch);
+    };
+    for (const r of rows) {
+      if (!builder.fits(r.json, r.id)) take(builder.flush());
+      assert.equal(builder.add(r.json, r.id), undefined, 'a row that fits never closes a batch');
+    }
+    take(builder.flush());
+    assert.deepEqual(bodies, expected, 'the same batches as add alone cuts');
+    assert.equal(memories.size, 1);
+    assert.throws(() => builder.fits(row(99, 'z'.repeat(limit)).json, 'id-99'), RecordTooLargeError);
+  });
+
   it('never writes over a batch that was not given back', () => {
     const builder = new BatchBuilder(100);
     const kept = [builder.add(row(1, 'a'.repeat(40)).json, 'id-1'), builder.add(row(2, 'b'.repeat(40)).json, 'id-2')];

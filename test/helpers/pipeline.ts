@@ -10,6 +10,7 @@ import { type Clock, type Sleep, systemClock } from '../../src/clock.js';
 import { readConfig } from '../../src/config.js';
 import { RecordingLogger } from '../../src/logger.js';
 import { runIngestion, type RunOptions, type RunSummary } from '../../src/run.js';
+import type { LogSink } from '../../src/sink/LogSink.js';
 import type { Secrets } from '../../src/secrets.js';
 import { createDependencies } from '../../src/wiring.js';
 
@@ -25,7 +26,14 @@ export const TEST_RUN_OPTIONS: Omit<RunOptions, 'window'> = {
 export async function runAgainst(
   stack: LocalStack,
   checkpoints: CheckpointStore,
-  options: Partial<RunOptions> & { clock?: Clock; sleep?: Sleep; log?: RecordingLogger; settings?: Record<string, string> } = {},
+  options: Partial<RunOptions> & {
+    clock?: Clock;
+    sleep?: Sleep;
+    log?: RecordingLogger;
+    settings?: Record<string, string>;
+    /** Stands between the run and the real sink, e.g. to watch what it is given. */
+    wrapSink?: (sink: LogSink) => LogSink;
+  } = {},
 ): Promise<RunSummary> {
   const config = readConfig({ ...stack.settings, ...options.settings, CHECKPOINT_STORE: 'file:unused' });
   assert.ok(config.secrets.kind === 'environment');
@@ -37,7 +45,8 @@ export async function runAgainst(
     sleep: options.sleep ?? (async () => {}),
   });
   try {
-    return await runIngestion(runtime.deps, { ...TEST_RUN_OPTIONS, ...options });
+    const deps = options.wrapSink ? { ...runtime.deps, sink: options.wrapSink(runtime.deps.sink) } : runtime.deps;
+    return await runIngestion(deps, { ...TEST_RUN_OPTIONS, ...options });
   } finally {
     await runtime.close();
   }
