@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { generateActivities, type RawActivity } from '../emulators/activityGenerator.js';
 import type { LocalStack } from '../emulators/localStack.js';
 import type { ChildResult } from './benchChild.js';
-import { PROCESS_ENVIRONMENT } from '../src/processEnvironment.js';
 
 /** One line of the bench table. `pass` is undefined for figures shown for information only. */
 export interface BenchRow {
@@ -112,18 +111,11 @@ const CHILD = fileURLToPath(new URL('./benchChild.js', import.meta.url));
 
 /**
  * Runs scripts/benchChild.ts once against `stack` (whose emulators run in this process) with the stack's settings,
- * the deployed process environment, a lookback over the whole bench data set, no settle margin, and `extra` settings;
- * returns its result line.
+ * a lookback over the whole bench data set, no settle margin, and `extra` settings; returns its result line.
  */
-export async function runChild(
-  stack: LocalStack,
-  extra: Record<string, string>,
-  options: { processEnvironment?: boolean } = {},
-): Promise<ChildResult> {
+export async function runChild(stack: LocalStack, extra: Record<string, string>): Promise<ChildResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'] ?? '',
-    // As deployed (src/processEnvironment.ts), unless a variant measures the difference.
-    ...(options.processEnvironment === false ? {} : PROCESS_ENVIRONMENT),
     ...stack.settings,
     CHECKPOINT_STORE: 'file:unused',
     CREATED_SETTLE_SECONDS: '0',

@@ -6,7 +6,6 @@ import { describe, it } from 'node:test';
 
 import { DEFAULTS, readConfig } from '../src/config.js';
 import { LOG_RECORD_COLUMNS } from '../src/mapping/LogRecord.js';
-import { PROCESS_ENVIRONMENT } from '../src/processEnvironment.js';
 
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');
@@ -56,13 +55,6 @@ describe('documentation and settings files', () => {
     for (const name of names) {
       if (name.startsWith('AzureWebJobsStorage__')) continue;
       assert.ok(name in sample.Values, `local.settings.sample.json lacks ${name}`);
-    }
-  });
-
-  it('starts `func start` with the process environment the connector is measured with', () => {
-    for (const [name, value] of Object.entries(PROCESS_ENVIRONMENT)) {
-      assert.equal(sample.Values[name], value, `local.settings.sample.json: ${name}`);
-      assert.ok(readme.includes(`\`${name}\``), `README does not mention ${name}`);
     }
   });
 

@@ -146,9 +146,6 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     LOGS_INGESTION_STREAM: logsIngestionStream
     // Spelled out: string(true) would give 'True'.
     MCAS_ALERTS_ENABLED: alertsEnabled ? 'true' : 'false'
-    // Read by glibc when the worker starts, not by the connector (src/processEnvironment.ts): blocks of 64 KiB and
-    // more get their own mapping, so a long run's resident memory does not creep with heap fragmentation.
-    MALLOC_MMAP_THRESHOLD_: '65536'
   }
 }
 

@@ -7,7 +7,6 @@ import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
 import { DEFAULTS } from '../../src/config.js';
-import { PROCESS_ENVIRONMENT } from '../../src/processEnvironment.js';
 import {
   assignedValue,
   type BicepFile,
@@ -184,18 +183,8 @@ describe('deployment templates', () => {
     it('name only settings the config reads, besides the Functions host own ones', async () => {
       const { read } = await settingsReadByConfig();
       const { settings } = appSettings();
-      const unknown = [...settings.keys()].filter((name) => !read.has(name) && !HOST_SETTINGS.includes(name) && !(name in PROCESS_ENVIRONMENT));
+      const unknown = [...settings.keys()].filter((name) => !read.has(name) && !HOST_SETTINGS.includes(name));
       assert.deepEqual(unknown, [], 'neither config.ts nor the host reads these (a typo?)');
-    });
-
-    it('start the worker with the process environment the connector is measured with', () => {
-      const { settings } = appSettings();
-      assert.ok(Object.keys(PROCESS_ENVIRONMENT).length > 0);
-      for (const [name, value] of Object.entries(PROCESS_ENVIRONMENT)) {
-        const node = settings.get(name);
-        assert.ok(node, `${name} is not set`);
-        assert.equal(stringLiteral(node), value, `${name} differs from src/processEnvironment.ts`);
-      }
     });
 
     it('hold neither secret nor any storage key or connection string', () => {
