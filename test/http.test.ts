@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { startLoopbackServer, type LoopbackServer } from '../emulators/httpServer.js';
 import { HttpStatusError } from '../src/errors.js';
-import { createDispatcher, ReceiveBuffer, sendRequest } from '../src/http.js';
+import { createDispatcher, isTransientNetworkError, ReceiveBuffer, sendRequest } from '../src/http.js';
 
 /** A body of `size` bytes, written in chunks of 16 KiB so that it arrives as many socket reads. */
 function bodyOf(size: number, fill: string): Buffer {
@@ -20,7 +20,13 @@ describe('sendRequest with a ReceiveBuffer', () => {
       const size = Number(url.searchParams.get('size'));
       const status = Number(url.searchParams.get('status') ?? 200);
       const body = bodyOf(size, url.searchParams.get('fill') ?? 'a');
+      const stall = url.searchParams.get('stall');
+      if (stall === 'headers') return; // never answers; the client's timeout or abort ends it
       res.writeHead(status, { 'content-type': 'text/plain', 'content-length': String(body.length) });
+      if (stall === 'body') {
+        res.write(body.subarray(0, 1_000)); // the rest never comes
+        return;
+      }
       for (let offset = 0; offset < body.length; offset += 16 * 1024) res.write(body.subarray(offset, offset + 16 * 1024));
       res.end();
     });
@@ -70,6 +76,46 @@ describe('sendRequest with a ReceiveBuffer', () => {
     const shared = new ReceiveBuffer();
     await assert.rejects(get('size=100&status=503&fill=e', shared), (error: unknown) => error instanceof HttpStatusError && error.status === 503);
     await assert.rejects(get('size=100000', shared, 50_000), /Response body exceeded 50000 bytes/);
+    assert.equal(shared.hold(), true);
+  });
+
+  it('ends a request whose headers or body stall with undici’s timeout errors, which count as transient', async () => {
+    const shared = new ReceiveBuffer();
+    const stalled = (stall: string) =>
+      sendRequest(dispatcher, { service: 'MCAS', method: 'GET', url: new URL(`/?size=5000&stall=${stall}`, server.url), headers: {}, timeoutMs: 300, receiveBuffer: shared });
+    for (const [stall, code] of [['headers', 'UND_ERR_HEADERS_TIMEOUT'], ['body', 'UND_ERR_BODY_TIMEOUT']]) {
+      await assert.rejects(stalled(stall as string), (error: unknown) => {
+        assert.equal((error as { code?: string }).code, code);
+        assert.ok(isTransientNetworkError(error));
+        return true;
+      });
+    }
+    assert.equal(shared.hold(), true, 'the buffer is free again after a body cut short');
+  });
+
+  it('rejects with the signal’s reason when aborted while waiting for the headers or in the middle of the body', async () => {
+    const shared = new ReceiveBuffer();
+    for (const stall of ['headers', 'body']) {
+      const controller = new AbortController();
+      const reason = new Error(`run stopped (${stall})`);
+      const pending = sendRequest(dispatcher, {
+        service: 'MCAS',
+        method: 'GET',
+        url: new URL(`/?size=5000&stall=${stall}`, server.url),
+        headers: {},
+        timeoutMs: 10_000,
+        signal: controller.signal,
+        receiveBuffer: shared,
+        onResponse: () => controller.abort(reason),
+      });
+      if (stall === 'headers') setTimeout(() => controller.abort(reason), 50);
+      await assert.rejects(pending, (error: unknown) => error === reason);
+    }
+    const aborted = AbortSignal.abort(new Error('already stopped'));
+    await assert.rejects(
+      sendRequest(dispatcher, { service: 'MCAS', method: 'GET', url: new URL('/?size=10', server.url), headers: {}, timeoutMs: 1_000, signal: aborted }),
+      /already stopped/,
+    );
     assert.equal(shared.hold(), true);
   });
 
