@@ -50,6 +50,7 @@ export class BatchBuilder {
    */
   add(rowJson: string, recordId: string): Batch | undefined {
     const size = this.#rowSize(rowJson, recordId);
+    this.#measured = undefined;
     let finished: Batch | undefined;
     // The row, its separator (or the opening bracket) and the closing bracket must all fit.
     if (this.#count > 0 && this.#length + 1 + size + 1 > this.#maxBatchBytes) finished = this.flush();
@@ -68,10 +69,16 @@ export class BatchBuilder {
    */
   fits(rowJson: string, recordId: string): boolean {
     const size = this.#rowSize(rowJson, recordId);
+    this.#measured = { rowJson, size };
     return this.#count === 0 || this.#length + 1 + size + 1 <= this.#maxBatchBytes;
   }
 
+  /** The row `fits` measured last, so that the `add` after it does not measure it again. */
+  #measured: { rowJson: string; size: number } | undefined;
+
   #rowSize(rowJson: string, recordId: string): number {
+    const measured = this.#measured;
+    if (measured?.rowJson === rowJson) return measured.size;
     const size = Buffer.byteLength(rowJson, 'utf8');
     if (size + 2 > this.#maxBatchBytes) throw new RecordTooLargeError(recordId, size, this.#maxBatchBytes);
     return size;
