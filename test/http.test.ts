@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { startLoopbackServer, type LoopbackServer } from '../emulators/httpServer.js';
 import { HttpStatusError } from '../src/errors.js';
-import { createDispatcher, isTransientNetworkError, ReceiveBuffer, sendRequest } from '../src/http.js';
+import { createDispatcher, type HttpRequest, isTransientNetworkError, ReceiveBuffer, sendRequest } from '../src/http.js';
 
 /** A body of `size` bytes, written in chunks of 16 KiB so that it arrives as many socket reads. */
 function bodyOf(size: number, fill: string): Buffer {
@@ -36,16 +36,11 @@ describe('sendRequest with a ReceiveBuffer', () => {
     await server.close();
   });
 
+  /** GET /?query from the test server; `options` replace or add to the request's fields. */
+  const send = (query: string, options: Partial<HttpRequest> = {}) =>
+    sendRequest(dispatcher, { service: 'MCAS', method: 'GET', url: new URL(`/?${query}`, server.url), headers: {}, timeoutMs: 5_000, ...options });
   const get = (query: string, receiveBuffer: ReceiveBuffer, maxResponseBytes?: number) =>
-    sendRequest(dispatcher, {
-      service: 'MCAS',
-      method: 'GET',
-      url: new URL(`/?${query}`, server.url),
-      headers: {},
-      timeoutMs: 5_000,
-      receiveBuffer,
-      ...(maxResponseBytes ? { maxResponseBytes } : {}),
-    });
+    send(query, { receiveBuffer, ...(maxResponseBytes ? { maxResponseBytes } : {}) });
 
   it('gathers body after body into the same memory, growing it for a body larger than any before', async () => {
     const shared = new ReceiveBuffer();
@@ -81,8 +76,7 @@ describe('sendRequest with a ReceiveBuffer', () => {
 
   it('ends a request whose headers or body stall with undici’s timeout errors, which count as transient', async () => {
     const shared = new ReceiveBuffer();
-    const stalled = (stall: string) =>
-      sendRequest(dispatcher, { service: 'MCAS', method: 'GET', url: new URL(`/?size=5000&stall=${stall}`, server.url), headers: {}, timeoutMs: 300, receiveBuffer: shared });
+    const stalled = (stall: string) => send(`size=5000&stall=${stall}`, { timeoutMs: 300, receiveBuffer: shared });
     for (const [stall, code] of [['headers', 'UND_ERR_HEADERS_TIMEOUT'], ['body', 'UND_ERR_BODY_TIMEOUT']]) {
       await assert.rejects(stalled(stall as string), (error: unknown) => {
         assert.equal((error as { code?: string }).code, code);
@@ -98,11 +92,7 @@ describe('sendRequest with a ReceiveBuffer', () => {
     for (const stall of ['headers', 'body']) {
       const controller = new AbortController();
       const reason = new Error(`run stopped (${stall})`);
-      const pending = sendRequest(dispatcher, {
-        service: 'MCAS',
-        method: 'GET',
-        url: new URL(`/?size=5000&stall=${stall}`, server.url),
-        headers: {},
+      const pending = send(`size=5000&stall=${stall}`, {
         timeoutMs: 10_000,
         signal: controller.signal,
         receiveBuffer: shared,
@@ -112,27 +102,16 @@ describe('sendRequest with a ReceiveBuffer', () => {
       await assert.rejects(pending, (error: unknown) => error === reason);
     }
     const aborted = AbortSignal.abort(new Error('already stopped'));
-    await assert.rejects(
-      sendRequest(dispatcher, { service: 'MCAS', method: 'GET', url: new URL('/?size=10', server.url), headers: {}, timeoutMs: 1_000, signal: aborted }),
-      /already stopped/,
-    );
+    await assert.rejects(send('size=10', { timeoutMs: 1_000, signal: aborted }), /already stopped/);
     assert.equal(shared.hold(), true);
   });
 
   it('tells onResponse once the headers are in, for a success and for an error status alike', async () => {
     const calls: number[] = [];
-    const send = (query: string) =>
-      sendRequest(dispatcher, {
-        service: 'MCAS',
-        method: 'GET',
-        url: new URL(`/?${query}`, server.url),
-        headers: {},
-        timeoutMs: 5_000,
-        onResponse: () => calls.push(calls.length),
-      });
-    await send('size=10');
+    const onResponse = () => calls.push(calls.length);
+    await send('size=10', { onResponse });
     assert.equal(calls.length, 1);
-    await assert.rejects(send('size=10&status=429'), (error: unknown) => error instanceof HttpStatusError && error.status === 429);
+    await assert.rejects(send('size=10&status=429', { onResponse }), (error: unknown) => error instanceof HttpStatusError && error.status === 429);
     assert.equal(calls.length, 2);
   });
 });

@@ -8,6 +8,19 @@ function row(i: number, text = 'x'): { json: string; id: string } {
   return { json: JSON.stringify({ Id: `id-${i}`, Text: text }), id: `id-${i}` };
 }
 
+/** Takes each batch a builder closes as a sink would: keeps its body's text and memory, then hands it back. */
+function collect(builder: BatchBuilder, handBacks: number) {
+  const bodies: string[] = [];
+  const memories = new Set<ArrayBufferLike>();
+  const take = (batch: { body: Buffer; recordCount: number } | undefined): void => {
+    if (!batch) return;
+    bodies.push(batch.body.toString('utf8'));
+    memories.add(batch.body.buffer);
+    for (let i = 0; i < handBacks; i++) builder.recycle(batch);
+  };
+  return { bodies, memories, take };
+}
+
 describe('BatchBuilder', () => {
   it('produces JSON arrays whose byte length never exceeds the limit and keeps every row in order', () => {
     const rows = Array.from({ length: 500 }, (_, i) => row(i, 'ü山🚀'.repeat(i % 17)));
@@ -85,15 +98,7 @@ describe('BatchBuilder', () => {
     const expected = splitIntoBatches(rows, limit).map((batch) => batch.body.toString('utf8'));
 
     const builder = new BatchBuilder(limit);
-    const bodies: string[] = [];
-    const memories = new Set<ArrayBufferLike>();
-    const take = (batch: { body: Buffer; recordCount: number } | undefined): void => {
-      if (!batch) return;
-      bodies.push(batch.body.toString('utf8'));
-      memories.add(batch.body.buffer);
-      builder.recycle(batch);
-      builder.recycle(batch); // a second hand-back must not put the same memory in use twice
-    };
+    const { bodies, memories, take } = collect(builder, 2); // a second hand-back must not put the same memory in use twice
     for (const r of rows) take(builder.add(r.json, r.id));
     take(builder.flush());
     assert.deepEqual(bodies, expected, 'recycling changes no byte of any batch');
@@ -106,14 +111,7 @@ describe('BatchBuilder', () => {
     const limit = 400;
     const expected = splitIntoBatches(rows, limit).map((batch) => batch.body.toString('utf8'));
     const builder = new BatchBuilder(limit);
-    const bodies: string[] = [];
-    const memories = new Set<ArrayBufferLike>();
-    const take = (batch: { body: Buffer; recordCount: number } | undefined): void => {
-      if (!batch) return;
-      bodies.push(batch.body.toString('utf8'));
-      memories.add(batch.body.buffer);
-      builder.recycle(batch);
-    };
+    const { bodies, memories, take } = collect(builder, 1);
     for (const r of rows) {
       if (!builder.fits(r.json, r.id)) take(builder.flush());
       assert.equal(builder.add(r.json, r.id), undefined, 'a row that fits never closes a batch');
