@@ -344,6 +344,11 @@ function requestOptions(ctx: ReadContext): { signal?: AbortSignal; deadlineMs: n
  * Rows on their way out: maps activities, cuts batches, sends them, and writes the checkpoint after each accepted
  * batch that has a resumable position (keyset: the position before the row that closed it; scan: the last completed
  * sub-window it holds rows of). Once a send or a checkpoint write has failed, it delivers nothing more.
+ *
+ * One batch is posted while the next one fills, so reading MCAS does not stop for Log Analytics' answer (the MCAS
+ * rate limit's slots would go unused meanwhile). Never more than one post is in flight: the next full batch waits for
+ * its answer and checkpoint first, so batches are accepted and checkpoints written in order, a crash re-sends at most
+ * the batch in flight, and at most two batch buffers exist (the one posted, the one filling).
  */
 class Delivery {
   readonly #deps: RunDeps;
@@ -358,6 +363,10 @@ class Delivery {
   #failed = false;
   /** Scan mode: the last completed sub-window's end and how many of the queued rows are its and earlier ones'. */
   #completed: { position: Position; queuedRows: number } | undefined;
+  /** The post in flight (send, then checkpoint), if any; its failure is thrown by the next call that waits for it. */
+  #inFlight: Promise<void> | undefined;
+  /** Set as soon as the post in flight fails, so the rows after it stop being mapped at once. */
+  #inFlightError: Error | undefined;
 
   constructor(
     deps: RunDeps,
@@ -383,6 +392,7 @@ class Delivery {
 
   /** Maps and queues one record; `positionBefore` is where a batch closed just before it may be checkpointed. */
   async add(item: PagedRecord, positionBefore: () => Position | undefined): Promise<void> {
+    if (this.#inFlightError) await this.#settle();
     const mapped = this.#stream.map(item.raw);
     if (mapped.flagged) {
       this.#summary.flagged++;
@@ -392,12 +402,13 @@ class Delivery {
     }
     const row = JSON.stringify(mapped.record);
     if (!this.#builder.fits(row, item.id)) {
-      // Sent before the row is written, so the next batch is written over this one's accepted memory: one batch
-      // buffer for the whole run. It holds every row queued before this one, so all of a completed sub-window's rows.
+      // The full batch holds every row queued before this one, so all of a completed sub-window's rows. Its post
+      // starts once the one before was accepted and checkpointed; the rows after it fill the other batch buffer.
       const full = this.#builder.flush();
       const position = positionBefore() ?? this.#completed?.position;
       this.#completed = undefined;
-      if (full) await this.#sendAndSave(full, position);
+      await this.#settle();
+      if (full) this.#startSend(full, position);
     }
     this.#builder.add(row, item.id);
   }
@@ -408,12 +419,17 @@ class Delivery {
    */
   async markComplete(position: Position): Promise<void> {
     const queuedRows = this.#builder.recordCount;
-    if (queuedRows === 0) await this.#save(position);
-    else this.#completed = { position, queuedRows };
+    if (queuedRows > 0) {
+      this.#completed = { position, queuedRows };
+      return;
+    }
+    await this.#settle(); // a post in flight always leaves a row queued behind it; were it not so, it goes first
+    await this.#save(position);
   }
 
   /** Scan mode: sends the queued rows of completed sub-windows and saves their end; drops the rest (read again). */
   async flushCompleted(): Promise<void> {
+    await this.#settle();
     const completed = this.#completed;
     this.#completed = undefined;
     const unfinished = this.#builder.recordCount - (completed?.queuedRows ?? 0);
@@ -434,6 +450,7 @@ class Delivery {
 
   /** Sends what is queued and saves `position` (when given) once it is accepted. */
   async finish(position: Position | undefined): Promise<void> {
+    await this.#settle();
     const last = this.#builder.flush();
     if (last) await this.#sendAndSave(last, position);
     else if (position) await this.#save(position);
@@ -441,12 +458,40 @@ class Delivery {
 
   /** After an MCAS failure: delivers what was fetched, logging rather than throwing if that fails too. */
   async flushQuietly(position: Position): Promise<void> {
+    if (!(await this.#settleQuietly())) return;
     const pending = this.#builder.flush();
     if (!pending) return;
     try {
       await this.#sendAndSave(pending, position);
     } catch (error) {
       this.#deps.log.warn(`Could not deliver the ${pending.recordCount} rows fetched before the failure: ${ensureError(error).message}`);
+    }
+  }
+
+  #startSend(batch: Batch, position: Position | undefined): void {
+    const sending = this.#sendAndSave(batch, position);
+    this.#inFlight = sending;
+    sending.catch((error: unknown) => {
+      this.#inFlightError = ensureError(error);
+    });
+  }
+
+  /** Waits for the post in flight and its checkpoint; throws what failed them. */
+  async #settle(): Promise<void> {
+    const sending = this.#inFlight;
+    this.#inFlight = undefined;
+    if (sending) await sending;
+    else if (this.#inFlightError) throw this.#inFlightError;
+  }
+
+  /** #settle for a run that is failing already: logs what failed the post in flight. False when nothing more may be sent. */
+  async #settleQuietly(): Promise<boolean> {
+    try {
+      await this.#settle();
+      return !this.#failed;
+    } catch (error) {
+      this.#deps.log.warn(`The batch in flight was not delivered: ${ensureError(error).message}`);
+      return false;
     }
   }
 

@@ -7,6 +7,7 @@ import type { CheckpointStore } from '../src/checkpoint/CheckpointStore.js';
 import { MemoryCheckpointStore } from '../src/checkpoint/MemoryCheckpointStore.js';
 import { CheckpointConflictError, HttpStatusError, PartialSendError } from '../src/errors.js';
 import { RecordingLogger } from '../src/logger.js';
+import type { LogSink } from '../src/sink/LogSink.js';
 import { nextSubWindowMs, TARGET_PAGES } from '../src/run.js';
 import { FakeClock } from './helpers/fakeTime.js';
 import { isCovered, receivedIds, runAgainst } from './helpers/pipeline.js';
@@ -179,6 +180,8 @@ describe('runIngestion end to end', () => {
       }
     }
 
+    assert.equal(stack.logAnalytics.requests.length, rejectAt + 1, 'no post after the refused one');
+
     rejectAt = -1;
     await runAgainst(stack, checkpoints);
     const ids = receivedIds(stack);
@@ -188,7 +191,7 @@ describe('runIngestion end to end', () => {
   });
 
   for (const paging of [{ mode: 'keyset' }, { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 1 }] as const) {
-    it(`writes every batch into the one buffer the sink accepted before (${paging.mode})`, async (t) => {
+    it(`writes the batches into two buffers in turn, one posted while the other fills (${paging.mode})`, async (t) => {
       const activities = dataset(900, 4);
       const stack = await startLocalStack({ activities });
       t.after(() => stack.close());
@@ -205,7 +208,7 @@ describe('runIngestion end to end', () => {
         }),
       });
       assert.ok(summary.batches >= 5, `batches: ${summary.batches}`);
-      assert.equal(memories.size, 1, 'one batch buffer for the whole run');
+      assert.equal(memories.size, 2, 'two batch buffers for the whole run');
       assert.deepEqual(new Set(receivedIds(stack)), new Set(activities.map((a) => a['_id'])));
       assert.equal(receivedIds(stack).length, 900);
       assert.deepEqual(
@@ -215,6 +218,133 @@ describe('runIngestion end to end', () => {
       );
     });
   }
+
+  describe('while a batch is posted', () => {
+    /** A sink that holds each post until `release(postNumber)` says so, and counts the posts in flight. */
+    function heldSink(release: (postNumber: number) => Promise<void>): {
+      wrapSink: (sink: LogSink) => LogSink;
+      stats: { started: number; finished: number; maxInFlight: number };
+    } {
+      const stats = { started: 0, finished: 0, maxInFlight: 0 };
+      const wrapSink = (sink: LogSink): LogSink => ({
+        send: async (batch, options) => {
+          const postNumber = ++stats.started;
+          stats.maxInFlight = Math.max(stats.maxInFlight, stats.started - stats.finished);
+          try {
+            await release(postNumber);
+            await sink.send(batch, options);
+          } finally {
+            stats.finished++;
+          }
+        },
+      });
+      return { wrapSink, stats };
+    }
+
+    /** Resolves once `condition` holds, polling between turns of the event loop; rejects after `limitMs`. */
+    async function until(condition: () => boolean, limitMs = 5_000): Promise<void> {
+      const giveUpAt = Date.now() + limitMs;
+      while (!condition()) {
+        if (Date.now() > giveUpAt) throw new Error('the condition never held');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+
+    it('keeps reading MCAS into the next batch, with never two posts in flight and checkpoints in order', async (t) => {
+      const activities = dataset(900, 5);
+      const stack = await startLocalStack({ activities });
+      t.after(() => stack.close());
+      const checkpoints = new MemoryCheckpointStore('activities');
+      let requestsWhileHeld = 0;
+      const { wrapSink, stats } = heldSink(async (postNumber) => {
+        if (postNumber !== 1) return;
+        const before = stack.mcas.requests.length;
+        // The first post is answered only once the run has read two more pages: it must not wait for this answer.
+        await until(() => stack.mcas.requests.length >= before + 2);
+        requestsWhileHeld = stack.mcas.requests.length - before;
+      });
+      // Batches of about two and a half pages, so that the next batch can take two more pages.
+      const summary = await runAgainst(stack, checkpoints, { wrapSink, maxBatchBytes: 512 * 1024 });
+      assert.ok(requestsWhileHeld >= 2, `MCAS requests while the first post was held: ${requestsWhileHeld}`);
+      assert.equal(stats.maxInFlight, 1, 'one post in flight at most');
+      assert.equal(stats.started, summary.batches);
+      assert.equal(receivedIds(stack).length, 900);
+      const cursors = checkpoints.history.map((checkpoint) => checkpoint.cursor);
+      assert.deepEqual(cursors, [...cursors].sort((a, b) => a - b), 'checkpoints move forward only');
+      assert.equal(checkpoints.history.length, summary.batches, 'one checkpoint after each accepted batch');
+    });
+
+    it('stops reading MCAS as soon as the post in flight is refused, and sends nothing after it', async (t) => {
+      const activities = dataset(3000, 6);
+      const stack = await startLocalStack({
+        activities,
+        logAnalytics: { faults: (i) => (i === 0 ? { status: 400, body: { Error: 'InvalidDataFormat', Message: 'scripted' } } : undefined) },
+      });
+      t.after(() => stack.close());
+      const checkpoints = new MemoryCheckpointStore('activities');
+      let requestsAtRefusal = 0;
+      const { wrapSink, stats } = heldSink(async () => undefined);
+      const refusals: LogSink = {
+        send: async (batch, options) => {
+          try {
+            await wrapSink(inner).send(batch, options);
+          } catch (error) {
+            requestsAtRefusal = stack.mcas.requests.length;
+            throw error;
+          }
+        },
+      };
+      let inner: LogSink = refusals;
+      // Batches of about ten pages: reading on until the next one is full would take about ten more requests.
+      await assert.rejects(
+        runAgainst(stack, checkpoints, {
+          maxBatchBytes: 1024 * 1024,
+          wrapSink: (sink) => {
+            inner = sink;
+            return refusals;
+          },
+        }),
+        (error: unknown) => error instanceof HttpStatusError && error.status === 400,
+      );
+      assert.equal(stats.started, 1, 'no post after the refused one');
+      assert.equal(checkpoints.history.length, 0, 'the checkpoint did not move');
+      assert.ok(stack.mcas.requests.length <= requestsAtRefusal + 2, `MCAS requests: ${requestsAtRefusal} at the refusal, ${stack.mcas.requests.length} in all`);
+    });
+
+    it('when MCAS fails, waits for the post in flight and its checkpoint before delivering the rest and failing', async (t) => {
+      const activities = dataset(900, 7);
+      const stack = await startLocalStack({
+        activities,
+        mcas: { faults: (i) => (i >= 6 ? { status: 401, body: { detail: 'Invalid token.' } } : undefined) },
+      });
+      t.after(() => stack.close());
+      const checkpoints = new MemoryCheckpointStore('activities');
+      const { wrapSink, stats } = heldSink(async () => {
+        // Each post is held until MCAS has answered one more request; the one in flight when MCAS refuses a request is held
+        // a while longer, so that the run meets the failure with it in flight.
+        const failed = (): boolean => stack.mcas.requests.some((request) => request.status === 401);
+        if (failed()) return;
+        const before = stack.mcas.requests.length;
+        await until(() => stack.mcas.requests.length > before && stack.mcas.requests.every((request) => request.status !== 0));
+        if (failed()) await new Promise((resolve) => setTimeout(resolve, 200));
+      });
+      const log = new RecordingLogger();
+      await assert.rejects(runAgainst(stack, checkpoints, { wrapSink, log, maxBatchBytes: 256 * 1024 }), (error: unknown) => {
+        assert.ok(error instanceof HttpStatusError && error.service === 'MCAS' && error.status === 401);
+        assert.equal(stats.finished, stats.started, 'no post outlives the run');
+        assert.equal(stats.maxInFlight, 1, 'the rest was sent after the post in flight was accepted');
+        return true;
+      });
+      assert.ok(stats.started >= 3, `posts: ${stats.started}`);
+      const accepted = new Set(receivedIds(stack));
+      const last = checkpoints.history.at(-1);
+      assert.ok(last);
+      assert.deepEqual(new Set(activities.filter((a) => isCovered(last, a)).map((a) => a['_id'])), accepted);
+      const read = log.lines.map((line) => /^Page \d+: (\d+) records/.exec(line.message)).reduce((sum, match) => sum + Number(match?.[1] ?? 0), 0);
+      assert.equal(stack.mcas.requests.filter((request) => request.status === 200).length, 6);
+      assert.equal(accepted.size, read, 'every record of the six pages read was delivered');
+    });
+  });
 
   it('keeps the checkpoint at the last accepted batch when MCAS fails, after delivering what it had fetched', async (t) => {
     const activities = dataset(700, 3);
