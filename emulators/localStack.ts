@@ -36,18 +36,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   return {
     mcas,
     logAnalytics,
-    settings: {
-      MCAS_PORTAL_URL: mcas.url,
-      LOG_ANALYTICS_WORKSPACE_ID: FAKE_WORKSPACE_ID,
-      LOG_ANALYTICS_ENDPOINT: logAnalytics.url,
-      MCAS_API_TOKEN: FAKE_MCAS_TOKEN,
-      LOG_ANALYTICS_WORKSPACE_KEY: FAKE_WORKSPACE_KEY,
-      // The emulator enforces no tenant rate limit unless asked to (options.mcas.rateLimit); the connector's own
-      // pacing (30 a minute by default, Microsoft's limit) would only slow local runs down.
-      MCAS_MAX_REQUESTS_PER_MINUTE: '1000000',
-    },
+    settings: localStackSettings(mcas.url, logAnalytics.url),
     close: async () => {
       await Promise.all([mcas.close(), logAnalytics.close()]);
     },
+  };
+}
+
+/** App settings that point the connector at an MCAS emulator and a Data Collector emulator started with the fake secrets. */
+export function localStackSettings(mcasUrl: string, logAnalyticsUrl: string): Record<string, string> {
+  return {
+    MCAS_PORTAL_URL: mcasUrl,
+    LOG_ANALYTICS_WORKSPACE_ID: FAKE_WORKSPACE_ID,
+    LOG_ANALYTICS_ENDPOINT: logAnalyticsUrl,
+    MCAS_API_TOKEN: FAKE_MCAS_TOKEN,
+    LOG_ANALYTICS_WORKSPACE_KEY: FAKE_WORKSPACE_KEY,
+    // The emulator enforces no tenant rate limit unless asked to (options.mcas.rateLimit); the connector's own
+    // pacing (30 a minute by default, Microsoft's limit) would only slow local runs down.
+    MCAS_MAX_REQUESTS_PER_MINUTE: '1000000',
   };
 }

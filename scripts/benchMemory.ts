@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { RawActivity } from '../emulators/activityGenerator.js';
-import { startLocalStack } from '../emulators/localStack.js';
+import { startBenchStack } from './benchStack.js';
 import type { ChildResult } from './benchChild.js';
 import { benchActivities, type BenchRow, fixed, isQuick, runChild, thousands } from './benchSupport.js';
 
@@ -70,20 +70,20 @@ export async function benchMemory(log: (line: string) => void): Promise<BenchRow
 
 /** One ingestion by a fresh child process (runOnce, a file checkpoint) against a fresh local stack. */
 async function measure(activities: readonly RawActivity[], variant: Variant): Promise<Measured> {
-  const stack = await startLocalStack({ activities });
+  const stack = await startBenchStack(activities);
   const checkpointDir = await mkdtemp(join(tmpdir(), 'mcas-bench-'));
   try {
     const child = await runChild(stack, { CHECKPOINT_STORE: `file:${checkpointDir}`, ...variant.settings });
-    const received = new Set(stack.logAnalytics.rows().map((row) => row['ActivityId']));
-    if (received.size !== activities.length || child.sent !== activities.length) {
-      throw new Error(`${variant.name}: ${received.size} distinct rows received of ${activities.length}; the child sent ${child.sent}`);
+    const received = await stack.logAnalytics();
+    if (received.distinct !== activities.length || child.sent !== activities.length) {
+      throw new Error(`${variant.name}: ${received.distinct} distinct rows received of ${activities.length}; the child sent ${child.sent}`);
     }
     return {
       count: activities.length,
       variant,
       child,
       requests: stack.mcas.requests.length,
-      posts: stack.logAnalytics.requests.filter((request) => request.status === 200).length,
+      posts: received.posts,
     };
   } finally {
     await Promise.all([stack.close(), rm(checkpointDir, { recursive: true, force: true })]);

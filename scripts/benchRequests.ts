@@ -2,7 +2,7 @@
 // scan sub-windows), and sustained throughput under a scaled MCAS rate limit with and without one page of prefetch.
 // The emulators run in this process; the connector runs in scripts/benchChild.ts, as it would against real services.
 import type { RawActivity } from '../emulators/activityGenerator.js';
-import { startLocalStack } from '../emulators/localStack.js';
+import { startBenchStack } from './benchStack.js';
 import type { McasEmulatorOptions } from '../emulators/mcasEmulator.js';
 import type { ChildResult } from './benchChild.js';
 import { benchActivities, type BenchRow, fixed, isQuick, type ObservedCall, runChild, thousands } from './benchSupport.js';
@@ -34,22 +34,20 @@ async function measure(
   settings: Record<string, string>,
   mcas: Omit<McasEmulatorOptions, 'activities' | 'token'> = {},
 ): Promise<Measured> {
-  const stack = await startLocalStack({ activities, mcas });
+  const stack = await startBenchStack(activities, mcas);
   try {
     const child = await runChild(stack, { BENCH_OBSERVE: '1', ...settings });
-    const rows = stack.logAnalytics.rows();
-    const distinct = new Set(rows.map((row) => row['ActivityId'])).size;
-    if (rows.length !== activities.length || distinct !== activities.length) {
-      throw new Error(`Log Analytics received ${rows.length} rows, ${distinct} distinct, of ${activities.length}`);
+    const received = await stack.logAnalytics();
+    if (received.rows !== activities.length || received.distinct !== activities.length) {
+      throw new Error(`Log Analytics received ${received.rows} rows, ${received.distinct} distinct, of ${activities.length}`);
     }
-    const accepted = stack.logAnalytics.requests.filter((request) => request.status === 200);
     return {
       child,
       calls: child.calls ?? [],
       mcasRequests: stack.mcas.requests.length,
       throttled: stack.mcas.requests.filter((request) => request.status === 429).length,
-      posts: accepted.length,
-      postBytes: accepted.reduce((sum, request) => sum + request.bodyBytes, 0),
+      posts: received.posts,
+      postBytes: received.postBytes,
     };
   } finally {
     await stack.close();

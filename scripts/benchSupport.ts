@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { generateActivities, type RawActivity } from '../emulators/activityGenerator.js';
-import type { LocalStack } from '../emulators/localStack.js';
 import type { ChildResult } from './benchChild.js';
 
 /** One line of the bench table. `pass` is undefined for figures shown for information only. */
@@ -110,10 +109,10 @@ export function observeClient<T extends object>(
 const CHILD = fileURLToPath(new URL('./benchChild.js', import.meta.url));
 
 /**
- * Runs scripts/benchChild.ts once against `stack` (whose emulators run in this process) with the stack's settings,
+ * Runs scripts/benchChild.ts once against `stack` (emulators in this process and its worker) with the stack's settings,
  * a lookback over the whole bench data set, no settle margin, and `extra` settings; returns its result line.
  */
-export async function runChild(stack: LocalStack, extra: Record<string, string>): Promise<ChildResult> {
+export async function runChild(stack: { settings: Record<string, string> }, extra: Record<string, string>): Promise<ChildResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'] ?? '',
     ...stack.settings,
