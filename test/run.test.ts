@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 
 import { generateActivities, type RawActivity } from '../emulators/activityGenerator.js';
 import { type LocalStack, startLocalStack } from '../emulators/localStack.js';
@@ -57,6 +57,20 @@ function requestEnds(stack: LocalStack): number[] {
 /** Ends (exclusive) of the sub-windows scanned so far, from the `created` filter every scan request carries. */
 function subWindowEnds(stack: LocalStack): number[] {
   return [...new Set(requestEnds(stack))].sort((a, b) => a - b);
+}
+
+/** A stack whose MCAS refuses the token from its request number `from` (0-based) on, closed after the test. */
+async function withMcasRefusingFrom(
+  t: TestContext,
+  activities: readonly RawActivity[],
+  from: number,
+): Promise<{ stack: LocalStack; checkpoints: MemoryCheckpointStore }> {
+  const stack = await startLocalStack({
+    activities,
+    mcas: { faults: (i) => (i >= from ? { status: 401, body: { detail: 'Invalid token.' } } : undefined) },
+  });
+  t.after(() => stack.close());
+  return { stack, checkpoints: new MemoryCheckpointStore('activities') };
 }
 
 interface SeenSave {
@@ -313,12 +327,7 @@ describe('runIngestion end to end', () => {
 
     it('when MCAS fails, waits for the post in flight and its checkpoint before delivering the rest and failing', async (t) => {
       const activities = dataset(900, 7);
-      const stack = await startLocalStack({
-        activities,
-        mcas: { faults: (i) => (i >= 6 ? { status: 401, body: { detail: 'Invalid token.' } } : undefined) },
-      });
-      t.after(() => stack.close());
-      const checkpoints = new MemoryCheckpointStore('activities');
+      const { stack, checkpoints } = await withMcasRefusingFrom(t, activities, 6);
       const { wrapSink, stats } = heldSink(async () => {
         // Each post is held until MCAS has answered one more request; the one in flight when MCAS refuses a request is held
         // a while longer, so that the run meets the failure with it in flight.
@@ -348,12 +357,7 @@ describe('runIngestion end to end', () => {
 
   it('keeps the checkpoint at the last accepted batch when MCAS fails, after delivering what it had fetched', async (t) => {
     const activities = dataset(700, 3);
-    const stack = await startLocalStack({
-      activities,
-      mcas: { faults: (i) => (i >= 4 ? { status: 401, body: { detail: 'Invalid token.' } } : undefined) },
-    });
-    t.after(() => stack.close());
-    const checkpoints = new MemoryCheckpointStore('activities');
+    const { stack, checkpoints } = await withMcasRefusingFrom(t, activities, 4);
     await assert.rejects(runAgainst(stack, checkpoints), (error: unknown) => error instanceof HttpStatusError && error.service === 'MCAS' && error.status === 401);
     const accepted = new Set(receivedIds(stack));
     assert.ok(accepted.size >= 100, 'the pages fetched before the failure were delivered');
