@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { RawActivity } from '../emulators/activityGenerator.js';
-import { startBenchStack } from './benchStack.js';
 import type { ChildResult } from './benchChild.js';
+import { startBenchStack } from './benchStack.js';
 import { benchActivities, type BenchRow, fixed, isQuick, runChild, thousands } from './benchSupport.js';
 
 const HOST_HEAP_MB = 16_384;

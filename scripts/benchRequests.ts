@@ -1,10 +1,11 @@
 // Bench sections on requests: MCAS requests and Log Analytics posts beside their floors (keyset, one scan, adaptive
 // scan sub-windows), and sustained throughput under a scaled MCAS rate limit with and without one page of prefetch.
-// The emulators run in this process; the connector runs in scripts/benchChild.ts, as it would against real services.
+// The emulators run in this process and its worker (scripts/benchStack.ts); the connector runs in
+// scripts/benchChild.ts, as it would against real services.
 import type { RawActivity } from '../emulators/activityGenerator.js';
-import { startBenchStack } from './benchStack.js';
 import type { McasEmulatorOptions } from '../emulators/mcasEmulator.js';
 import type { ChildResult } from './benchChild.js';
+import { startBenchStack } from './benchStack.js';
 import { benchActivities, type BenchRow, fixed, isQuick, type ObservedCall, runChild, thousands } from './benchSupport.js';
 
 /**

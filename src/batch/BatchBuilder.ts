@@ -63,9 +63,10 @@ export class BatchBuilder {
   }
 
   /**
-   * False when adding this row would close the open batch first. A caller that flushes, sends and recycles that batch
-   * before adding the row lets one buffer serve every batch (add alone needs a second one for the row while the
-   * closed batch is in flight). Throws RecordTooLargeError when the row alone cannot fit in a batch.
+   * False when adding this row would close the open batch first. A caller that flushes that batch, and waits for the
+   * one before it to be accepted and recycled, before adding the row keeps to two buffers, one posted while the other
+   * fills (add alone would start a third for the row while both are still lent). Throws RecordTooLargeError when the
+   * row alone cannot fit in a batch.
    */
   fits(rowJson: string, recordId: string): boolean {
     const size = this.#rowSize(rowJson, recordId);
