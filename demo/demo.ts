@@ -35,7 +35,9 @@ async function main(): Promise<void> {
       CHECKPOINT_STORE: 'blob',
       INITIAL_LOOKBACK_MINUTES: String(8 * 60),
     };
-    console.log('(Pacing is lifted for the local server; against a real tenant the connector keeps to 30 requests a minute.)');
+    console.log(
+      '(Pacing is lifted for the local server; against a real tenant the connector keeps to 30 requests a minute.)',
+    );
     console.log(`MCAS API:      ${stack.mcas.url}/api/v1/activities/`);
     console.log(`Log Analytics: ${stack.logAnalytics.url}/api/logs?api-version=2016-04-01`);
     console.log(`Checkpoint:    Azurite blob ${azurite.blobEndpoint}/mcas-connector/activities.json\n`);
@@ -55,7 +57,9 @@ async function main(): Promise<void> {
     const rejected = stack.logAnalytics.requests.filter((r) => r.status !== 200).length;
     console.log('What the local Log Analytics workspace received (MCAS_Activity_Log_CL):');
     console.log(`  rows ${rows.length}, distinct activities ${received.size} of ${served.size} served, lost ${lost}`);
-    console.log(`  posts accepted ${stack.logAnalytics.batches.length}, rejected ${rejected} (every signature checked)`);
+    console.log(
+      `  posts accepted ${stack.logAnalytics.batches.length}, rejected ${rejected} (every signature checked)`,
+    );
     console.log(`  MCAS requests ${stack.mcas.requests.length}; run 2 sent ${second.sent} rows`);
     console.log(`  columns: ${stack.logAnalytics.columns().slice(0, 12).join(', ')}, ...`);
     const ok = lost === 0 && rows.length === served.size && second.sent === 0 && rejected === 0;

@@ -214,7 +214,14 @@ const LOCATIONS = [
   { countryCode: 'US', city: 'seattle', region: 'washington', latitude: 47.6062, longitude: -122.3321, org: 'Contoso' },
   { countryCode: 'DE', city: 'münchen', region: 'bayern', latitude: 48.1374, longitude: 11.5755, org: 'Telekom' },
   { countryCode: 'JP', city: 'tokyo', region: 'tokyo', latitude: 35.6895, longitude: 139.6917, org: 'NTT' },
-  { countryCode: 'NL', city: 'amsterdam', region: 'noord-holland', latitude: 52.309, longitude: 4.9402, org: 'eunetworks' },
+  {
+    countryCode: 'NL',
+    city: 'amsterdam',
+    region: 'noord-holland',
+    latitude: 52.309,
+    longitude: 4.9402,
+    org: 'eunetworks',
+  },
   { countryCode: 'BR', city: 'são paulo', region: 'são paulo', latitude: -23.5505, longitude: -46.6333, org: 'Vivo' },
   {
     countryCode: 'DE',
@@ -271,7 +278,12 @@ function pickKind(rng: Rng): EventKind {
 /** The `_id` formats seen in real records: ObjectId-like hex 24, sha256 hex 64, tenant_app_guid, and a bare GUID. */
 function activityId(rng: Rng, createdMs: number, appId: number): string {
   const roll = rng();
-  if (roll < 0.35) return Math.floor(createdMs / 1000).toString(16).padStart(8, '0') + hex(rng, 16);
+  if (roll < 0.35)
+    return (
+      Math.floor(createdMs / 1000)
+        .toString(16)
+        .padStart(8, '0') + hex(rng, 16)
+    );
   if (roll < 0.6) return hex(rng, 64);
   if (roll < 0.85) return `${TENANT_ID}_${appId}_${guid(rng)}`;
   return guid(rng);
@@ -342,14 +354,16 @@ export function generateActivity(index: number, createdMs: number, rng: Rng): Ra
   const timestampMs = createdMs - lagMs;
   const eventIso = new Date(timestampMs).toISOString();
   // Documentation address ranges only (RFC 5737, RFC 3849).
-  const ip = rng() < 0.85
-    ? `${pick(rng, ['203.0.113', '198.51.100', '192.0.2'])}.${1 + Math.floor(rng() * 254)}`
-    : `2001:db8::${hex(rng, 4)}`;
+  const ip =
+    rng() < 0.85
+      ? `${pick(rng, ['203.0.113', '198.51.100', '192.0.2'])}.${1 + Math.floor(rng() * 254)}`
+      : `2001:db8::${hex(rng, 4)}`;
   const isFailedLogin = kind.action === 'LOGIN_FAILED';
   const hasFile = kind.action.includes('FILE') || kind.action === 'ACCEPT_SHARE';
-  const eventTypeValue = kind.action.startsWith('LOGIN') && (app.tag === 'O365' || app.tag === 'EXCHANGE')
-    ? `EVENT_AAD_${kind.action}`
-    : `EVENT_${app.tag}_${kind.action}`;
+  const eventTypeValue =
+    kind.action.startsWith('LOGIN') && (app.tag === 'O365' || app.tag === 'EXCHANGE')
+      ? `EVENT_AAD_${kind.action}`
+      : `EVENT_${app.tag}_${kind.action}`;
   const { description, metadata } = kind.describe(file, other.userName);
   const id = activityId(rng, createdMs, appId);
   const actor = {
@@ -407,7 +421,9 @@ export function generateActivity(index: number, createdMs: number, rng: Rng): Ra
       tags: [],
     },
     mainInfo: {
-      activityResult: isFailedLogin ? { isSuccess: false, message: 'Error validating credentials' } : { isSuccess: true },
+      activityResult: isFailedLogin
+        ? { isSuccess: false, message: 'Error validating credentials' }
+        : { isSuccess: true },
       eventObjects: [
         { id: guid(rng), name: app.appName, objType: 6, role: 1, tags: [] },
         { id: user.userName, name: user.displayName, objType: 21, role: 4, resolved: true, tags: [] },

@@ -176,11 +176,16 @@ export function generateAlert(index: number, timestampMs: number, rng: Rng): Raw
   const kind = KINDS[(index + Math.floor(rng() * KINDS.length)) % KINDS.length] as AlertKind;
   const person = PEOPLE[(index * 3 + Math.floor(rng() * PEOPLE.length)) % PEOPLE.length] as Person;
   // Documentation address ranges only (RFC 5737, RFC 3849).
-  const ip = rng() < 0.85
-    ? `${pick(rng, ['203.0.113', '198.51.100', '192.0.2'])}.${1 + Math.floor(rng() * 254)}`
-    : `2001:db8::${hex(rng, 4)}`;
+  const ip =
+    rng() < 0.85
+      ? `${pick(rng, ['203.0.113', '198.51.100', '192.0.2'])}.${1 + Math.floor(rng() * 254)}`
+      : `2001:db8::${hex(rng, 4)}`;
   const context: AlertContext = { rng, person, ip, file: pick(rng, FILES) };
-  const id = Math.floor(timestampMs / 1000).toString(16).padStart(8, '0').slice(-8) + hex(rng, 16);
+  const id =
+    Math.floor(timestampMs / 1000)
+      .toString(16)
+      .padStart(8, '0')
+      .slice(-8) + hex(rng, 16);
   const title = kind.title(context);
   const roll = rng();
   const isResolved = roll < 0.3;

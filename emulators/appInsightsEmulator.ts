@@ -79,9 +79,11 @@ function checkEnvelope(item: unknown, instrumentationKey: string | undefined): s
   const envelope = item as Record<string, unknown>;
   for (const field of ['iKey', 'name', 'time'] as const) {
     const value = envelope[field];
-    if (typeof value !== 'string' || value === '') return `Field '${field}' on type 'Envelope' is required but missing or empty.`;
+    if (typeof value !== 'string' || value === '')
+      return `Field '${field}' on type 'Envelope' is required but missing or empty.`;
   }
-  if (Number.isNaN(Date.parse(envelope['time'] as string))) return "Field 'time' on type 'Envelope' is not a valid date.";
+  if (Number.isNaN(Date.parse(envelope['time'] as string)))
+    return "Field 'time' on type 'Envelope' is not a valid date.";
   if (instrumentationKey !== undefined && envelope['iKey'] !== instrumentationKey) return 'Invalid instrumentation key';
   const data = envelope['data'];
   if (typeof data !== 'object' || data === null || typeof (data as Record<string, unknown>)['baseType'] !== 'string') {
@@ -91,7 +93,9 @@ function checkEnvelope(item: unknown, instrumentationKey: string | undefined): s
 }
 
 function decodeBody(headers: Record<string, string>, bytes: Buffer): string {
-  return headers['content-encoding']?.toLowerCase() === 'gzip' ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+  return headers['content-encoding']?.toLowerCase() === 'gzip'
+    ? gunzipSync(bytes).toString('utf8')
+    : bytes.toString('utf8');
 }
 
 export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptions = {}): Promise<AppInsightsEmulator> {
@@ -104,7 +108,14 @@ export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptio
     const path = new URL(req.url ?? '/', 'http://emulator').pathname;
     const headers = flattenHeaders(req.headers);
     const received = await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    const record: RecordedTrackRequest = { method: req.method ?? '', path, headers, status: 0, itemsReceived: 0, itemsAccepted: 0 };
+    const record: RecordedTrackRequest = {
+      method: req.method ?? '',
+      path,
+      headers,
+      status: 0,
+      itemsReceived: 0,
+      itemsAccepted: 0,
+    };
     requests.push(record);
     if (path !== TRACK_PATH || req.method !== 'POST') {
       record.status = 404;
@@ -114,7 +125,9 @@ export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptio
     const fault = options.faults?.(trackRequests++, { headers, body: received.bytes });
     if (fault && server) {
       record.fault = faultName(fault);
-      const status = await answerWithFault(server, res, fault, () => jsonReply(200, { itemsReceived: 0, itemsAccepted: 0, errors: [] }));
+      const status = await answerWithFault(server, res, fault, () =>
+        jsonReply(200, { itemsReceived: 0, itemsAccepted: 0, errors: [] }),
+      );
       if (status !== undefined) {
         record.status = status;
         return;
@@ -129,7 +142,14 @@ export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptio
         const message = match
           ? 'The identity is not authorized to send telemetry to this resource.'
           : 'Authentication is required: local authentication is disabled for this resource.';
-        return sendReply(res, jsonReply(status, { itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: status, message }] }));
+        return sendReply(
+          res,
+          jsonReply(status, {
+            itemsReceived: 0,
+            itemsAccepted: 0,
+            errors: [{ index: 0, statusCode: status, message }],
+          }),
+        );
       }
     }
     if (received.tooLarge) {

@@ -47,10 +47,13 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     process.execPath,
     [
       entry,
-      '--blobHost', '127.0.0.1',
-      '--blobPort', '0',
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
       '--inMemoryPersistence',
-      '--extentMemoryLimit', String(EXTENT_MEMORY_LIMIT_MB),
+      '--extentMemoryLimit',
+      String(EXTENT_MEMORY_LIMIT_MB),
       '--skipApiVersionCheck',
       '--disableTelemetry',
       '--silent',
@@ -104,10 +107,7 @@ async function resolveAzuriteBlobEntry(): Promise<string> {
 function waitForPort(child: ChildProcess, exited: Promise<void>, timeoutMs: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(
-      () => fail(`Azurite did not start listening within ${timeoutMs} ms.`),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => fail(`Azurite did not start listening within ${timeoutMs} ms.`), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-MAX_OUTPUT_CHARS);
       const port = LISTENING_LINE.exec(output)?.[1];

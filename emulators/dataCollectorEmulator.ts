@@ -23,7 +23,10 @@ export interface DataCollectorEmulatorOptions {
   workspaceId: string;
   sharedKeyBase64: string;
   /** Called for every request (0-based, in arrival order) once its body is read; a fault replaces the answer. */
-  faults?: (requestIndex: number, info: { headers: Record<string, string>; body: Buffer }) => DataCollectorFault | undefined;
+  faults?: (
+    requestIndex: number,
+    info: { headers: Record<string, string>; body: Buffer },
+  ) => DataCollectorFault | undefined;
   /** Default 30 MB, Azure's limit per post. */
   maxBodyBytes?: number;
   /** How far `x-ms-date` may be from the emulator's clock. Default 15 min. */
@@ -194,7 +197,11 @@ function checkPost(post: ReceivedPost, context: CheckContext): { batch: Accepted
   const logType = headers['log-type'];
   if (!logType) throw new Rejection(400, 'MissingLogType', 'The log type was not specified.');
   if (!LOG_TYPE_PATTERN.test(logType)) {
-    throw new Rejection(400, 'InvalidLogType', 'The log type may hold only letters, digits and _, up to 100 characters.');
+    throw new Rejection(
+      400,
+      'InvalidLogType',
+      'The log type may hold only letters, digits and _, up to 100 characters.',
+    );
   }
 
   const match = /^SharedKey ([^:\s]+):(\S+)$/.exec(headers.authorization ?? '');
@@ -231,7 +238,8 @@ function checkPost(post: ReceivedPost, context: CheckContext): { batch: Accepted
   for (const record of records) {
     for (const field of flatten(record)) {
       if (!context.columns.has(field.column)) newColumns.add(field.column);
-      if (typeof field.value === 'string' && Buffer.byteLength(field.value) > MAX_FIELD_VALUE_BYTES) truncatedValues += 1;
+      if (typeof field.value === 'string' && Buffer.byteLength(field.value) > MAX_FIELD_VALUE_BYTES)
+        truncatedValues += 1;
     }
   }
   const maxColumns = options.maxColumns ?? DEFAULT_MAX_COLUMNS;
@@ -255,7 +263,9 @@ const TRUNCATABLE_ERROR = jsonReply(500, {
 });
 
 /** Starts the emulator on 127.0.0.1 with an OS-chosen port. */
-export async function startDataCollectorEmulator(options: DataCollectorEmulatorOptions): Promise<DataCollectorEmulator> {
+export async function startDataCollectorEmulator(
+  options: DataCollectorEmulatorOptions,
+): Promise<DataCollectorEmulator> {
   const clock = options.clock ?? systemClock;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const requests: RecordedDataCollectorRequest[] = [];
@@ -281,7 +291,14 @@ export async function startDataCollectorEmulator(options: DataCollectorEmulatorO
     const headers = flattenHeaders(req.headers);
     const method = req.method ?? '';
     const query = Object.fromEntries(url.searchParams);
-    const record: RecordedDataCollectorRequest = { method, path: url.pathname, query, headers, bodyBytes: 0, status: 0 };
+    const record: RecordedDataCollectorRequest = {
+      method,
+      path: url.pathname,
+      query,
+      headers,
+      bodyBytes: 0,
+      status: 0,
+    };
     requests.push(record);
     const received = await readBody(req, maxBodyBytes);
     record.bodyBytes = received.totalBytes;

@@ -105,7 +105,8 @@ export async function startEntraTokenEmulator(options: EntraTokenEmulatorOptions
         tenant_region_scope: 'NA',
       });
     }
-    if (!token || req.method !== 'POST') return fail(404, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
+    if (!token || req.method !== 'POST')
+      return fail(404, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
 
     const app = options.apps.find((a) => a.clientId === record.clientId);
     if (record.grantType !== 'client_credentials') {
@@ -116,7 +117,8 @@ export async function startEntraTokenEmulator(options: EntraTokenEmulatorOptions
       return fail(400, 'unauthorized_client', 700016, text);
     }
     if (!record.scope?.endsWith('/.default')) {
-      const text = 'Client credential flows must have a scope value with /.default suffixed to the resource identifier.';
+      const text =
+        'Client credential flows must have a scope value with /.default suffixed to the resource identifier.';
       return fail(400, 'invalid_scope', 1002012, text);
     }
     const secret = form.get('client_secret');
@@ -124,7 +126,8 @@ export async function startEntraTokenEmulator(options: EntraTokenEmulatorOptions
     record.clientAuth = secret !== null ? 'secret' : assertion !== null ? 'assertion' : 'none';
     if (secret !== null) {
       if (app.clientSecret === undefined || secret !== app.clientSecret) {
-        const text = 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, ' +
+        const text =
+          'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, ' +
           'not the client secret ID, for a secret added to app.';
         return fail(401, 'invalid_client', 7000215, text);
       }
@@ -136,7 +139,12 @@ export async function startEntraTokenEmulator(options: EntraTokenEmulatorOptions
       return fail(401, 'invalid_client', 7000218, text);
     }
     const lifetime = options.lifetimeSeconds ?? 3599;
-    answer(200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: options.accessToken });
+    answer(200, {
+      token_type: 'Bearer',
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
+      access_token: options.accessToken,
+    });
   };
 
   const server = await startLoopbackServer(handle, { tls });
@@ -154,7 +162,8 @@ function checkAssertion(jwt: string, app: EntraAppRegistration, audience: string
   const certificate = new X509Certificate(app.certificatePem);
   const thumbprint = (fingerprint: string) => Buffer.from(fingerprint.replace(/:/g, ''), 'hex').toString('base64url');
   const registered =
-    header['x5t#S256'] === thumbprint(certificate.fingerprint256) || header['x5t'] === thumbprint(certificate.fingerprint);
+    header['x5t#S256'] === thumbprint(certificate.fingerprint256) ||
+    header['x5t'] === thumbprint(certificate.fingerprint);
   if (!registered) {
     return 'The certificate with identifier used to sign the client assertion is not registered on application.';
   }
@@ -164,11 +173,15 @@ function checkAssertion(jwt: string, app: EntraAppRegistration, audience: string
     header['alg'] === 'RS256'
       ? verifier.verify(certificate.publicKey, signature)
       : header['alg'] === 'PS256'
-        ? verifier.verify({ key: certificate.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature)
+        ? verifier.verify(
+            { key: certificate.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+            signature,
+          )
         : false;
   if (!valid) return 'Client assertion failed signature validation.';
   if (payload['aud'] !== audience) return `The audience claim must be ${audience}.`;
-  if (payload['iss'] !== app.clientId || payload['sub'] !== app.clientId) return 'The iss and sub claims must be the client id.';
+  if (payload['iss'] !== app.clientId || payload['sub'] !== app.clientId)
+    return 'The iss and sub claims must be the client id.';
   if (typeof payload['exp'] !== 'number' || payload['exp'] * 1000 <= nowMs) return 'The client assertion has expired.';
   return undefined;
 }

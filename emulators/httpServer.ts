@@ -46,7 +46,9 @@ export async function startLoopbackServer(
       else sendReply(res, jsonReply(500, { error: `Emulator bug: ${String(error)}` }));
     });
   };
-  const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener) : http.createServer(listener);
+  const server = options.tls
+    ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener)
+    : http.createServer(listener);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -115,7 +117,12 @@ export function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string
   return flat;
 }
 
-export function send(res: http.ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+export function send(
+  res: http.ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.destroyed) return;
   res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);

@@ -67,7 +67,9 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
     // Key Vault answers an unauthenticated request with a challenge naming the tenant and resource; the SDK sends
     // its first request without a token on purpose to learn them (keyvault-common keyVaultAuthenticationPolicy).
     if (authorization === undefined) {
-      return error(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', { 'www-authenticate': challenge });
+      return error(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', {
+        'www-authenticate': challenge,
+      });
     }
     if (authorization !== `Bearer ${options.expectedToken}`) {
       return error(401, 'Unauthorized', 'AKV10022: Invalid audience or token.', { 'www-authenticate': challenge });
@@ -80,7 +82,8 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
           'Assignment: (not found). DecisionReason: DeniedWithNoValidRBAC.',
       );
     }
-    if (req.method !== 'GET' || secretName === undefined) return error(405, 'BadParameter', 'Only GET of a secret is emulated.');
+    if (req.method !== 'GET' || secretName === undefined)
+      return error(405, 'BadParameter', 'Only GET of a secret is emulated.');
     if (apiVersion === undefined) return error(400, 'BadParameter', 'The api-version query parameter is required.');
 
     const value = options.secrets[secretName];

@@ -1,7 +1,11 @@
 // The loopback MCAS and Log Analytics emulators started together, with the app settings that point the connector at
 // them. Used by the demo, the end-to-end tests and the chaos suite. Fake secrets only.
 import type { RawActivity } from './activityGenerator.js';
-import { type DataCollectorEmulator, type DataCollectorEmulatorOptions, startDataCollectorEmulator } from './dataCollectorEmulator.js';
+import {
+  type DataCollectorEmulator,
+  type DataCollectorEmulatorOptions,
+  startDataCollectorEmulator,
+} from './dataCollectorEmulator.js';
 import { type McasEmulator, type McasEmulatorOptions, startMcasEmulator } from './mcasEmulator.js';
 
 /** Obviously fake values: the emulators check them exactly as the real services would check real ones. */

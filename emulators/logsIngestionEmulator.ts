@@ -67,7 +67,9 @@ function error(status: number, code: string, message: string, headers: Record<st
 }
 
 /** Starts the API on 127.0.0.1 with an ephemeral port. */
-export async function startLogsIngestionEmulator(options: LogsIngestionEmulatorOptions): Promise<LogsIngestionEmulator> {
+export async function startLogsIngestionEmulator(
+  options: LogsIngestionEmulatorOptions,
+): Promise<LogsIngestionEmulator> {
   const tls = options.tls ?? loadTestTls();
   const maxBytes = options.maxCallBytes ?? MAX_CALL_BYTES;
   const requests: RecordedIngestionRequest[] = [];
@@ -99,15 +101,20 @@ export async function startLogsIngestionEmulator(options: LogsIngestionEmulatorO
     };
 
     if (req.method !== 'POST' || !match) return answer(error(404, 'NotFound', 'No such resource.'));
-    if (req.headers.authorization === undefined) return answer(error(401, 'InvalidToken', 'The request has no bearer token.'));
+    if (req.headers.authorization === undefined)
+      return answer(error(401, 'InvalidToken', 'The request has no bearer token.'));
     if (!record.authorized) return answer(error(401, 'InvalidToken', 'The bearer token is invalid or expired.'));
-    if (record.apiVersion !== API_VERSION) return answer(error(400, 'InvalidApiVersion', `Use api-version=${API_VERSION}.`));
+    if (record.apiVersion !== API_VERSION)
+      return answer(error(400, 'InvalidApiVersion', `Use api-version=${API_VERSION}.`));
     const streams = options.rules[record.dcrId ?? ''];
     if (!streams) return answer(error(404, 'NotFound', `Data collection rule ${record.dcrId} was not found.`));
     if (!streams.includes(record.stream ?? '')) {
-      return answer(error(404, 'InvalidStream', `Stream ${record.stream} is not declared in data collection rule ${record.dcrId}.`));
+      return answer(
+        error(404, 'InvalidStream', `Stream ${record.stream} is not declared in data collection rule ${record.dcrId}.`),
+      );
     }
-    if (body.tooLarge) return answer(error(413, 'ContentLengthLimitExceeded', `The request body is over ${maxBytes} bytes.`));
+    if (body.tooLarge)
+      return answer(error(413, 'ContentLengthLimitExceeded', `The request body is over ${maxBytes} bytes.`));
 
     let text: Buffer;
     try {
@@ -137,7 +144,9 @@ export async function startLogsIngestionEmulator(options: LogsIngestionEmulatorO
     const fault = options.faults?.(hookIndex++, received);
     if (fault) {
       record.fault = faultName(fault);
-      const status = await answerWithFault(server, res, fault, () => error(500, 'InternalServerError', 'Emulated failure.'));
+      const status = await answerWithFault(server, res, fault, () =>
+        error(500, 'InternalServerError', 'Emulated failure.'),
+      );
       if (status !== undefined) {
         record.status = status;
         return;

@@ -43,7 +43,9 @@ const API_VERSION = '2019-08-01';
 const SYSTEM_ASSIGNED_CLIENT_ID = '00000000-0000-4000-8000-00000000a11d';
 
 /** Starts the endpoint on 127.0.0.1 over http, as App Service serves it (it never leaves the machine). */
-export async function startManagedIdentityEmulator(options: ManagedIdentityEmulatorOptions): Promise<ManagedIdentityEmulator> {
+export async function startManagedIdentityEmulator(
+  options: ManagedIdentityEmulatorOptions,
+): Promise<ManagedIdentityEmulator> {
   const identityHeader = `test-identity-header-${randomUUID()}`;
   const nowMs = options.nowMs ?? Date.now;
   const requests: RecordedTokenRequest[] = [];
@@ -68,7 +70,8 @@ export async function startManagedIdentityEmulator(options: ManagedIdentityEmula
     if (!identityHeaderOk) return fail(401, 'The X-IDENTITY-HEADER header is missing or wrong.');
     if (apiVersion !== API_VERSION) return fail(400, `Unsupported api-version; expected ${API_VERSION}.`);
     if (!resource) return fail(400, 'The resource parameter is required.');
-    const known = clientId === undefined ? (options.systemAssigned ?? true) : (options.clientIds ?? []).includes(clientId);
+    const known =
+      clientId === undefined ? (options.systemAssigned ?? true) : (options.clientIds ?? []).includes(clientId);
     if (!known) return fail(400, 'Unable to load the proper Managed Identity.');
     answer(200, {
       access_token: options.token,

@@ -254,7 +254,12 @@ export async function startMcasEmulator(options: McasEmulatorOptions): Promise<M
     const request = parseListRequest(body, resource, maxPageSize, minScanLimit);
     const matches = compileFilters(request.filters, request.isScan, request.sortField, resource.fields, clock.nowMs());
     const ordered = storeOf(resource).sortedBy(request.sortField, request.direction);
-    const { from: rangeFrom, to: rangeTo } = boundedRange(ordered, request.sortField, request.direction, matches.bounds);
+    const { from: rangeFrom, to: rangeTo } = boundedRange(
+      ordered,
+      request.sortField,
+      request.direction,
+      matches.bounds,
+    );
     const rest = matches.rest;
     let start = rangeFrom;
     if (matches.cursor) {
@@ -399,7 +404,11 @@ function parseListRequest(body: unknown, resource: Resource, maxPageSize: number
   }
   const direction = input.sortDirection ?? 'desc';
   if (direction !== 'asc' && direction !== 'desc') {
-    throw new BadRequest('sortDirection', 'SORT_DIRECTION_NOT_VALID', `${String(direction)} is not a valid sort direction`);
+    throw new BadRequest(
+      'sortDirection',
+      'SORT_DIRECTION_NOT_VALID',
+      `${String(direction)} is not a valid sort direction`,
+    );
   }
   const isScan = input.isScan ?? false;
   if (typeof isScan !== 'boolean') throw new BadRequest('isScan', 'IS_SCAN_NOT_VALID', 'isScan must be a boolean');
@@ -417,7 +426,11 @@ function parseListRequest(body: unknown, resource: Resource, maxPageSize: number
     throw new BadRequest('limit', 'LIMIT_NOT_VALID', message);
   }
   if (!isScan && (limit as number) > maxPageSize) {
-    throw new BadRequest('limit', 'LIMIT_NOT_VALID', `limit must be at most ${maxPageSize}; use isScan for larger pages`);
+    throw new BadRequest(
+      'limit',
+      'LIMIT_NOT_VALID',
+      `limit must be at most ${maxPageSize}; use isScan for larger pages`,
+    );
   }
   if (!isScan && (skip as number) + (limit as number) > MAX_SKIP_PLUS_LIMIT) {
     throw new BadRequest('skip', 'SKIP_NOT_VALID', `skip + limit must be at most ${MAX_SKIP_PLUS_LIMIT}`);
@@ -454,10 +467,12 @@ function asList(field: string, operator: string, value: unknown, type: 'number' 
   return list;
 }
 
-const compare = (test: (actual: number, bound: number) => boolean): OperatorBuilder => (field, value, get) => {
-  const bound = asNumber(field, 'compare', value);
-  return (entry) => test(get(entry) as number, bound);
-};
+const compare =
+  (test: (actual: number, bound: number) => boolean): OperatorBuilder =>
+  (field, value, get) => {
+    const bound = asNumber(field, 'compare', value);
+    return (entry) => test(get(entry) as number, bound);
+  };
 
 const TIME_OPERATORS: Record<string, OperatorBuilder> = {
   gte: compare((actual, bound) => actual >= bound),
@@ -481,10 +496,12 @@ const TIME_OPERATORS: Record<string, OperatorBuilder> = {
   },
 };
 
-const listOperator = (type: 'number' | 'string', negate: boolean): OperatorBuilder => (field, value, get) => {
-  const wanted = asList(field, negate ? 'neq' : 'eq', value, type);
-  return (entry) => wanted.includes(get(entry)) !== negate;
-};
+const listOperator =
+  (type: 'number' | 'string', negate: boolean): OperatorBuilder =>
+  (field, value, get) => {
+    const wanted = asList(field, negate ? 'neq' : 'eq', value, type);
+    return (entry) => wanted.includes(get(entry)) !== negate;
+  };
 
 function path(entry: Entry, ...keys: string[]): unknown {
   let value: unknown = entry.record;
@@ -512,18 +529,23 @@ const ACTIVITY_FIELDS: Record<string, FieldSpec> = {
     operators: { eq: listOperator('string', false), neq: listOperator('string', true) },
   },
   'activity.id': { get: (entry) => path(entry, '_id'), operators: { eq: listOperator('string', false) } },
-  'user.username': { get: (entry) => path(entry, 'user', 'userName'), operators: { eq: listOperator('string', false) } },
+  'user.username': {
+    get: (entry) => path(entry, 'user', 'userName'),
+    operators: { eq: listOperator('string', false) },
+  },
   'ip.address': { get: (entry) => path(entry, 'device', 'clientIP'), operators: { eq: listOperator('string', false) } },
 };
 
 const DAY_MS = 86_400_000;
 
 /** "Later than N days ago" / "earlier than N days ago" (api-introduction, Operators). */
-const ndays = (later: boolean): OperatorBuilder => (field, value, get, nowMs) => {
-  const days = asNumber(field, later ? 'gte_ndays' : 'lte_ndays', value);
-  const boundMs = nowMs - days * DAY_MS;
-  return (entry) => (later ? (get(entry) as number) >= boundMs : (get(entry) as number) <= boundMs);
-};
+const ndays =
+  (later: boolean): OperatorBuilder =>
+  (field, value, get, nowMs) => {
+    const days = asNumber(field, later ? 'gte_ndays' : 'lte_ndays', value);
+    const boundMs = nowMs - days * DAY_MS;
+    return (entry) => (later ? (get(entry) as number) >= boundMs : (get(entry) as number) <= boundMs);
+  };
 
 const integerCodes = { eq: listOperator('number', false), neq: listOperator('number', true) };
 
@@ -607,12 +629,21 @@ function compileFilters(
     for (const [operator, value] of Object.entries(condition)) {
       const build = spec.operators[operator];
       if (!build) {
-        throw new BadRequest('filters', 'FILTER_OPERATOR_NOT_VALID', `${operator} is not a valid operator for ${field}`);
+        throw new BadRequest(
+          'filters',
+          'FILTER_OPERATOR_NOT_VALID',
+          `${operator} is not a valid operator for ${field}`,
+        );
       }
       const predicate = build(field, value, spec.get, nowMs);
       if (field === sortField && RANGE_OPERATORS.has(operator)) {
         // A record without a time sorts as -Infinity and fails every comparison, so the default lower bound excludes it.
-        bounds ??= { lower: Number.NEGATIVE_INFINITY, lowerInclusive: false, upper: Number.POSITIVE_INFINITY, upperInclusive: true };
+        bounds ??= {
+          lower: Number.NEGATIVE_INFINITY,
+          lowerInclusive: false,
+          upper: Number.POSITIVE_INFINITY,
+          upperInclusive: true,
+        };
         tighten(bounds, operator, value as number);
       } else {
         predicates.push(predicate);

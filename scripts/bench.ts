@@ -22,7 +22,9 @@ const SECTIONS: readonly [string, Section][] = [
 
 function cpuModel(): string {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     return line?.split(':')[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
   } catch {
     return cpus()[0]?.model ?? 'unknown';
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
   console.log(`Machine: ${machine()}${isQuick() ? ' (BENCH_QUICK=1)' : ''}\n`);
   console.log(formatTable(rows));
   const failed = rows.filter((row) => row.pass === false).length;
-  console.log(`\n${failed === 0 ? 'All targets met' : `${failed} target(s) missed`}; ${((performance.now() - started) / 60_000).toFixed(1)} min.`);
+  console.log(
+    `\n${failed === 0 ? 'All targets met' : `${failed} target(s) missed`}; ${((performance.now() - started) / 60_000).toFixed(1)} min.`,
+  );
   process.exitCode = failed === 0 ? 0 : 1;
 }
 

@@ -35,11 +35,18 @@ export interface ChildResult {
 }
 
 /** runIngestion with dependencies built here: an observed MCAS client, optionally paced and held back. */
-async function observedRun(env: NodeJS.ProcessEnv, log: Logger): Promise<{ summary: RunSummary; calls: ObservedCall[] }> {
+async function observedRun(
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): Promise<{ summary: RunSummary; calls: ObservedCall[] }> {
   const config = readConfig(env);
   const secrets = await loadSecrets(config.secrets, { log });
   const clock = systemClock;
-  const runtime = await createDependencies(config, secrets, log, { checkpoints: new MemoryCheckpointStore('activities'), clock, sleep });
+  const runtime = await createDependencies(config, secrets, log, {
+    checkpoints: new MemoryCheckpointStore('activities'),
+    clock,
+    sleep,
+  });
   const pace = /^(\d+)\/(\d+)$/.exec(env['BENCH_PACE'] ?? '');
   const dispatcher = pace ? createDispatcher() : undefined;
   const mcas =

@@ -22,7 +22,12 @@ const DATE = new Date(0).toUTCString();
 let checksum = 0;
 
 function sign(contentLengthBytes: number): string {
-  return sharedKeyAuthorization({ workspaceId: WORKSPACE_ID, keyBytes: KEY_BYTES, rfc1123Date: DATE, contentLengthBytes });
+  return sharedKeyAuthorization({
+    workspaceId: WORKSPACE_ID,
+    keyBytes: KEY_BYTES,
+    rfc1123Date: DATE,
+    contentLengthBytes,
+  });
 }
 
 /** The connector's work on every page: what the client, the run and the sink do to a record between the two wires. */
@@ -53,7 +58,9 @@ function floor(pages: readonly Buffer[], rows: readonly unknown[], batches: numb
   for (const body of pages) checksum += (JSON.parse(body.toString('utf8')) as { data: unknown[] }).data.length;
   for (const row of rows) checksum += JSON.stringify(row).length;
   for (let i = 0; i < batches; i++) {
-    checksum += createHmac('sha256', KEY_BYTES).update(`POST\n${i}\napplication/json\nx-ms-date:${DATE}\n/api/logs`).digest('base64').length;
+    checksum += createHmac('sha256', KEY_BYTES)
+      .update(`POST\n${i}\napplication/json\nx-ms-date:${DATE}\n/api/logs`)
+      .digest('base64').length;
   }
 }
 
@@ -123,7 +130,7 @@ export async function benchCpu(log: (line: string) => void): Promise<BenchRow[]>
     floorUs.push(f);
     pipelineUs.push(p);
     ratios.push(p / f);
-    if (process.env["BENCH_DEBUG"]) log(`    round ${round}: pipeline ${fixed(p)} us, floor ${fixed(f)} us`);
+    if (process.env['BENCH_DEBUG']) log(`    round ${round}: pipeline ${fixed(p)} us, floor ${fixed(f)} us`);
     zodUs.push(zodMicrosecondsPerRecord(pages, count));
   }
   if (checksum === 0) throw new Error('nothing was computed');

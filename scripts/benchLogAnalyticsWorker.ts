@@ -9,7 +9,10 @@ import type { LogAnalyticsSummary } from './benchStack.js';
 
 const port = parentPort;
 if (!port) throw new Error('benchLogAnalyticsWorker.ts runs as a worker thread of the bench');
-const emulator = await startDataCollectorEmulator({ workspaceId: FAKE_WORKSPACE_ID, sharedKeyBase64: FAKE_WORKSPACE_KEY });
+const emulator = await startDataCollectorEmulator({
+  workspaceId: FAKE_WORKSPACE_ID,
+  sharedKeyBase64: FAKE_WORKSPACE_KEY,
+});
 port.on('message', (message: 'summary' | 'close') => {
   if (message === 'close') {
     void emulator.close().then(() => port.close());

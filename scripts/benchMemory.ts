@@ -76,7 +76,9 @@ async function measure(activities: readonly RawActivity[], variant: Variant): Pr
     const child = await runChild(stack, { CHECKPOINT_STORE: `file:${checkpointDir}`, ...variant.settings });
     const received = await stack.logAnalytics();
     if (received.distinct !== activities.length || child.sent !== activities.length) {
-      throw new Error(`${variant.name}: ${received.distinct} distinct rows received of ${activities.length}; the child sent ${child.sent}`);
+      throw new Error(
+        `${variant.name}: ${received.distinct} distinct rows received of ${activities.length}; the child sent ${child.sent}`,
+      );
     }
     return {
       count: activities.length,
@@ -133,7 +135,9 @@ async function host(): Promise<void> {
     for (const variant of VARIANTS) {
       if (index > 0 && !variant.large) continue;
       const result = await measure(activities, variant);
-      console.log(`  ${variant.name}: peak RSS ${fixed(mb(result.child.maxRssKb), 1)} MB, ${fixed(result.child.elapsedMs / 1000, 1)} s`);
+      console.log(
+        `  ${variant.name}: peak RSS ${fixed(mb(result.child.maxRssKb), 1)} MB, ${fixed(result.child.elapsedMs / 1000, 1)} s`,
+      );
       results.push(result);
     }
   }

@@ -6,7 +6,15 @@ import type { RawActivity } from '../emulators/activityGenerator.js';
 import type { McasEmulatorOptions } from '../emulators/mcasEmulator.js';
 import type { ChildResult } from './benchChild.js';
 import { startBenchStack } from './benchStack.js';
-import { benchActivities, type BenchRow, fixed, isQuick, type ObservedCall, runChild, thousands } from './benchSupport.js';
+import {
+  benchActivities,
+  type BenchRow,
+  fixed,
+  isQuick,
+  type ObservedCall,
+  runChild,
+  thousands,
+} from './benchSupport.js';
 
 /**
  * Microsoft's limit is 30 requests a minute; the bench runs it 60 times faster. The pacer counts a slot from the answer,
@@ -40,7 +48,9 @@ async function measure(
     const child = await runChild(stack, { BENCH_OBSERVE: '1', ...settings });
     const received = await stack.logAnalytics();
     if (received.rows !== activities.length || received.distinct !== activities.length) {
-      throw new Error(`Log Analytics received ${received.rows} rows, ${received.distinct} distinct, of ${activities.length}`);
+      throw new Error(
+        `Log Analytics received ${received.rows} rows, ${received.distinct} distinct, of ${activities.length}`,
+      );
     }
     return {
       child,

@@ -46,7 +46,9 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 export function fixed(value: number, digits = 2): string {
@@ -96,8 +98,16 @@ export function observeClient<T extends object>(
               fresh++;
             }
           }
-          const query = args.find((arg): arg is { filters: Record<string, unknown> } => typeof arg === 'object' && arg !== null && 'filters' in arg);
-          calls.push({ doneMs: performance.now(), returned: data.length, fresh, createdFilter: JSON.stringify(query?.filters['created']) });
+          const query = args.find(
+            (arg): arg is { filters: Record<string, unknown> } =>
+              typeof arg === 'object' && arg !== null && 'filters' in arg,
+          );
+          calls.push({
+            doneMs: performance.now(),
+            returned: data.length,
+            fresh,
+            createdFilter: JSON.stringify(query?.filters['created']),
+          });
         }
         return result;
       };
@@ -112,7 +122,10 @@ const CHILD = fileURLToPath(new URL('./benchChild.js', import.meta.url));
  * Runs scripts/benchChild.ts once against `stack` (emulators in this process and its worker) with the stack's settings,
  * a lookback over the whole bench data set, no settle margin, and `extra` settings; returns its result line.
  */
-export async function runChild(stack: { settings: Record<string, string> }, extra: Record<string, string>): Promise<ChildResult> {
+export async function runChild(
+  stack: { settings: Record<string, string> },
+  extra: Record<string, string>,
+): Promise<ChildResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'] ?? '',
     ...stack.settings,

@@ -45,7 +45,12 @@ export interface ChaosReport {
 
 function mcasFault(rng: Rng): Fault {
   const pick = rng();
-  if (pick < 0.2) return { status: 429, headers: { 'retry-after': '0' }, body: { detail: 'Request was throttled. Expected available in 0 seconds.' } };
+  if (pick < 0.2)
+    return {
+      status: 429,
+      headers: { 'retry-after': '0' },
+      body: { detail: 'Request was throttled. Expected available in 0 seconds.' },
+    };
   if (pick < 0.3) return { status: 429, body: { detail: 'Request was throttled.' } }; // no Retry-After: the long wait
   if (pick < 0.45) return { status: 500 };
   if (pick < 0.6) return { status: 503 };
@@ -118,14 +123,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   // Crash points spread over the whole ingestion: run N is killed once the workspace holds at least crashAt[N] rows,
   // after a further random 0-250 ms, so kills land in every phase (fetching, mapping, posting, saving the checkpoint).
-  const crashAt = Array.from({ length: options.crashes }, () => Math.floor(rng() * options.activities)).sort((a, b) => a - b);
+  const crashAt = Array.from({ length: options.crashes }, () => Math.floor(rng() * options.activities)).sort(
+    (a, b) => a - b,
+  );
   const rowsReceived = (): number => stack.logAnalytics.batches.reduce((sum, batch) => sum + batch.records.length, 0);
   let crashes = 0;
   let runs = 0;
   let failedRuns = 0;
   let retries = 0;
   try {
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       if (runs >= options.crashes + 40) throw new Error(`no clean finish after ${runs} runs`);
       runs++;
       const threshold = crashAt[crashes];
@@ -134,9 +141,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       retries += (result.stderr.match(/retrying in/g) ?? []).length;
       if (result.killed) {
         crashes++;
-        options.log(`run ${runs}: killed (crash ${crashes} of ${options.crashes}) with ${rowsReceived()} rows received`);
+        options.log(
+          `run ${runs}: killed (crash ${crashes} of ${options.crashes}) with ${rowsReceived()} rows received`,
+        );
       } else if (result.code === 0) {
-        const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { sent?: number; moreToDo?: boolean };
+        const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+          sent?: number;
+          moreToDo?: boolean;
+        };
         options.log(`run ${runs}: finished, sent ${summary.sent}${summary.moreToDo ? ', more to do' : ''}`);
         done = crashes >= options.crashes && summary.moreToDo === false;
       } else {

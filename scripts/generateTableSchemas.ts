@@ -26,7 +26,11 @@ export interface TableSchemas {
 export const TABLE_SCHEMAS_PATH = 'infra/generated/tableSchemas.json';
 
 // A new mapping type fails to compile here until it is given its table type.
-const TABLE_TYPES: Record<LogColumnType, TableColumnType> = { string: 'string', datetime: 'datetime', boolean: 'boolean' };
+const TABLE_TYPES: Record<LogColumnType, TableColumnType> = {
+  string: 'string',
+  datetime: 'datetime',
+  boolean: 'boolean',
+};
 
 const TIME_GENERATED: TableColumn = { name: 'TimeGenerated', type: 'datetime' };
 

@@ -32,7 +32,11 @@ export function backfillName(fromMs: number, toMs: number): string {
   return `backfill-${Math.floor(fromMs / 1000).toString(36)}-${Math.floor(toMs / 1000).toString(36)}`;
 }
 
-export async function runBackfill(env: NodeJS.ProcessEnv, log: Logger, options: BackfillOptions): Promise<BackfillResult> {
+export async function runBackfill(
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  options: BackfillOptions,
+): Promise<BackfillResult> {
   const config = readConfig(env);
   const name = backfillName(options.fromMs, options.toMs);
   const credential = async () => options.overrides?.credential ?? defaultCredential(config);

@@ -61,7 +61,8 @@ async function runCommand(args: readonly string[], env: NodeJS.ProcessEnv): Prom
   const startMs = parseTime('--since', values.since);
   const endMs = parseTime('--until', values.until);
   if (endMs !== undefined && startMs === undefined) throw new UsageError('--until needs --since.');
-  if (startMs !== undefined && endMs !== undefined && endMs < startMs) throw new UsageError('--until is before --since.');
+  if (startMs !== undefined && endMs !== undefined && endMs < startMs)
+    throw new UsageError('--until is before --since.');
 
   const { runOnce } = await import('./runOnce.js');
   const { MemoryCheckpointStore } = await import('./checkpoint/MemoryCheckpointStore.js');
@@ -105,7 +106,8 @@ async function backfillCommand(args: readonly string[], env: NodeJS.ProcessEnv):
   if (fromMs === undefined || toMs === undefined) throw new UsageError('backfill needs --from and --to.');
   if (toMs < fromMs) throw new UsageError('--to is before --from.');
   const budgetMinutes = Number(values['budget-minutes']);
-  if (!Number.isInteger(budgetMinutes) || budgetMinutes < 1) throw new UsageError('--budget-minutes expects a whole number of minutes.');
+  if (!Number.isInteger(budgetMinutes) || budgetMinutes < 1)
+    throw new UsageError('--budget-minutes expects a whole number of minutes.');
   const { runBackfill } = await import('./backfill.js');
   const { progressWriter } = await import('./progress.js');
   const progress = progressWriter(process.stderr, () => Date.now());
@@ -147,7 +149,10 @@ async function statusCommand(args: readonly string[], env: NodeJS.ProcessEnv): P
   const maxLagMinutes = Number(values['max-lag-minutes']);
   if (!(maxLagMinutes > 0)) throw new UsageError('--max-lag-minutes expects a positive number.');
   const { readStatus, formatStatus } = await import('./status.js');
-  const status = await readStatus(withLocalSettings(env), quietLogger(), { maxLagMinutes, backlog: !values['no-backlog'] });
+  const status = await readStatus(withLocalSettings(env), quietLogger(), {
+    maxLagMinutes,
+    backlog: !values['no-backlog'],
+  });
   process.stdout.write(`${values.json ? JSON.stringify(status) : formatStatus(status)}\n`);
   return status.healthy ? 0 : 1;
 }
@@ -200,7 +205,8 @@ function withLocalSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 function parseTime(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value)) throw new UsageError(`${flag} expects an ISO 8601 time, got "${value}".`);
+  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value))
+    throw new UsageError(`${flag} expects an ISO 8601 time, got "${value}".`);
   return ms;
 }
 
@@ -215,7 +221,8 @@ class UsageError extends Error {
 }
 
 // Run only when executed (also through the npm bin symlink), not when a test imports main().
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+const isEntryPoint =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isEntryPoint) {
   main(process.argv.slice(2), process.env).then(
     (code) => {

@@ -116,7 +116,9 @@ export function cloudProfile(value: string | undefined): CloudProfile | undefine
 export function hasHostSuffix(hostname: string, suffix: string): boolean {
   const host = hostname.toLowerCase();
   const tail = `.${suffix.toLowerCase()}`;
-  return host.endsWith(tail) && host.length > tail.length && /^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(host.slice(0, -tail.length));
+  return (
+    host.endsWith(tail) && host.length > tail.length && /^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(host.slice(0, -tail.length))
+  );
 }
 
 /**
@@ -135,8 +137,9 @@ export function describeMcasHostProblem(
   if (auth === 'entra' && !profile.mcas.entraHostSuffixes.some((suffix) => hasHostSuffix(hostname, suffix))) {
     // Every MCAS suffix is some cloud's, so `home` is found; 'public' only satisfies the type.
     const home =
-      AZURE_CLOUD_NAMES.find((name) => CLOUD_PROFILES[name].mcas.entraHostSuffixes.some((s) => hasHostSuffix(hostname, s))) ??
-      'public';
+      AZURE_CLOUD_NAMES.find((name) =>
+        CLOUD_PROFILES[name].mcas.entraHostSuffixes.some((s) => hasHostSuffix(hostname, s)),
+      ) ?? 'public';
     return (
       `${hostname} belongs to a tenant that signs in with Entra ID in AZURE_CLOUD=${home}, not ${profile.name}: ` +
       `set AZURE_CLOUD=${home} (with that cloud's identity), or use MCAS_AUTH=token.`

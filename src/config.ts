@@ -41,8 +41,7 @@ export type McasAuthSetting =
 
 /** Where rows go: the HTTP Data Collector API (default) or the Logs Ingestion API through a DCR. */
 export type SinkTarget =
-  | { kind: 'dataCollector' }
-  | { kind: 'logsIngestion'; endpoint: string; dcrImmutableId: string; streamName: string };
+  { kind: 'dataCollector' } | { kind: 'logsIngestion'; endpoint: string; dcrImmutableId: string; streamName: string };
 
 export type CheckpointLocation =
   | { kind: 'blob'; connectionString: Secret; container: string }
@@ -135,7 +134,19 @@ const DCR_IMMUTABLE_ID = /^dcr-[0-9a-f]{32}$/i;
 const STREAM_NAME = /^Custom-[A-Za-z0-9_]{1,}$/;
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const FILTER_OPERATORS = new Set([
-  'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'range', 'isset', 'isnotset', 'startswith', 'contains', 'text', 'deq',
+  'eq',
+  'neq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'range',
+  'isset',
+  'isnotset',
+  'startswith',
+  'contains',
+  'text',
+  'deq',
 ]);
 
 /** True for hosts that never leave this machine; only these may be reached over plain http. */
@@ -155,7 +166,8 @@ function shown(value: string): string {
 }
 
 /** One NCRONTAB field: *, a number, a range or a 3-letter name, each with an optional /step, comma-separated. */
-const NCRONTAB_FIELD = /^(\*|\d{1,2}(-\d{1,2})?|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d{1,2})?(,(\d{1,2}(-\d{1,2})?|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d{1,2})?)*$/;
+const NCRONTAB_FIELD =
+  /^(\*|\d{1,2}(-\d{1,2})?|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d{1,2})?(,(\d{1,2}(-\d{1,2})?|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d{1,2})?)*$/;
 
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name];
@@ -230,7 +242,9 @@ function parseFilters(problems: Problems, raw: string | undefined): Record<strin
   try {
     value = JSON.parse(raw);
   } catch {
-    problems.push('MCAS_ACTIVITY_FILTERS: expected a JSON object such as {"service":{"eq":[11161]}}, got invalid JSON.');
+    problems.push(
+      'MCAS_ACTIVITY_FILTERS: expected a JSON object such as {"service":{"eq":[11161]}}, got invalid JSON.',
+    );
     return {};
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -287,14 +301,21 @@ function parseSecrets(
         problems,
         'KEY_VAULT_URL',
         vault,
-        (h) => (isKeyVaultHost(cloud, h) ? undefined : `host ${shown(h)} is not a vault in AZURE_CLOUD=${cloud.name} (*.${cloud.keyVaultSuffix}).`),
+        (h) =>
+          isKeyVaultHost(cloud, h)
+            ? undefined
+            : `host ${shown(h)} is not a vault in AZURE_CLOUD=${cloud.name} (*.${cloud.keyVaultSuffix}).`,
         `https://<vault-name>.${cloud.keyVaultSuffix}`,
         true,
       ) ?? '';
-    const secretName = (name: 'MCAS_TOKEN_SECRET_NAME' | 'WORKSPACE_KEY_SECRET_NAME', needed: boolean): string | undefined => {
+    const secretName = (
+      name: 'MCAS_TOKEN_SECRET_NAME' | 'WORKSPACE_KEY_SECRET_NAME',
+      needed: boolean,
+    ): string | undefined => {
       if (!needed) return undefined;
       const value = text(env, name) ?? DEFAULTS[name];
-      if (!SECRET_NAME.test(value)) problems.push(`${name}: ${shown(value)} is not a Key Vault secret name (letters, digits, -).`);
+      if (!SECRET_NAME.test(value))
+        problems.push(`${name}: ${shown(value)} is not a Key Vault secret name (letters, digits, -).`);
       return value;
     };
     return {
@@ -318,10 +339,13 @@ function parseSecrets(
   if (needs.workspaceKey) {
     const key = text(env, 'LOG_ANALYTICS_WORKSPACE_KEY');
     if (key === undefined) {
-      problems.push('LOG_ANALYTICS_WORKSPACE_KEY: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
+      problems.push(
+        'LOG_ANALYTICS_WORKSPACE_KEY: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).',
+      );
     } else {
       const problem = describeWorkspaceKeyProblem(key);
-      if (problem) problems.push(`LOG_ANALYTICS_WORKSPACE_KEY: ${problem}; use the workspace's primary or secondary key.`);
+      if (problem)
+        problems.push(`LOG_ANALYTICS_WORKSPACE_KEY: ${problem}; use the workspace's primary or secondary key.`);
     }
     workspaceKey = new Secret(key ?? '');
   }
@@ -332,24 +356,34 @@ function parseMcasAuth(problems: Problems, env: NodeJS.ProcessEnv, hasVault: boo
   const auth = text(env, 'MCAS_AUTH') ?? DEFAULTS.MCAS_AUTH;
   if (auth === 'token') return { kind: 'token' };
   if (auth !== 'entra') {
-    problems.push(`MCAS_AUTH: expected "token" (the API token) or "entra" (an Entra app or managed identity), got ${shown(auth)}.`);
+    problems.push(
+      `MCAS_AUTH: expected "token" (the API token) or "entra" (an Entra app or managed identity), got ${shown(auth)}.`,
+    );
     return { kind: 'token' };
   }
   const clientId = text(env, 'MCAS_APP_CLIENT_ID');
   if (clientId === undefined) return { kind: 'entra', credential: { kind: 'managedIdentity' } };
-  if (!GUID.test(clientId)) problems.push(`MCAS_APP_CLIENT_ID: expected the app registration's client id (a GUID), got ${shown(clientId)}.`);
+  if (!GUID.test(clientId))
+    problems.push(`MCAS_APP_CLIENT_ID: expected the app registration's client id (a GUID), got ${shown(clientId)}.`);
   const tenantId = text(env, 'MCAS_APP_TENANT_ID');
   if (tenantId === undefined || !GUID.test(tenantId)) {
-    problems.push('MCAS_APP_TENANT_ID: required with MCAS_APP_CLIENT_ID: the tenant id (a GUID) of the app registration.');
+    problems.push(
+      'MCAS_APP_TENANT_ID: required with MCAS_APP_CLIENT_ID: the tenant id (a GUID) of the app registration.',
+    );
   }
   const kind = text(env, 'MCAS_APP_CREDENTIAL') ?? DEFAULTS.MCAS_APP_CREDENTIAL;
   if (kind !== 'secret' && kind !== 'certificate') {
     problems.push(`MCAS_APP_CREDENTIAL: expected "secret" or "certificate", got ${shown(kind)}.`);
   }
   const secretName =
-    text(env, 'MCAS_APP_SECRET_NAME') ?? (kind === 'certificate' ? DEFAULTS.MCAS_APP_CERTIFICATE_NAME : DEFAULTS.MCAS_APP_SECRET_NAME);
-  if (!SECRET_NAME.test(secretName)) problems.push(`MCAS_APP_SECRET_NAME: ${shown(secretName)} is not a Key Vault secret name.`);
-  if (!hasVault) problems.push("MCAS_APP_CLIENT_ID: the app's secret or certificate is read from Key Vault, so KEY_VAULT_URL is required.");
+    text(env, 'MCAS_APP_SECRET_NAME') ??
+    (kind === 'certificate' ? DEFAULTS.MCAS_APP_CERTIFICATE_NAME : DEFAULTS.MCAS_APP_SECRET_NAME);
+  if (!SECRET_NAME.test(secretName))
+    problems.push(`MCAS_APP_SECRET_NAME: ${shown(secretName)} is not a Key Vault secret name.`);
+  if (!hasVault)
+    problems.push(
+      "MCAS_APP_CLIENT_ID: the app's secret or certificate is read from Key Vault, so KEY_VAULT_URL is required.",
+    );
   return {
     kind: 'entra',
     credential: {
@@ -371,24 +405,32 @@ function parseSink(problems: Problems, env: NodeJS.ProcessEnv, cloud: CloudProfi
   const rawEndpoint = text(env, 'LOGS_INGESTION_ENDPOINT');
   let endpoint = '';
   if (rawEndpoint === undefined) {
-    problems.push(`LOGS_INGESTION_ENDPOINT: required with LOG_SINK=logsIngestion (the DCE's or DCR's logs ingestion endpoint, *.${cloud.logsIngestionSuffix}).`);
+    problems.push(
+      `LOGS_INGESTION_ENDPOINT: required with LOG_SINK=logsIngestion (the DCE's or DCR's logs ingestion endpoint, *.${cloud.logsIngestionSuffix}).`,
+    );
   } else {
     endpoint =
       parseOrigin(
         problems,
         'LOGS_INGESTION_ENDPOINT',
         rawEndpoint,
-        (h) => (isLogsIngestionHost(cloud, h) ? undefined : `host ${shown(h)} is not a logs ingestion endpoint in AZURE_CLOUD=${cloud.name} (*.${cloud.logsIngestionSuffix}).`),
+        (h) =>
+          isLogsIngestionHost(cloud, h)
+            ? undefined
+            : `host ${shown(h)} is not a logs ingestion endpoint in AZURE_CLOUD=${cloud.name} (*.${cloud.logsIngestionSuffix}).`,
         `https://<endpoint>.${cloud.logsIngestionSuffix}`,
         true,
       ) ?? '';
   }
   const dcrImmutableId = text(env, 'LOGS_INGESTION_DCR_ID');
   if (dcrImmutableId === undefined || !DCR_IMMUTABLE_ID.test(dcrImmutableId)) {
-    problems.push('LOGS_INGESTION_DCR_ID: required with LOG_SINK=logsIngestion: the DCR\'s immutable id (dcr-<32 hex digits>).');
+    problems.push(
+      "LOGS_INGESTION_DCR_ID: required with LOG_SINK=logsIngestion: the DCR's immutable id (dcr-<32 hex digits>).",
+    );
   }
   const streamName = text(env, 'LOGS_INGESTION_STREAM') ?? DEFAULTS.LOGS_INGESTION_STREAM;
-  if (!STREAM_NAME.test(streamName)) problems.push(`LOGS_INGESTION_STREAM: ${shown(streamName)} is not a custom stream name (Custom-<name>).`);
+  if (!STREAM_NAME.test(streamName))
+    problems.push(`LOGS_INGESTION_STREAM: ${shown(streamName)} is not a custom stream name (Custom-<name>).`);
   return { kind: 'logsIngestion', endpoint, dcrImmutableId: dcrImmutableId ?? '', streamName };
 }
 
@@ -411,14 +453,23 @@ function parseCheckpoint(problems: Problems, env: NodeJS.ProcessEnv, cloud: Clou
   }
   const container = text(env, 'CHECKPOINT_CONTAINER') ?? DEFAULTS.CHECKPOINT_CONTAINER;
   if (!CONTAINER_NAME.test(container)) {
-    problems.push(`CHECKPOINT_CONTAINER: ${shown(container)} is not a blob container name (3-63 lower-case letters, digits, -).`);
+    problems.push(
+      `CHECKPOINT_CONTAINER: ${shown(container)} is not a blob container name (3-63 lower-case letters, digits, -).`,
+    );
   }
   const connectionString = text(env, 'AzureWebJobsStorage');
-  if (connectionString !== undefined) return { kind: 'blob', connectionString: new Secret(connectionString), container };
+  if (connectionString !== undefined)
+    return { kind: 'blob', connectionString: new Secret(connectionString), container };
   const serviceUri = text(env, 'AzureWebJobsStorage__blobServiceUri');
   const accountName = text(env, 'AzureWebJobsStorage__accountName');
   if (serviceUri !== undefined) {
-    const serviceUrl = parseOrigin(problems, 'AzureWebJobsStorage__blobServiceUri', serviceUri, () => undefined, 'a blob service URL');
+    const serviceUrl = parseOrigin(
+      problems,
+      'AzureWebJobsStorage__blobServiceUri',
+      serviceUri,
+      () => undefined,
+      'a blob service URL',
+    );
     return { kind: 'blob', serviceUrl: serviceUrl ?? '', container };
   }
   if (accountName !== undefined) {
@@ -442,7 +493,8 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
 
   const rawCloud = text(env, 'AZURE_CLOUD');
   const cloud = cloudProfile(rawCloud) ?? CLOUD_PROFILES.public;
-  if (cloudProfile(rawCloud) === undefined) problems.push(`AZURE_CLOUD: expected ${AZURE_CLOUD_NAMES.join(', ')}, got ${shown(rawCloud ?? '')}.`);
+  if (cloudProfile(rawCloud) === undefined)
+    problems.push(`AZURE_CLOUD: expected ${AZURE_CLOUD_NAMES.join(', ')}, got ${shown(rawCloud ?? '')}.`);
   const hasVault = text(env, 'KEY_VAULT_URL') !== undefined;
   const auth = parseMcasAuth(problems, env, hasVault);
   const sink = parseSink(problems, env, cloud);
@@ -469,7 +521,8 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   const workspaceId = text(env, 'LOG_ANALYTICS_WORKSPACE_ID');
   if (workspaceId === undefined) {
     if (usesDataCollector) problems.push('LOG_ANALYTICS_WORKSPACE_ID: required (the workspace GUID).');
-  } else if (!GUID.test(workspaceId)) problems.push(`LOG_ANALYTICS_WORKSPACE_ID: expected a GUID, got ${shown(workspaceId)}.`);
+  } else if (!GUID.test(workspaceId))
+    problems.push(`LOG_ANALYTICS_WORKSPACE_ID: expected a GUID, got ${shown(workspaceId)}.`);
   const endpointRaw = text(env, 'LOG_ANALYTICS_ENDPOINT');
   const endpoint =
     endpointRaw === undefined
@@ -478,42 +531,101 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
           problems,
           'LOG_ANALYTICS_ENDPOINT',
           endpointRaw,
-          (h) => (isDataCollectorHost(cloud, h) ? undefined : `host ${shown(h)} is not the Data Collector API in AZURE_CLOUD=${cloud.name} (*.${cloud.dataCollectorDomain}).`),
+          (h) =>
+            isDataCollectorHost(cloud, h)
+              ? undefined
+              : `host ${shown(h)} is not the Data Collector API in AZURE_CLOUD=${cloud.name} (*.${cloud.dataCollectorDomain}).`,
           `https://<workspace-id>.${cloud.dataCollectorDomain}`,
         ) ?? '');
 
   const logType = text(env, 'LOG_TYPE') ?? DEFAULTS.LOG_TYPE;
-  if (!LOG_TYPE.test(logType)) problems.push(`LOG_TYPE: ${shown(logType)} must be 1-100 letters, digits or _ (no _CL suffix needed).`);
-  else if (/_CL$/.test(logType)) problems.push(`LOG_TYPE: ${shown(logType)} ends in _CL; the service appends _CL, so leave it off.`);
+  if (!LOG_TYPE.test(logType))
+    problems.push(`LOG_TYPE: ${shown(logType)} must be 1-100 letters, digits or _ (no _CL suffix needed).`);
+  else if (/_CL$/.test(logType))
+    problems.push(`LOG_TYPE: ${shown(logType)} ends in _CL; the service appends _CL, so leave it off.`);
 
   const schedule = text(env, 'MCAS_TIMER_SCHEDULE') ?? DEFAULTS.MCAS_TIMER_SCHEDULE;
   const scheduleFields = schedule.split(/\s+/);
   if (scheduleFields.length !== 6 || !scheduleFields.every((field) => NCRONTAB_FIELD.test(field))) {
-    problems.push(`MCAS_TIMER_SCHEDULE: expected an NCRONTAB expression with 6 fields ("{second} {minute} {hour} {day} {month} {day-of-week}"), got ${shown(schedule)}.`);
+    problems.push(
+      `MCAS_TIMER_SCHEDULE: expected an NCRONTAB expression with 6 fields ("{second} {minute} {hour} {day} {month} {day-of-week}"), got ${shown(schedule)}.`,
+    );
   }
 
-  const lookbackMinutes = parseInt(problems, env, 'INITIAL_LOOKBACK_MINUTES', DEFAULTS.INITIAL_LOOKBACK_MINUTES, 1, 60 * 24 * 366);
-  const settleSeconds = parseInt(problems, env, 'CREATED_SETTLE_SECONDS', DEFAULTS.CREATED_SETTLE_SECONDS, 0, 24 * 3600);
-  const budgetSeconds = parseInt(problems, env, 'RUN_TIME_BUDGET_SECONDS', DEFAULTS.RUN_TIME_BUDGET_SECONDS, 10, 24 * 3600);
-  const maxBatchBytes = parseInt(problems, env, 'MAX_BATCH_BYTES', DEFAULTS.MAX_BATCH_BYTES, MIN_BATCH_BYTES, MAX_POST_BYTES);
+  const lookbackMinutes = parseInt(
+    problems,
+    env,
+    'INITIAL_LOOKBACK_MINUTES',
+    DEFAULTS.INITIAL_LOOKBACK_MINUTES,
+    1,
+    60 * 24 * 366,
+  );
+  const settleSeconds = parseInt(
+    problems,
+    env,
+    'CREATED_SETTLE_SECONDS',
+    DEFAULTS.CREATED_SETTLE_SECONDS,
+    0,
+    24 * 3600,
+  );
+  const budgetSeconds = parseInt(
+    problems,
+    env,
+    'RUN_TIME_BUDGET_SECONDS',
+    DEFAULTS.RUN_TIME_BUDGET_SECONDS,
+    10,
+    24 * 3600,
+  );
+  const maxBatchBytes = parseInt(
+    problems,
+    env,
+    'MAX_BATCH_BYTES',
+    DEFAULTS.MAX_BATCH_BYTES,
+    MIN_BATCH_BYTES,
+    MAX_POST_BYTES,
+  );
   const pageSize = parseInt(problems, env, 'MCAS_PAGE_SIZE', DEFAULTS.MCAS_PAGE_SIZE, 1, MAX_MCAS_PAGE_SIZE);
   const maxRequestsPerMinute = parseInt(
-    problems, env, 'MCAS_MAX_REQUESTS_PER_MINUTE', DEFAULTS.MCAS_MAX_REQUESTS_PER_MINUTE, 1, 1_000_000,
+    problems,
+    env,
+    'MCAS_MAX_REQUESTS_PER_MINUTE',
+    DEFAULTS.MCAS_MAX_REQUESTS_PER_MINUTE,
+    1,
+    1_000_000,
   );
   const paging = text(env, 'MCAS_PAGING') ?? DEFAULTS.MCAS_PAGING;
-  if (paging !== 'keyset' && paging !== 'scan') problems.push(`MCAS_PAGING: expected "keyset" or "scan", got ${shown(paging)}.`);
+  if (paging !== 'keyset' && paging !== 'scan')
+    problems.push(`MCAS_PAGING: expected "keyset" or "scan", got ${shown(paging)}.`);
   const scanPageSize = parseInt(problems, env, 'MCAS_SCAN_PAGE_SIZE', DEFAULTS.MCAS_SCAN_PAGE_SIZE, 500, 5000);
-  const scanWindowMinutes = parseInt(problems, env, 'MCAS_SCAN_WINDOW_MINUTES', DEFAULTS.MCAS_SCAN_WINDOW_MINUTES, 0, 60 * 24 * 366);
-  const throttleWaitSeconds = parseInt(problems, env, 'MCAS_THROTTLE_WAIT_SECONDS', DEFAULTS.MCAS_THROTTLE_WAIT_SECONDS, 1, 600);
+  const scanWindowMinutes = parseInt(
+    problems,
+    env,
+    'MCAS_SCAN_WINDOW_MINUTES',
+    DEFAULTS.MCAS_SCAN_WINDOW_MINUTES,
+    0,
+    60 * 24 * 366,
+  );
+  const throttleWaitSeconds = parseInt(
+    problems,
+    env,
+    'MCAS_THROTTLE_WAIT_SECONDS',
+    DEFAULTS.MCAS_THROTTLE_WAIT_SECONDS,
+    1,
+    600,
+  );
   const timeoutSeconds = parseInt(problems, env, 'HTTP_TIMEOUT_SECONDS', DEFAULTS.HTTP_TIMEOUT_SECONDS, 1, 600);
 
   const extraFilters = parseFilters(problems, text(env, 'MCAS_ACTIVITY_FILTERS'));
-  const secrets = parseSecrets(problems, env, cloud, { mcasToken: auth.kind === 'token', workspaceKey: usesDataCollector });
+  const secrets = parseSecrets(problems, env, cloud, {
+    mcasToken: auth.kind === 'token',
+    workspaceKey: usesDataCollector,
+  });
   const checkpoint = parseCheckpoint(problems, env, cloud);
   const alertsEnabled = parseBoolean(problems, env, 'MCAS_ALERTS_ENABLED');
 
   const clientId = text(env, 'AZURE_CLIENT_ID');
-  if (clientId !== undefined && !GUID.test(clientId)) problems.push(`AZURE_CLIENT_ID: expected a GUID, got ${shown(clientId)}.`);
+  if (clientId !== undefined && !GUID.test(clientId))
+    problems.push(`AZURE_CLIENT_ID: expected a GUID, got ${shown(clientId)}.`);
 
   const appInsightsConnectionString = text(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING');
   const appInsightsAuthentication = text(env, 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING');

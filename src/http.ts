@@ -142,7 +142,11 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       },
       onResponseEnd() {
         if (!settle()) return;
-        const body = shared ? shared.view(length) : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
+        const body = shared
+          ? shared.view(length)
+          : chunks.length === 1
+            ? (chunks[0] as Buffer)
+            : Buffer.concat(chunks, length);
         const held = shared;
         const result: HttpResponse = { status, headers, body, release: held ? () => held.release() : () => undefined };
         if (status >= 200 && status < 300) resolve(result);
@@ -216,9 +220,21 @@ export function redactText(text: string, secrets: readonly string[]): string {
 }
 
 const TRANSIENT_NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
 ]);
 
 /**

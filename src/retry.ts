@@ -85,12 +85,19 @@ export function isThrottled(error: unknown, policy: RetryPolicy): boolean {
 
 /** Whether `error` deserves another attempt under `policy`. Our own bugs and permanent statuses never do. */
 export function isRetryable(error: unknown, policy: RetryPolicy): boolean {
-  if (error instanceof HttpStatusError) return policy.retryOnStatus.includes(error.status) || isThrottled(error, policy);
+  if (error instanceof HttpStatusError)
+    return policy.retryOnStatus.includes(error.status) || isThrottled(error, policy);
   return isTransientNetworkError(error);
 }
 
 /** The wait before the next attempt: the server's Retry-After when usable (no jitter added), else backoff. */
-export function retryDelayMs(error: unknown, attempt: number, policy: RetryPolicy, nowMs: number, random?: () => number): number {
+export function retryDelayMs(
+  error: unknown,
+  attempt: number,
+  policy: RetryPolicy,
+  nowMs: number,
+  random?: () => number,
+): number {
   const throttled = isThrottled(error, policy);
   const retryAfter = error instanceof HttpStatusError ? parseRetryAfterMs(error.retryAfterHeader, nowMs) : undefined;
   if (retryAfter !== undefined) return Math.min(retryAfter, policy.maxDelayMs);
@@ -116,7 +123,12 @@ export async function withRetry<T>(
       const nowMs = options.clock.nowMs();
       const delayMs = retryDelayMs(error, attemptNumber, policy, nowMs, options.random);
       if (options.deadlineMs !== undefined && nowMs + delayMs >= options.deadlineMs) throw error;
-      const info: RetryInfo = { attempt: attemptNumber, delayMs, throttled: isThrottled(error, policy), reason: describe(error) };
+      const info: RetryInfo = {
+        attempt: attemptNumber,
+        delayMs,
+        throttled: isThrottled(error, policy),
+        reason: describe(error),
+      };
       options.log.warn(
         `${options.operation}: attempt ${attemptNumber} of ${policy.maxAttempts} failed (${info.reason}); ` +
           `${info.throttled ? 'throttled, ' : ''}retrying in ${delayMs} ms.`,

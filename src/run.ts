@@ -31,8 +31,7 @@ export interface RunDeps {
  * so a crash re-sends at most what was sent of one sub-window plus the batch in flight (readByScan says why).
  */
 export type PagingOptions =
-  | { mode: 'keyset' }
-  | { mode: 'scan'; pageSize: number; windowMs: number; targetPages?: number };
+  { mode: 'keyset' } | { mode: 'scan'; pageSize: number; windowMs: number; targetPages?: number };
 
 /**
  * Pages a scan sub-window aims to hold (50,000 rows at pages of 5,000). Each sub-window can end on a partial page, so
@@ -267,7 +266,8 @@ async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mod
       if (!complete) break;
       const next: Position = { cursorMs: subEndMs + 1, idsAtCursor: [] };
       await delivery.markComplete(next);
-      if (paging.windowMs > 0) windowMs = nextSubWindowMs(lengthMs, summary.fetched - fetchedBefore, paging.pageSize, targetPages);
+      if (paging.windowMs > 0)
+        windowMs = nextSubWindowMs(lengthMs, summary.fetched - fetchedBefore, paging.pageSize, targetPages);
       subStart = next;
       if (subStart.cursorMs <= ctx.windowEndMs && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs) {
         stopEarly(ctx);
@@ -433,7 +433,8 @@ class Delivery {
     const completed = this.#completed;
     this.#completed = undefined;
     const unfinished = this.#builder.recordCount - (completed?.queuedRows ?? 0);
-    if (unfinished > 0) this.#deps.log.info(`Left ${unfinished} rows of the unfinished sub-window unsent; the next run reads it again.`);
+    if (unfinished > 0)
+      this.#deps.log.info(`Left ${unfinished} rows of the unfinished sub-window unsent; the next run reads it again.`);
     const batch = this.#builder.flushFirst(completed?.queuedRows ?? 0);
     if (batch && completed) await this.#sendAndSave(batch, completed.position);
   }
@@ -444,7 +445,9 @@ class Delivery {
     try {
       await this.flushCompleted();
     } catch (error) {
-      this.#deps.log.warn(`Could not deliver the ${rows} rows of completed sub-windows fetched before the failure: ${ensureError(error).message}`);
+      this.#deps.log.warn(
+        `Could not deliver the ${rows} rows of completed sub-windows fetched before the failure: ${ensureError(error).message}`,
+      );
     }
   }
 
@@ -464,7 +467,9 @@ class Delivery {
     try {
       await this.#sendAndSave(pending, position);
     } catch (error) {
-      this.#deps.log.warn(`Could not deliver the ${pending.recordCount} rows fetched before the failure: ${ensureError(error).message}`);
+      this.#deps.log.warn(
+        `Could not deliver the ${pending.recordCount} rows fetched before the failure: ${ensureError(error).message}`,
+      );
     }
   }
 

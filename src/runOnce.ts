@@ -64,7 +64,10 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
 }
 
 /** The run options a config implies; exported for the CLI's backfill and for tests. */
-export function runOptions(config: Config, options: Pick<RunOnceOptions, 'window' | 'dryRun' | 'timeBudgetMs'> = {}): RunOptions {
+export function runOptions(
+  config: Config,
+  options: Pick<RunOnceOptions, 'window' | 'dryRun' | 'timeBudgetMs'> = {},
+): RunOptions {
   return {
     initialLookbackMs: config.run.initialLookbackMs,
     settleMs: config.run.settleMs,

@@ -86,7 +86,9 @@ async function readSecret(client: SecretClient, vaultUrl: string, name: string):
   }
   const trimmed = (value ?? '').trim();
   if (trimmed === '') {
-    throw new SecretError(`Secret '${name}' in Key Vault ${vaultUrl} is empty; set its value with az keyvault secret set.`);
+    throw new SecretError(
+      `Secret '${name}' in Key Vault ${vaultUrl} is empty; set its value with az keyvault secret set.`,
+    );
   }
   return trimmed;
 }

@@ -88,7 +88,9 @@ export function formatStatus(status: StreamStatus): string {
     `last run     ${run ? `${run.outcome} at ${run.startedAt}: fetched ${run.fetched}, sent ${run.sent}, flagged ${run.flagged}, retries ${run.retries}, ${run.durationMs} ms${run.moreToDo ? ', more to do' : ''}` : 'none recorded'}`,
   ];
   if (run?.error) lines.push(`last error   ${run.error}`);
-  lines.push(`backlog      ${status.backlog !== undefined ? `about ${status.backlog} in MCAS after the checkpoint` : `unknown${status.backlogError ? ` (${status.backlogError})` : ''}`}`);
+  lines.push(
+    `backlog      ${status.backlog !== undefined ? `about ${status.backlog} in MCAS after the checkpoint` : `unknown${status.backlogError ? ` (${status.backlogError})` : ''}`}`,
+  );
   lines.push(`health       ${status.healthy ? 'OK' : `NOT OK: ${status.problems.join(' ')}`}`);
   return lines.join('\n');
 }

@@ -8,7 +8,13 @@ import { type Clock, type Sleep, sleep as realSleep, systemClock } from './clock
 import { SecretError } from './errors.js';
 import { createDispatcher } from './http.js';
 import type { Logger } from './logger.js';
-import { createMcasCredential, entraAuthorization, type McasAuthorization, readMcasAppCredential, tokenAuthorization } from './mcas/mcasAuth.js';
+import {
+  createMcasCredential,
+  entraAuthorization,
+  type McasAuthorization,
+  readMcasAppCredential,
+  tokenAuthorization,
+} from './mcas/mcasAuth.js';
 import { McasClient } from './mcas/McasClient.js';
 import { MCAS_RETRY, type RetryInfo } from './retry.js';
 import { RequestPacer } from './mcas/RequestPacer.js';
@@ -66,7 +72,8 @@ export async function createDependencies(
   const pacer = new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep });
   // The function's identity (Key Vault, storage, Logs Ingestion), built once and only when something needs it.
   let azure: Promise<TokenCredential> | undefined;
-  const identity = (): Promise<TokenCredential> => (azure ??= overrides.credential ? Promise.resolve(overrides.credential) : defaultCredential(config));
+  const identity = (): Promise<TokenCredential> =>
+    (azure ??= overrides.credential ? Promise.resolve(overrides.credential) : defaultCredential(config));
   const mcas = new McasClient({
     portalUrl: config.mcas.portalUrl,
     authorization: await mcasAuthorization(config, secrets, identity, clock, overrides),
@@ -80,9 +87,7 @@ export async function createDependencies(
     onRetry,
   });
   const sink = await createSink(config, secrets, stream, identity, { dispatcher, clock, sleep, log, onRetry });
-  const checkpoints =
-    overrides.checkpoints ??
-    (await createCheckpointStore(config.checkpoint, stream.name, identity));
+  const checkpoints = overrides.checkpoints ?? (await createCheckpointStore(config.checkpoint, stream.name, identity));
   return {
     deps: { mcas, sink, checkpoints, clock, sleep, log },
     counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
@@ -108,10 +113,14 @@ async function mcasAuthorization(
   const source = auth.credential;
   if (source.kind === 'managedIdentity') {
     // ManagedIdentityCredential, not DefaultAzureCredential: a developer's own login must never be sent to MCAS.
-    const credential = await createMcasCredential({ kind: 'managedIdentity', clientId: config.managedIdentityClientId });
+    const credential = await createMcasCredential({
+      kind: 'managedIdentity',
+      clientId: config.managedIdentityClientId,
+    });
     return entraAuthorization(credential, config.cloud.mcas.scope, { clock });
   }
-  if (config.secrets.kind !== 'keyVault') throw new SecretError('MCAS_APP_CLIENT_ID needs KEY_VAULT_URL for its secret or certificate.');
+  if (config.secrets.kind !== 'keyVault')
+    throw new SecretError('MCAS_APP_CLIENT_ID needs KEY_VAULT_URL for its secret or certificate.');
   const value = await readMcasAppCredential(
     { kind: source.kind, vaultUrl: config.secrets.vaultUrl, secretName: source.secretName },
     { credential: await identity() },
@@ -149,7 +158,8 @@ async function createSink(
       onRetry: io.onRetry,
     });
   }
-  if (!secrets.workspaceKey) throw new SecretError('The Data Collector sink needs the workspace key, and none was loaded.');
+  if (!secrets.workspaceKey)
+    throw new SecretError('The Data Collector sink needs the workspace key, and none was loaded.');
   return new DataCollectorSink({
     endpoint: config.logAnalytics.endpoint,
     workspaceId: config.logAnalytics.workspaceId,

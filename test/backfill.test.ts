@@ -19,14 +19,24 @@ const DAY = 24 * HOUR;
 
 describe('backfill', () => {
   // Three days of history, saved steadily.
-  const activities = generateActivities({ count: 1_500, startCreatedMs: Date.now() - 3 * DAY, seed: 31, spanMs: 3 * DAY - HOUR });
+  const activities = generateActivities({
+    count: 1_500,
+    startCreatedMs: Date.now() - 3 * DAY,
+    seed: 31,
+    spanMs: 3 * DAY - HOUR,
+  });
   let stack: LocalStack;
   let dir: string;
   let env: NodeJS.ProcessEnv;
   before(async () => {
     stack = await startLocalStack({ activities });
     dir = await mkdtemp(join(tmpdir(), 'backfill-'));
-    env = { ...stack.settings, CHECKPOINT_STORE: `file:${dir}`, CREATED_SETTLE_SECONDS: '0', INITIAL_LOOKBACK_MINUTES: String(24 * 60) };
+    env = {
+      ...stack.settings,
+      CHECKPOINT_STORE: `file:${dir}`,
+      CREATED_SETTLE_SECONDS: '0',
+      INITIAL_LOOKBACK_MINUTES: String(24 * 60),
+    };
   });
   after(async () => {
     await stack.close();
@@ -38,7 +48,12 @@ describe('backfill', () => {
 
   it('loads a past range with its own checkpoint and shows progress across the range', async () => {
     const progress: RunProgress[] = [];
-    const result = await runBackfill(env, new RecordingLogger(), { fromMs, toMs, timeBudgetMs: 10 * 60_000, onProgress: (p) => progress.push(p) });
+    const result = await runBackfill(env, new RecordingLogger(), {
+      fromMs,
+      toMs,
+      timeBudgetMs: 10 * 60_000,
+      onProgress: (p) => progress.push(p),
+    });
     const expected = activities.filter((a) => (a['created'] as number) <= toMs).map((a) => a['_id']);
     assert.equal(result.summary?.sent, expected.length);
     assert.deepEqual(new Set(receivedIds(stack)), new Set(expected));
@@ -47,7 +62,10 @@ describe('backfill', () => {
     assert.equal(existsSync(join(dir, 'activities.json')), false, 'the live checkpoint was not touched');
     assert.ok(progress.length >= 2);
     const fractions = progress.map((p) => (p.cursorMs - p.windowStartMs) / (p.windowEndMs - p.windowStartMs));
-    assert.deepEqual(fractions, [...fractions].sort((a, b) => a - b));
+    assert.deepEqual(
+      fractions,
+      [...fractions].sort((a, b) => a - b),
+    );
     assert.ok((fractions.at(-1) ?? 0) > 0.9);
   });
 
@@ -67,7 +85,11 @@ describe('backfill', () => {
     assert.ok(origin !== undefined);
 
     const log = new RecordingLogger();
-    const result = await runBackfill(env, log, { fromMs: Date.now() - 2 * DAY - 1, toMs: Date.now(), timeBudgetMs: 10 * 60_000 });
+    const result = await runBackfill(env, log, {
+      fromMs: Date.now() - 2 * DAY - 1,
+      toMs: Date.now(),
+      timeBudgetMs: 10 * 60_000,
+    });
     assert.equal(result.endMs, origin - 1);
     assert.match(log.text(), /the backfill stops at .* so nothing is sent twice/);
     const ids = receivedIds(stack);
@@ -86,11 +108,17 @@ describe('backfill', () => {
     });
     const slowEnv = { ...slow.settings, CHECKPOINT_STORE: `file:${slowDir}` };
     const clock = { nowMs: () => Date.now() + offsetMs };
-    const range = { fromMs: Date.now() - 11 * DAY, toMs: Date.now() - 8 * DAY, timeBudgetMs: 60_000, overrides: { clock } };
+    const range = {
+      fromMs: Date.now() - 11 * DAY,
+      toMs: Date.now() - 8 * DAY,
+      timeBudgetMs: 60_000,
+      overrides: { clock },
+    };
     const first = await runBackfill(slowEnv, new RecordingLogger(), range);
     assert.equal(first.summary?.moreToDo, true);
     let runs = 1;
-    for (let more = true; more && runs < 20; runs++) more = (await runBackfill(slowEnv, new RecordingLogger(), range)).summary?.moreToDo ?? false;
+    for (let more = true; more && runs < 20; runs++)
+      more = (await runBackfill(slowEnv, new RecordingLogger(), range)).summary?.moreToDo ?? false;
     const ids = receivedIds(slow);
     assert.deepEqual(new Set(ids), new Set(data.map((a) => a['_id'])));
     assert.equal(ids.length, data.length);

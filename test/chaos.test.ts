@@ -6,7 +6,13 @@ import { formatReport, runChaos } from '../scripts/chaos.js';
 
 describe('chaos (small variant of npm run chaos)', () => {
   it('loses nothing and duplicates at most one batch per crash under faults and SIGKILLs', async (t) => {
-    const report = await runChaos({ activities: 3_000, crashes: 3, seed: 7, faultRate: 0.08, log: (line) => t.diagnostic(line) });
+    const report = await runChaos({
+      activities: 3_000,
+      crashes: 3,
+      seed: 7,
+      faultRate: 0.08,
+      log: (line) => t.diagnostic(line),
+    });
     t.diagnostic(formatReport(report));
     assert.equal(report.lost, 0);
     assert.equal(report.crashes, 3);

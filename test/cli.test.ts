@@ -19,7 +19,10 @@ interface CliResult {
 }
 
 /** Runs the built CLI in a child process (asynchronously, so the emulators in this process keep answering). */
-function cli(args: string[], options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}): Promise<CliResult> {
+function cli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     const child = execFile(
       process.execPath,
@@ -41,11 +44,21 @@ function lastJsonLine(stdout: string): Record<string, unknown> {
 
 describe('cli map', () => {
   it('prints one mapped row per record of an API page read from stdin', async () => {
-    const page = { data: generateActivities({ count: 3, startCreatedMs: Date.UTC(2026, 0, 1), seed: 3 }), hasNext: false, total: 3 };
+    const page = {
+      data: generateActivities({ count: 3, startCreatedMs: Date.UTC(2026, 0, 1), seed: 3 }),
+      hasNext: false,
+      total: 3,
+    };
     const result = await cli(['map', '-'], { stdin: JSON.stringify(page) });
     assert.equal(result.code, 0, result.stderr);
-    const rows = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(rows.map((r) => r['ActivityId']), page.data.map((a) => a['_id']));
+    const rows = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(
+      rows.map((r) => r['ActivityId']),
+      page.data.map((a) => a['_id']),
+    );
     assert.ok(rows.every((r) => typeof r['ActivityTime'] === 'string' && typeof r['CreatedTime'] === 'string'));
   });
 
@@ -75,7 +88,12 @@ describe('cli map', () => {
 });
 
 describe('cli run', () => {
-  const activities = generateActivities({ count: 420, startCreatedMs: Date.now() - 4 * 3600_000, seed: 12, spanMs: 3 * 3600_000 });
+  const activities = generateActivities({
+    count: 420,
+    startCreatedMs: Date.now() - 4 * 3600_000,
+    seed: 12,
+    spanMs: 3 * 3600_000,
+  });
   let stack: LocalStack;
   let dir: string;
   let env: Record<string, string>;
@@ -106,7 +124,9 @@ describe('cli run', () => {
     assert.equal(summary['flagged'], 0);
     assert.equal(typeof summary['batches'], 'number');
     assert.match(String(summary['checkpoint']), /^\d{4}-\d{2}-\d{2}T/);
-    const stored = JSON.parse(await readFile(join(dir, 'checkpoints', 'activities.json'), 'utf8')) as { cursor: number };
+    const stored = JSON.parse(await readFile(join(dir, 'checkpoints', 'activities.json'), 'utf8')) as {
+      cursor: number;
+    };
     assert.equal(new Date(stored.cursor).toISOString(), summary['checkpoint']);
     assert.match(result.stderr, /Page 1: /);
     assert.match(result.stderr, /Secrets were read from app settings/);
@@ -140,7 +160,9 @@ describe('cli run', () => {
   });
 
   it('exits 1 naming every bad setting, with no secret in the output', async () => {
-    const result = await cli(['run'], { env: { ...env, LOG_ANALYTICS_WORKSPACE_ID: 'x', MCAS_PORTAL_URL: 'http://example.com' } });
+    const result = await cli(['run'], {
+      env: { ...env, LOG_ANALYTICS_WORKSPACE_ID: 'x', MCAS_PORTAL_URL: 'http://example.com' },
+    });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /LOG_ANALYTICS_WORKSPACE_ID/);
     assert.match(result.stderr, /MCAS_PORTAL_URL/);

@@ -23,7 +23,10 @@ const WORKSPACE = '0B2D3C4E-5F60-4718-9A2B-3C4D5E6F7A8B';
 describe('cloud profiles', () => {
   it('derive every endpoint of the public cloud', () => {
     const p = CLOUD_PROFILES.public;
-    assert.equal(dataCollectorEndpoint(p, WORKSPACE), 'https://0b2d3c4e-5f60-4718-9a2b-3c4d5e6f7a8b.ods.opinsights.azure.com');
+    assert.equal(
+      dataCollectorEndpoint(p, WORKSPACE),
+      'https://0b2d3c4e-5f60-4718-9a2b-3c4d5e6f7a8b.ods.opinsights.azure.com',
+    );
     assert.equal(p.keyVaultSuffix, 'vault.azure.net');
     assert.equal(blobServiceUrl(p, 'mcasconnector'), 'https://mcasconnector.blob.core.windows.net');
     assert.equal(p.logsIngestionSuffix, 'ingest.monitor.azure.com');
@@ -34,7 +37,10 @@ describe('cloud profiles', () => {
 
   it('derive every endpoint of Azure Government', () => {
     const p = CLOUD_PROFILES.usgov;
-    assert.equal(dataCollectorEndpoint(p, WORKSPACE), 'https://0b2d3c4e-5f60-4718-9a2b-3c4d5e6f7a8b.ods.opinsights.azure.us');
+    assert.equal(
+      dataCollectorEndpoint(p, WORKSPACE),
+      'https://0b2d3c4e-5f60-4718-9a2b-3c4d5e6f7a8b.ods.opinsights.azure.us',
+    );
     assert.equal(p.keyVaultSuffix, 'vault.usgovcloudapi.net');
     assert.equal(blobServiceUrl(p, 'mcasconnector'), 'https://mcasconnector.blob.core.usgovcloudapi.net');
     assert.equal(p.logsIngestionSuffix, 'ingest.monitor.azure.us');
@@ -45,7 +51,10 @@ describe('cloud profiles', () => {
 
   it('derive every endpoint of Azure operated by 21Vianet, and offer no MCAS host there', () => {
     const p = CLOUD_PROFILES.china;
-    assert.equal(dataCollectorEndpoint(p, WORKSPACE), 'https://0b2d3c4e-5f60-4718-9a2b-3c4d5e6f7a8b.ods.opinsights.azure.cn');
+    assert.equal(
+      dataCollectorEndpoint(p, WORKSPACE),
+      'https://0b2d3c4e-5f60-4718-9a2b-3c4d5e6f7a8b.ods.opinsights.azure.cn',
+    );
     assert.equal(p.keyVaultSuffix, 'vault.azure.cn');
     assert.equal(blobServiceUrl(p, 'mcasconnector'), 'https://mcasconnector.blob.core.chinacloudapi.cn');
     assert.equal(p.logsIngestionSuffix, 'ingest.monitor.azure.cn');
@@ -54,7 +63,7 @@ describe('cloud profiles', () => {
     assert.deepEqual(p.mcas.entraHostSuffixes, []);
   });
 
-  it('match the SDKs\' own constants for authority hosts and monitor audiences', () => {
+  it("match the SDKs' own constants for authority hosts and monitor audiences", () => {
     const sdk = {
       public: [AzureAuthorityHosts.AzurePublicCloud, KnownMonitorAudience.AzurePublicCloud],
       usgov: [AzureAuthorityHosts.AzureGovernment, KnownMonitorAudience.AzureGovernment],
@@ -74,7 +83,11 @@ describe('cloud profiles', () => {
   });
 
   it('are frozen', () => {
-    assert.ok(Object.isFrozen(CLOUD_PROFILES) && Object.isFrozen(CLOUD_PROFILES.usgov) && Object.isFrozen(CLOUD_PROFILES.usgov.mcas));
+    assert.ok(
+      Object.isFrozen(CLOUD_PROFILES) &&
+        Object.isFrozen(CLOUD_PROFILES.usgov) &&
+        Object.isFrozen(CLOUD_PROFILES.usgov.mcas),
+    );
     assert.throws(() => {
       (CLOUD_PROFILES.public.mcas.entraHostSuffixes as string[]).push('evil.example');
     }, TypeError);
@@ -123,18 +136,30 @@ describe('describeMcasHostProblem', () => {
     assert.equal(describeMcasHostProblem(CLOUD_PROFILES.public, commercial, 'entra'), undefined);
     assert.equal(describeMcasHostProblem(CLOUD_PROFILES.public, gcc, 'entra'), undefined);
     assert.equal(describeMcasHostProblem(CLOUD_PROFILES.usgov, gccHigh, 'entra'), undefined);
-    assert.match(describeMcasHostProblem(CLOUD_PROFILES.public, gccHigh, 'entra') ?? '', /set AZURE_CLOUD=usgov.*or use MCAS_AUTH=token/);
+    assert.match(
+      describeMcasHostProblem(CLOUD_PROFILES.public, gccHigh, 'entra') ?? '',
+      /set AZURE_CLOUD=usgov.*or use MCAS_AUTH=token/,
+    );
     assert.match(describeMcasHostProblem(CLOUD_PROFILES.usgov, gcc, 'entra') ?? '', /set AZURE_CLOUD=public/);
   });
 
   it('refuses hosts that are not Defender for Cloud Apps APIs', () => {
-    assert.match(describeMcasHostProblem(CLOUD_PROFILES.public, 'contoso.eu2.mcas.ms', 'token') ?? '', /not a Defender for Cloud Apps API host/);
-    assert.match(describeMcasHostProblem(CLOUD_PROFILES.public, 'example.com', 'token') ?? '', /not a Defender for Cloud Apps API host/);
+    assert.match(
+      describeMcasHostProblem(CLOUD_PROFILES.public, 'contoso.eu2.mcas.ms', 'token') ?? '',
+      /not a Defender for Cloud Apps API host/,
+    );
+    assert.match(
+      describeMcasHostProblem(CLOUD_PROFILES.public, 'example.com', 'token') ?? '',
+      /not a Defender for Cloud Apps API host/,
+    );
   });
 
   it('refuses every MCAS host in AZURE_CLOUD=china, saying the service is not offered there', () => {
     for (const auth of ['token', 'entra'] as const) {
-      assert.match(describeMcasHostProblem(CLOUD_PROFILES.china, commercial, auth) ?? '', /not offered in Azure operated by 21Vianet/);
+      assert.match(
+        describeMcasHostProblem(CLOUD_PROFILES.china, commercial, auth) ?? '',
+        /not offered in Azure operated by 21Vianet/,
+      );
     }
   });
 });

@@ -72,16 +72,29 @@ describe('readConfig', () => {
   });
 
   it('allows plain http only for loopback hosts', () => {
-    const config = readConfig({ ...LOCAL, MCAS_PORTAL_URL: 'http://127.0.0.1:8080', LOG_ANALYTICS_ENDPOINT: 'http://localhost:9090' });
+    const config = readConfig({
+      ...LOCAL,
+      MCAS_PORTAL_URL: 'http://127.0.0.1:8080',
+      LOG_ANALYTICS_ENDPOINT: 'http://localhost:9090',
+    });
     assert.equal(config.mcas.portalUrl, 'http://127.0.0.1:8080');
     assert.equal(config.logAnalytics.endpoint, 'http://localhost:9090');
-    assert.match(problems({ ...LOCAL, LOG_ANALYTICS_ENDPOINT: 'http://10.0.0.5' }).join(), /LOG_ANALYTICS_ENDPOINT: must use https/);
+    assert.match(
+      problems({ ...LOCAL, LOG_ANALYTICS_ENDPOINT: 'http://10.0.0.5' }).join(),
+      /LOG_ANALYTICS_ENDPOINT: must use https/,
+    );
   });
 
   it('rejects the session proxy host and hosts that are not the MCAS API', () => {
     assert.match(problems({ ...LOCAL, MCAS_PORTAL_URL: 'https://contoso.us2.mcas.ms' }).join(), /session proxy/);
-    assert.match(problems({ ...LOCAL, MCAS_PORTAL_URL: 'https://example.com' }).join(), /example.com is not a Defender for Cloud Apps API host/);
-    assert.match(problems({ ...LOCAL, MCAS_PORTAL_URL: 'https://contoso.us2.portal.cloudappsecurity.com/api/v1?x=1' }).join(), /origin only/);
+    assert.match(
+      problems({ ...LOCAL, MCAS_PORTAL_URL: 'https://example.com' }).join(),
+      /example.com is not a Defender for Cloud Apps API host/,
+    );
+    assert.match(
+      problems({ ...LOCAL, MCAS_PORTAL_URL: 'https://contoso.us2.portal.cloudappsecurity.com/api/v1?x=1' }).join(),
+      /origin only/,
+    );
   });
 
   it('accepts US Government hosts', () => {
@@ -95,7 +108,10 @@ describe('readConfig', () => {
     assert.deepEqual(readConfig({ ...LOCAL, MCAS_ACTIVITY_FILTERS: filters }).mcas.extraFilters, JSON.parse(filters));
     assert.match(problems({ ...LOCAL, MCAS_ACTIVITY_FILTERS: '{"service":' }).join(), /invalid JSON/);
     assert.match(problems({ ...LOCAL, MCAS_ACTIVITY_FILTERS: '[1]' }).join(), /JSON object/);
-    assert.match(problems({ ...LOCAL, MCAS_ACTIVITY_FILTERS: '{"service":{"equals":[1]}}' }).join(), /unknown operator/);
+    assert.match(
+      problems({ ...LOCAL, MCAS_ACTIVITY_FILTERS: '{"service":{"equals":[1]}}' }).join(),
+      /unknown operator/,
+    );
     assert.match(problems({ ...LOCAL, MCAS_ACTIVITY_FILTERS: '{"created":{"gte":0}}' }).join(), /set by the connector/);
   });
 
@@ -107,7 +123,10 @@ describe('readConfig', () => {
   });
 
   it('reads a file checkpoint store and an identity-based blob store', () => {
-    assert.deepEqual(readConfig({ ...LOCAL, CHECKPOINT_STORE: 'file:.checkpoints' }).checkpoint, { kind: 'file', path: '.checkpoints' });
+    assert.deepEqual(readConfig({ ...LOCAL, CHECKPOINT_STORE: 'file:.checkpoints' }).checkpoint, {
+      kind: 'file',
+      path: '.checkpoints',
+    });
     const { AzureWebJobsStorage: _s, ...rest } = LOCAL;
     assert.deepEqual(readConfig({ ...rest, AzureWebJobsStorage__accountName: 'stmcas01' }).checkpoint, {
       kind: 'blob',
@@ -133,12 +152,25 @@ describe('readConfig', () => {
       LOGS_INGESTION_DCR_ID: 'dcr-0123456789abcdef0123456789abcdef',
     };
     const config = readConfig({ ...rest, ...sink });
-    assert.deepEqual(config.sink, { kind: 'logsIngestion', endpoint: sink.LOGS_INGESTION_ENDPOINT, dcrImmutableId: sink.LOGS_INGESTION_DCR_ID, streamName: 'Custom-MCAS_Activity_Log_CL' });
+    assert.deepEqual(config.sink, {
+      kind: 'logsIngestion',
+      endpoint: sink.LOGS_INGESTION_ENDPOINT,
+      dcrImmutableId: sink.LOGS_INGESTION_DCR_ID,
+      streamName: 'Custom-MCAS_Activity_Log_CL',
+    });
     assert.ok(config.secrets.kind === 'environment' && config.secrets.workspaceKey === undefined);
-    const found = problems({ ...rest, LOG_SINK: 'logsIngestion', LOGS_INGESTION_ENDPOINT: 'http://127.0.0.1:1', LOGS_INGESTION_DCR_ID: 'dcr-1' }).join('\n');
+    const found = problems({
+      ...rest,
+      LOG_SINK: 'logsIngestion',
+      LOGS_INGESTION_ENDPOINT: 'http://127.0.0.1:1',
+      LOGS_INGESTION_DCR_ID: 'dcr-1',
+    }).join('\n');
     assert.match(found, /LOGS_INGESTION_ENDPOINT: must use https/);
     assert.match(found, /LOGS_INGESTION_DCR_ID: required/);
-    assert.match(problems({ ...LOCAL, LOG_SINK: 'eventHub' }).join(), /LOG_SINK: expected "dataCollector" or "logsIngestion"/);
+    assert.match(
+      problems({ ...LOCAL, LOG_SINK: 'eventHub' }).join(),
+      /LOG_SINK: expected "dataCollector" or "logsIngestion"/,
+    );
   });
 
   it('needs no MCAS API token with MCAS_AUTH=entra; an app registration needs its tenant and a vault', () => {
@@ -150,10 +182,21 @@ describe('readConfig', () => {
     const found = problems({ ...rest, ...app }).join('\n');
     assert.match(found, /MCAS_APP_TENANT_ID: required/);
     assert.match(found, /KEY_VAULT_URL is required/);
-    const withVault = readConfig({ ...rest, ...app, MCAS_APP_TENANT_ID: '33333333-4444-4555-8666-777777777777', MCAS_APP_CREDENTIAL: 'certificate', KEY_VAULT_URL: 'https://kv.vault.azure.net' });
+    const withVault = readConfig({
+      ...rest,
+      ...app,
+      MCAS_APP_TENANT_ID: '33333333-4444-4555-8666-777777777777',
+      MCAS_APP_CREDENTIAL: 'certificate',
+      KEY_VAULT_URL: 'https://kv.vault.azure.net',
+    });
     assert.deepEqual(withVault.mcas.auth, {
       kind: 'entra',
-      credential: { kind: 'clientCertificate', tenantId: '33333333-4444-4555-8666-777777777777', clientId: app.MCAS_APP_CLIENT_ID, secretName: 'mcas-app-certificate' },
+      credential: {
+        kind: 'clientCertificate',
+        tenantId: '33333333-4444-4555-8666-777777777777',
+        clientId: app.MCAS_APP_CLIENT_ID,
+        secretName: 'mcas-app-certificate',
+      },
     });
   });
 
@@ -167,15 +210,27 @@ describe('readConfig', () => {
       AzureWebJobsStorage__accountName: 'stmcas01',
     });
     assert.equal(gov.logAnalytics.endpoint, 'https://11111111-2222-4333-8444-555555555555.ods.opinsights.azure.us');
-    assert.deepEqual(gov.checkpoint, { kind: 'blob', serviceUrl: 'https://stmcas01.blob.core.usgovcloudapi.net', container: 'mcas-connector' });
-    assert.match(problems({ ...LOCAL, AZURE_CLOUD: 'usgov', KEY_VAULT_URL: 'https://kv.vault.azure.net' }).join(), /KEY_VAULT_URL: host "kv.vault.azure.net" is not a vault in AZURE_CLOUD=usgov/);
+    assert.deepEqual(gov.checkpoint, {
+      kind: 'blob',
+      serviceUrl: 'https://stmcas01.blob.core.usgovcloudapi.net',
+      container: 'mcas-connector',
+    });
+    assert.match(
+      problems({ ...LOCAL, AZURE_CLOUD: 'usgov', KEY_VAULT_URL: 'https://kv.vault.azure.net' }).join(),
+      /KEY_VAULT_URL: host "kv.vault.azure.net" is not a vault in AZURE_CLOUD=usgov/,
+    );
     assert.match(problems({ ...LOCAL, AZURE_CLOUD: 'china' }).join(), /MCAS_PORTAL_URL: .*21Vianet/);
     assert.match(problems({ ...LOCAL, AZURE_CLOUD: 'mars' }).join(), /AZURE_CLOUD: expected public, usgov, china/);
   });
 
   it('never echoes a long value, such as a secret pasted into the wrong setting', () => {
     const secretish = 'k'.repeat(60);
-    const found = problems({ ...LOCAL, LOG_ANALYTICS_WORKSPACE_ID: secretish, AZURE_CLIENT_ID: secretish, LOG_TYPE: secretish }).join('\n');
+    const found = problems({
+      ...LOCAL,
+      LOG_ANALYTICS_WORKSPACE_ID: secretish,
+      AZURE_CLIENT_ID: secretish,
+      LOG_TYPE: secretish,
+    }).join('\n');
     assert.doesNotMatch(found, new RegExp(secretish));
     assert.match(found, /a 60-character value \(not shown\)/);
   });
@@ -185,4 +240,3 @@ describe('readConfig', () => {
     assert.match(problems({ ...LOCAL, MCAS_TIMER_SCHEDULE: '0 0/5 * * * ?' }).join(), /MCAS_TIMER_SCHEDULE/);
   });
 });
-

@@ -9,18 +9,34 @@ import { LOG_RECORD_COLUMNS } from '../src/mapping/LogRecord.js';
 
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');
-const sample = JSON.parse(readFileSync(new URL('local.settings.sample.json', root), 'utf8')) as { Values: Record<string, string> };
+const sample = JSON.parse(readFileSync(new URL('local.settings.sample.json', root), 'utf8')) as {
+  Values: Record<string, string>;
+};
 const hostJson = JSON.parse(readFileSync(new URL('host.json', root), 'utf8')) as { functionTimeout: string };
 
 /** Every env name readConfig looks at, found by running it over environments that take each branch. */
 function settingsRead(): Set<string> {
   const names = new Set<string>();
-  const base = { MCAS_PORTAL_URL: 'https://c.us2.portal.cloudappsecurity.com', LOG_ANALYTICS_WORKSPACE_ID: '00000000-0000-0000-0000-000000000000' };
+  const base = {
+    MCAS_PORTAL_URL: 'https://c.us2.portal.cloudappsecurity.com',
+    LOG_ANALYTICS_WORKSPACE_ID: '00000000-0000-0000-0000-000000000000',
+  };
   const variants: NodeJS.ProcessEnv[] = [
-    { ...base, MCAS_API_TOKEN: 't', LOG_ANALYTICS_WORKSPACE_KEY: 'a2V5', AzureWebJobsStorage: 'UseDevelopmentStorage=true' },
+    {
+      ...base,
+      MCAS_API_TOKEN: 't',
+      LOG_ANALYTICS_WORKSPACE_KEY: 'a2V5',
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    },
     { ...base, KEY_VAULT_URL: 'https://kv.vault.azure.net' },
     { ...base, KEY_VAULT_URL: 'https://kv.vault.azure.net', CHECKPOINT_STORE: 'file:x' },
-    { ...base, KEY_VAULT_URL: 'https://kv.vault.azure.net', MCAS_AUTH: 'entra', MCAS_APP_CLIENT_ID: base.LOG_ANALYTICS_WORKSPACE_ID, LOG_SINK: 'logsIngestion' },
+    {
+      ...base,
+      KEY_VAULT_URL: 'https://kv.vault.azure.net',
+      MCAS_AUTH: 'entra',
+      MCAS_APP_CLIENT_ID: base.LOG_ANALYTICS_WORKSPACE_ID,
+      LOG_SINK: 'logsIngestion',
+    },
   ];
   for (const env of variants) {
     const recorder = new Proxy(env, {
@@ -42,7 +58,12 @@ describe('documentation and settings files', () => {
   const names = settingsRead();
 
   it('finds the settings the config reads (so the checks below cannot pass empty)', () => {
-    for (const name of ['MCAS_PORTAL_URL', 'KEY_VAULT_URL', 'AzureWebJobsStorage__accountName', 'MCAS_MAX_REQUESTS_PER_MINUTE']) {
+    for (const name of [
+      'MCAS_PORTAL_URL',
+      'KEY_VAULT_URL',
+      'AzureWebJobsStorage__accountName',
+      'MCAS_MAX_REQUESTS_PER_MINUTE',
+    ]) {
       assert.ok(names.has(name), name);
     }
   });
@@ -63,13 +84,17 @@ describe('documentation and settings files', () => {
   });
 
   it('describes every column of the table in the README', () => {
-    for (const column of LOG_RECORD_COLUMNS) assert.ok(readme.includes(`| \`${column.name}\` |`), `README lacks column ${column.name}`);
+    for (const column of LOG_RECORD_COLUMNS)
+      assert.ok(readme.includes(`| \`${column.name}\` |`), `README lacks column ${column.name}`);
   });
 
   it('keeps the run time budget inside host.json functionTimeout, with a margin', () => {
     const [h, m, s] = hostJson.functionTimeout.split(':').map(Number);
     const timeoutSeconds = (h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0);
-    assert.ok(DEFAULTS.RUN_TIME_BUDGET_SECONDS + 60 <= timeoutSeconds, `${DEFAULTS.RUN_TIME_BUDGET_SECONDS}s vs ${hostJson.functionTimeout}`);
+    assert.ok(
+      DEFAULTS.RUN_TIME_BUDGET_SECONDS + 60 <= timeoutSeconds,
+      `${DEFAULTS.RUN_TIME_BUDGET_SECONDS}s vs ${hostJson.functionTimeout}`,
+    );
     assert.equal(sample.Values['RUN_TIME_BUDGET_SECONDS'], String(DEFAULTS.RUN_TIME_BUDGET_SECONDS));
   });
 

@@ -3,7 +3,13 @@ import { after, before, describe, it } from 'node:test';
 
 import { startLoopbackServer, type LoopbackServer } from '../emulators/httpServer.js';
 import { HttpStatusError } from '../src/errors.js';
-import { createDispatcher, type HttpRequest, isTransientNetworkError, ReceiveBuffer, sendRequest } from '../src/http.js';
+import {
+  createDispatcher,
+  type HttpRequest,
+  isTransientNetworkError,
+  ReceiveBuffer,
+  sendRequest,
+} from '../src/http.js';
 
 /** A body of `size` bytes, written in chunks of 16 KiB so that it arrives as many socket reads. */
 function bodyOf(size: number, fill: string): Buffer {
@@ -27,7 +33,8 @@ describe('sendRequest with a ReceiveBuffer', () => {
         res.write(body.subarray(0, 1_000)); // the rest never comes
         return;
       }
-      for (let offset = 0; offset < body.length; offset += 16 * 1024) res.write(body.subarray(offset, offset + 16 * 1024));
+      for (let offset = 0; offset < body.length; offset += 16 * 1024)
+        res.write(body.subarray(offset, offset + 16 * 1024));
       res.end();
     });
   });
@@ -38,7 +45,14 @@ describe('sendRequest with a ReceiveBuffer', () => {
 
   /** GET /?query from the test server; `options` replace or add to the request's fields. */
   const send = (query: string, options: Partial<HttpRequest> = {}) =>
-    sendRequest(dispatcher, { service: 'MCAS', method: 'GET', url: new URL(`/?${query}`, server.url), headers: {}, timeoutMs: 5_000, ...options });
+    sendRequest(dispatcher, {
+      service: 'MCAS',
+      method: 'GET',
+      url: new URL(`/?${query}`, server.url),
+      headers: {},
+      timeoutMs: 5_000,
+      ...options,
+    });
   const get = (query: string, receiveBuffer: ReceiveBuffer, maxResponseBytes?: number) =>
     send(query, { receiveBuffer, ...(maxResponseBytes ? { maxResponseBytes } : {}) });
 
@@ -69,7 +83,10 @@ describe('sendRequest with a ReceiveBuffer', () => {
 
   it('leaves the buffer free after an error status and after a body over the cap', async () => {
     const shared = new ReceiveBuffer();
-    await assert.rejects(get('size=100&status=503&fill=e', shared), (error: unknown) => error instanceof HttpStatusError && error.status === 503);
+    await assert.rejects(
+      get('size=100&status=503&fill=e', shared),
+      (error: unknown) => error instanceof HttpStatusError && error.status === 503,
+    );
     await assert.rejects(get('size=100000', shared, 50_000), /Response body exceeded 50000 bytes/);
     assert.equal(shared.hold(), true);
   });
@@ -77,7 +94,10 @@ describe('sendRequest with a ReceiveBuffer', () => {
   it('ends a request whose headers or body stall with undici’s timeout errors, which count as transient', async () => {
     const shared = new ReceiveBuffer();
     const stalled = (stall: string) => send(`size=5000&stall=${stall}`, { timeoutMs: 300, receiveBuffer: shared });
-    for (const [stall, code] of [['headers', 'UND_ERR_HEADERS_TIMEOUT'], ['body', 'UND_ERR_BODY_TIMEOUT']]) {
+    for (const [stall, code] of [
+      ['headers', 'UND_ERR_HEADERS_TIMEOUT'],
+      ['body', 'UND_ERR_BODY_TIMEOUT'],
+    ]) {
       await assert.rejects(stalled(stall as string), (error: unknown) => {
         assert.equal((error as { code?: string }).code, code);
         assert.ok(isTransientNetworkError(error));
@@ -111,7 +131,10 @@ describe('sendRequest with a ReceiveBuffer', () => {
     const onResponse = () => calls.push(calls.length);
     await send('size=10', { onResponse });
     assert.equal(calls.length, 1);
-    await assert.rejects(send('size=10&status=429', { onResponse }), (error: unknown) => error instanceof HttpStatusError && error.status === 429);
+    await assert.rejects(
+      send('size=10&status=429', { onResponse }),
+      (error: unknown) => error instanceof HttpStatusError && error.status === 429,
+    );
     assert.equal(calls.length, 2);
   });
 });

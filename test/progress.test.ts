@@ -3,7 +3,14 @@ import { describe, it } from 'node:test';
 
 import { describeProgress, formatDuration, progressWriter } from '../src/progress.js';
 
-const progress = { pages: 12, fetched: 1180, sent: 1000, cursorMs: 1_000 + 435, windowStartMs: 1_000, windowEndMs: 2_000 };
+const progress = {
+  pages: 12,
+  fetched: 1180,
+  sent: 1000,
+  cursorMs: 1_000 + 435,
+  windowStartMs: 1_000,
+  windowEndMs: 2_000,
+};
 
 describe('progress', () => {
   it('says how far through the range a run is and when it should end', () => {

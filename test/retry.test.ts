@@ -14,7 +14,14 @@ import {
 import { FakeClock } from './helpers/fakeTime.js';
 
 function httpError(status: number, retryAfterHeader?: string, body = ''): HttpStatusError {
-  return new HttpStatusError({ service: 'MCAS', status, method: 'POST', url: 'http://127.0.0.1/x', bodyExcerpt: body, retryAfterHeader });
+  return new HttpStatusError({
+    service: 'MCAS',
+    status,
+    method: 'POST',
+    url: 'http://127.0.0.1/x',
+    bodyExcerpt: body,
+    retryAfterHeader,
+  });
 }
 
 function networkError(code: string): Error {
@@ -42,7 +49,8 @@ async function run(failures: unknown[], policy = POLICY, extra: { deadlineMs?: n
 describe('parseRetryAfterMs', () => {
   const now = Date.UTC(2026, 10, 23, 12, 0, 0);
   it('reads delta seconds', () => assert.equal(parseRetryAfterMs('7', now), 7_000));
-  it('reads an HTTP date relative to now', () => assert.equal(parseRetryAfterMs('Mon, 23 Nov 2026 12:00:30 GMT', now), 30_000));
+  it('reads an HTTP date relative to now', () =>
+    assert.equal(parseRetryAfterMs('Mon, 23 Nov 2026 12:00:30 GMT', now), 30_000));
   it('treats a date in the past and "0" as now', () => {
     assert.equal(parseRetryAfterMs('Mon, 23 Nov 2026 11:00:00 GMT', now), 0);
     assert.equal(parseRetryAfterMs('0', now), 0);
@@ -57,10 +65,22 @@ describe('parseRetryAfterMs', () => {
 
 describe('backoffDelayMs', () => {
   it('grows exponentially under full jitter and never passes the cap', () => {
-    assert.equal(backoffDelayMs(1, POLICY, () => 0.999999), 99);
-    assert.equal(backoffDelayMs(3, POLICY, () => 0.999999), 399);
-    assert.equal(backoffDelayMs(30, POLICY, () => 0.999999), 9_999);
-    assert.equal(backoffDelayMs(5, POLICY, () => 0), 0);
+    assert.equal(
+      backoffDelayMs(1, POLICY, () => 0.999999),
+      99,
+    );
+    assert.equal(
+      backoffDelayMs(3, POLICY, () => 0.999999),
+      399,
+    );
+    assert.equal(
+      backoffDelayMs(30, POLICY, () => 0.999999),
+      9_999,
+    );
+    assert.equal(
+      backoffDelayMs(5, POLICY, () => 0),
+      0,
+    );
   });
 });
 
@@ -91,7 +111,13 @@ describe('withRetry', () => {
   });
 
   it('does not retry permanent statuses, TLS failures or our own bugs', async () => {
-    for (const failure of [httpError(400), httpError(403), httpError(404), networkError('DEPTH_ZERO_SELF_SIGNED_CERT'), new TypeError('bug')]) {
+    for (const failure of [
+      httpError(400),
+      httpError(403),
+      httpError(404),
+      networkError('DEPTH_ZERO_SELF_SIGNED_CERT'),
+      new TypeError('bug'),
+    ]) {
       const { result, calls } = await run([failure]);
       await assert.rejects(result, (error) => error === failure);
       assert.equal(calls(), 1);

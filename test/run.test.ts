@@ -16,26 +16,43 @@ const HOUR = 3600_000;
 
 function dataset(count: number, seed: number): RawActivity[] {
   // Saved over the last few hours, with many ties and one tie group larger than a page.
-  return generateActivities({ count, startCreatedMs: Date.now() - 6 * HOUR, seed, tiesEvery: 6, maxTie: 150, spanMs: 5 * HOUR });
+  return generateActivities({
+    count,
+    startCreatedMs: Date.now() - 6 * HOUR,
+    seed,
+    tiesEvery: 6,
+    maxTie: 150,
+    spanMs: 5 * HOUR,
+  });
 }
 
 /** `counts[h]` activities created in hour h after `startMs`, ascending, in threes sharing a millisecond. */
 function hourly(counts: readonly number[], startMs: number, seed: number): RawActivity[] {
-  const activities = generateActivities({ count: counts.reduce((sum, count) => sum + count, 0), startCreatedMs: startMs, seed });
+  const activities = generateActivities({
+    count: counts.reduce((sum, count) => sum + count, 0),
+    startCreatedMs: startMs,
+    seed,
+  });
   let index = 0;
   counts.forEach((count, hour) => {
     const stepMs = Math.floor((3 * HOUR) / (count + 3));
-    for (let i = 0; i < count; i++) (activities[index++] as RawActivity)['created'] = startMs + hour * HOUR + Math.floor(i / 3) * stepMs;
+    for (let i = 0; i < count; i++)
+      (activities[index++] as RawActivity)['created'] = startMs + hour * HOUR + Math.floor(i / 3) * stepMs;
   });
   return activities;
 }
 
 /** Activities evenly spaced over each span's [fromMs, fromMs + spanMs), ascending (spans in order). */
 function spread(spans: readonly { count: number; fromMs: number; spanMs: number }[], seed: number): RawActivity[] {
-  const activities = generateActivities({ count: spans.reduce((sum, span) => sum + span.count, 0), startCreatedMs: 0, seed });
+  const activities = generateActivities({
+    count: spans.reduce((sum, span) => sum + span.count, 0),
+    startCreatedMs: 0,
+    seed,
+  });
   let index = 0;
   for (const { count, fromMs, spanMs } of spans) {
-    for (let i = 0; i < count; i++) (activities[index++] as RawActivity)['created'] = fromMs + Math.floor((i * spanMs) / count);
+    for (let i = 0; i < count; i++)
+      (activities[index++] as RawActivity)['created'] = fromMs + Math.floor((i * spanMs) / count);
   }
   return activities;
 }
@@ -46,7 +63,9 @@ function createdOf(activity: RawActivity): number {
 
 /** Rows of each sub-window, given its ends (exclusive) and where the first one starts. */
 function rowsPerSubWindow(activities: readonly RawActivity[], startMs: number, ends: readonly number[]): number[] {
-  return ends.map((end, i) => activities.filter((a) => createdOf(a) >= (ends[i - 1] ?? startMs) && createdOf(a) < end).length);
+  return ends.map(
+    (end, i) => activities.filter((a) => createdOf(a) >= (ends[i - 1] ?? startMs) && createdOf(a) < end).length,
+  );
 }
 
 /** The end (exclusive) of the sub-window of every scan request, in the order they were sent. */
@@ -85,7 +104,11 @@ interface SeenSave {
  * `store`, noting at each save what Log Analytics had accepted and which sub-windows had been scanned. The save
  * numbered `crashAt` (0-based) throws instead, as a crash between an accepted post and its checkpoint would.
  */
-function watchSaves(store: MemoryCheckpointStore, stack: LocalStack, crashAt = -1): { store: CheckpointStore; saves: SeenSave[] } {
+function watchSaves(
+  store: MemoryCheckpointStore,
+  stack: LocalStack,
+  crashAt = -1,
+): { store: CheckpointStore; saves: SeenSave[] } {
   const saves: SeenSave[] = [];
   const watched = Object.assign(Object.create(store) as MemoryCheckpointStore, {
     save: async (...args: Parameters<MemoryCheckpointStore['save']>) => {
@@ -106,8 +129,13 @@ function watchSaves(store: MemoryCheckpointStore, stack: LocalStack, crashAt = -
 function assertSavesFollowAcceptedRows(saves: readonly SeenSave[], activities: readonly RawActivity[]): void {
   assert.ok(saves.length > 0);
   for (const save of saves) {
-    const allAccepted = (end: number): boolean => activities.every((a) => createdOf(a) >= end || save.accepted.has(a['_id'] as string));
-    assert.equal(save.cursor, save.ends.filter(allAccepted).at(-1), `save at ${save.cursor} with ${save.accepted.size} rows accepted`);
+    const allAccepted = (end: number): boolean =>
+      activities.every((a) => createdOf(a) >= end || save.accepted.has(a['_id'] as string));
+    assert.equal(
+      save.cursor,
+      save.ends.filter(allAccepted).at(-1),
+      `save at ${save.cursor} with ${save.accepted.size} rows accepted`,
+    );
   }
 }
 
@@ -144,7 +172,10 @@ describe('runIngestion end to end', () => {
 
     it('moves the checkpoint forward only, ending just after the closed window', () => {
       const cursors = checkpoints.history.map((c) => c.cursor);
-      assert.deepEqual(cursors, [...cursors].sort((a, b) => a - b));
+      assert.deepEqual(
+        cursors,
+        [...cursors].sort((a, b) => a - b),
+      );
       const last = checkpoints.history.at(-1);
       assert.ok(last);
       assert.equal(last.cursor, last.windowEnd + 1);
@@ -159,11 +190,13 @@ describe('runIngestion end to end', () => {
 
     it('picks up activities saved after the last run, even when they happened long before', async () => {
       // Saved just now (after the last window closed), though they happened five hours ago.
-      const late = generateActivities({ count: 5, startCreatedMs: Date.now() + 1, seed: 9, spanMs: 500 }).map((a, i) => ({
-        ...a,
-        _id: `late-${i}`,
-        timestamp: Date.now() - 5 * HOUR,
-      }));
+      const late = generateActivities({ count: 5, startCreatedMs: Date.now() + 1, seed: 9, spanMs: 500 }).map(
+        (a, i) => ({
+          ...a,
+          _id: `late-${i}`,
+          timestamp: Date.now() - 5 * HOUR,
+        }),
+      );
       stack.mcas.addActivities(late);
       const summary = await runAgainst(stack, checkpoints, { clock: { nowMs: () => Date.now() + 10_000 } });
       assert.equal(summary.sent, 5);
@@ -176,7 +209,10 @@ describe('runIngestion end to end', () => {
     let rejectAt = 3;
     const stack = await startLocalStack({
       activities,
-      logAnalytics: { faults: (i) => (i === rejectAt ? { status: 400, body: { Error: 'InvalidDataFormat', Message: 'scripted' } } : undefined) },
+      logAnalytics: {
+        faults: (i) =>
+          i === rejectAt ? { status: 400, body: { Error: 'InvalidDataFormat', Message: 'scripted' } } : undefined,
+      },
     });
     t.after(() => stack.close());
     const checkpoints = new MemoryCheckpointStore('activities');
@@ -190,7 +226,8 @@ describe('runIngestion end to end', () => {
     assert.ok(accepted.size > 0 && accepted.size < 900);
     for (const checkpoint of checkpoints.history) {
       for (const activity of activities) {
-        if (isCovered(checkpoint, activity)) assert.ok(accepted.has(activity['_id'] as string), `checkpoint passed ${activity['_id']}`);
+        if (isCovered(checkpoint, activity))
+          assert.ok(accepted.has(activity['_id'] as string), `checkpoint passed ${activity['_id']}`);
       }
     }
 
@@ -284,7 +321,11 @@ describe('runIngestion end to end', () => {
       assert.equal(stats.started, summary.batches);
       assert.equal(receivedIds(stack).length, 900);
       const cursors = checkpoints.history.map((checkpoint) => checkpoint.cursor);
-      assert.deepEqual(cursors, [...cursors].sort((a, b) => a - b), 'checkpoints move forward only');
+      assert.deepEqual(
+        cursors,
+        [...cursors].sort((a, b) => a - b),
+        'checkpoints move forward only',
+      );
       assert.equal(checkpoints.history.length, summary.batches, 'one checkpoint after each accepted batch');
     });
 
@@ -292,7 +333,10 @@ describe('runIngestion end to end', () => {
       const activities = dataset(3000, 6);
       const stack = await startLocalStack({
         activities,
-        logAnalytics: { faults: (i) => (i === 0 ? { status: 400, body: { Error: 'InvalidDataFormat', Message: 'scripted' } } : undefined) },
+        logAnalytics: {
+          faults: (i) =>
+            i === 0 ? { status: 400, body: { Error: 'InvalidDataFormat', Message: 'scripted' } } : undefined,
+        },
       });
       t.after(() => stack.close());
       const checkpoints = new MemoryCheckpointStore('activities');
@@ -322,7 +366,10 @@ describe('runIngestion end to end', () => {
       );
       assert.equal(stats.started, 1, 'no post after the refused one');
       assert.equal(checkpoints.history.length, 0, 'the checkpoint did not move');
-      assert.ok(stack.mcas.requests.length <= requestsAtRefusal + 2, `MCAS requests: ${requestsAtRefusal} at the refusal, ${stack.mcas.requests.length} in all`);
+      assert.ok(
+        stack.mcas.requests.length <= requestsAtRefusal + 2,
+        `MCAS requests: ${requestsAtRefusal} at the refusal, ${stack.mcas.requests.length} in all`,
+      );
     });
 
     it('when MCAS fails, waits for the post in flight and its checkpoint before delivering the rest and failing', async (t) => {
@@ -334,22 +381,29 @@ describe('runIngestion end to end', () => {
         const failed = (): boolean => stack.mcas.requests.some((request) => request.status === 401);
         if (failed()) return;
         const before = stack.mcas.requests.length;
-        await until(() => stack.mcas.requests.length > before && stack.mcas.requests.every((request) => request.status !== 0));
+        await until(
+          () => stack.mcas.requests.length > before && stack.mcas.requests.every((request) => request.status !== 0),
+        );
         if (failed()) await new Promise((resolve) => setTimeout(resolve, 200));
       });
       const log = new RecordingLogger();
-      await assert.rejects(runAgainst(stack, checkpoints, { wrapSink, log, maxBatchBytes: 256 * 1024 }), (error: unknown) => {
-        assert.ok(error instanceof HttpStatusError && error.service === 'MCAS' && error.status === 401);
-        assert.equal(stats.finished, stats.started, 'no post outlives the run');
-        assert.equal(stats.maxInFlight, 1, 'the rest was sent after the post in flight was accepted');
-        return true;
-      });
+      await assert.rejects(
+        runAgainst(stack, checkpoints, { wrapSink, log, maxBatchBytes: 256 * 1024 }),
+        (error: unknown) => {
+          assert.ok(error instanceof HttpStatusError && error.service === 'MCAS' && error.status === 401);
+          assert.equal(stats.finished, stats.started, 'no post outlives the run');
+          assert.equal(stats.maxInFlight, 1, 'the rest was sent after the post in flight was accepted');
+          return true;
+        },
+      );
       assert.ok(stats.started >= 3, `posts: ${stats.started}`);
       const accepted = new Set(receivedIds(stack));
       const last = checkpoints.history.at(-1);
       assert.ok(last);
       assert.deepEqual(new Set(activities.filter((a) => isCovered(last, a)).map((a) => a['_id'])), accepted);
-      const read = log.lines.map((line) => /^Page \d+: (\d+) records/.exec(line.message)).reduce((sum, match) => sum + Number(match?.[1] ?? 0), 0);
+      const read = log.lines
+        .map((line) => /^Page \d+: (\d+) records/.exec(line.message))
+        .reduce((sum, match) => sum + Number(match?.[1] ?? 0), 0);
       assert.equal(stack.mcas.requests.filter((request) => request.status === 200).length, 6);
       assert.equal(accepted.size, read, 'every record of the six pages read was delivered');
     });
@@ -358,7 +412,10 @@ describe('runIngestion end to end', () => {
   it('keeps the checkpoint at the last accepted batch when MCAS fails, after delivering what it had fetched', async (t) => {
     const activities = dataset(700, 3);
     const { stack, checkpoints } = await withMcasRefusingFrom(t, activities, 4);
-    await assert.rejects(runAgainst(stack, checkpoints), (error: unknown) => error instanceof HttpStatusError && error.service === 'MCAS' && error.status === 401);
+    await assert.rejects(
+      runAgainst(stack, checkpoints),
+      (error: unknown) => error instanceof HttpStatusError && error.service === 'MCAS' && error.status === 401,
+    );
     const accepted = new Set(receivedIds(stack));
     assert.ok(accepted.size >= 100, 'the pages fetched before the failure were delivered');
     const last = checkpoints.history.at(-1);
@@ -382,7 +439,8 @@ describe('runIngestion end to end', () => {
     assert.equal(first.sent, first.fetched);
     assert.match(log.text(), /Stopping at the time budget/);
     let runs = 1;
-    for (let more = true; more && runs < 10; runs++) more = (await runAgainst(stack, checkpoints, { clock, timeBudgetMs: 60_000 })).moreToDo;
+    for (let more = true; more && runs < 10; runs++)
+      more = (await runAgainst(stack, checkpoints, { clock, timeBudgetMs: 60_000 })).moreToDo;
     assert.deepEqual(new Set(receivedIds(stack)), new Set(activities.map((a) => a['_id'])));
     assert.equal(receivedIds(stack).length, 1_000);
   });
@@ -413,14 +471,23 @@ describe('runIngestion end to end', () => {
     const racing = Object.assign(Object.create(store) as MemoryCheckpointStore, {
       load: async () => {
         const loaded = await store.load();
-        await store.save({ version: 1, cursor: Date.now(), idsAtCursor: [], windowEnd: Date.now(), updatedAt: new Date().toISOString() }, loaded?.etag);
+        await store.save(
+          {
+            version: 1,
+            cursor: Date.now(),
+            idsAtCursor: [],
+            windowEnd: Date.now(),
+            updatedAt: new Date().toISOString(),
+          },
+          loaded?.etag,
+        );
         return loaded;
       },
       save: store.save.bind(store),
       describe: store.describe.bind(store),
     });
     await assert.rejects(runAgainst(stack, racing, { maxBatchBytes: 1024 * 1024 }), CheckpointConflictError);
-    assert.equal(store.history.length, 1, 'only the other writer\'s checkpoint was stored');
+    assert.equal(store.history.length, 1, "only the other writer's checkpoint was stored");
   });
 
   describe('in scan mode', () => {
@@ -440,15 +507,31 @@ describe('runIngestion end to end', () => {
       assert.equal(ids.length, 12_000);
       assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
       const requests = stack.mcas.requests.filter((r) => r.status === 200);
-      assert.ok(requests.every((r) => (r.body as { isScan?: boolean }).isScan === true && (r.body as { limit: number }).limit === 5_000));
+      assert.ok(
+        requests.every(
+          (r) => (r.body as { isScan?: boolean }).isScan === true && (r.body as { limit: number }).limit === 5_000,
+        ),
+      );
       const ends = subWindowEnds(stack);
-      assert.ok(rowsPerSubWindow(activities, startMs, ends).filter((rows) => rows > 0).length >= 3, 'several sub-windows with rows');
+      assert.ok(
+        rowsPerSubWindow(activities, startMs, ends).filter((rows) => rows > 0).length >= 3,
+        'several sub-windows with rows',
+      );
       // Each sub-window costs at most one request more than its rows need (its last page may be partial).
-      assert.ok(requests.length <= Math.ceil(12_000 / 5_000) + ends.length, `requests: ${requests.length}, sub-windows ${ends.length}`);
+      assert.ok(
+        requests.length <= Math.ceil(12_000 / 5_000) + ends.length,
+        `requests: ${requests.length}, sub-windows ${ends.length}`,
+      );
       const cursors = checkpoints.history.map((c) => c.cursor);
-      assert.deepEqual(cursors, [...cursors].sort((a, b) => a - b));
+      assert.deepEqual(
+        cursors,
+        [...cursors].sort((a, b) => a - b),
+      );
       assert.ok(checkpoints.history.every((c) => c.idsAtCursor.length === 0));
-      assert.ok(cursors.every((cursor) => ends.includes(cursor)), 'every checkpoint is a sub-window end');
+      assert.ok(
+        cursors.every((cursor) => ends.includes(cursor)),
+        'every checkpoint is a sub-window end',
+      );
       assert.ok(cursors.length >= 3, 'several sub-windows');
       assert.equal(checkpoints.history.at(-1)?.cursor, (checkpoints.history.at(-1)?.windowEnd ?? 0) + 1);
       assert.equal(summary.moreToDo, false);
@@ -457,7 +540,10 @@ describe('runIngestion end to end', () => {
     it('after a failed post mid-window, the next run re-sends at most that sub-window', async (t) => {
       const activities = dataset(6_000, 9);
       let failAt = 4;
-      const stack = await startLocalStack({ activities, logAnalytics: { faults: (i) => (i === failAt ? { status: 403 } : undefined) } });
+      const stack = await startLocalStack({
+        activities,
+        logAnalytics: { faults: (i) => (i === failAt ? { status: 403 } : undefined) },
+      });
       t.after(() => stack.close());
       const checkpoints = new MemoryCheckpointStore('activities');
       const options = { paging: scan, maxBatchBytes: 256 * 1024 };
@@ -465,7 +551,8 @@ describe('runIngestion end to end', () => {
       const saved = checkpoints.history.at(-1);
       assert.ok(saved, 'at least one sub-window completed first');
       const accepted = new Set(receivedIds(stack));
-      for (const activity of activities) if (isCovered(saved, activity)) assert.ok(accepted.has(activity['_id'] as string));
+      for (const activity of activities)
+        if (isCovered(saved, activity)) assert.ok(accepted.has(activity['_id'] as string));
 
       failAt = -1;
       await runAgainst(stack, checkpoints, options);
@@ -473,8 +560,17 @@ describe('runIngestion end to end', () => {
       assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
       // Duplicates stay within the sub-window that failed: at most the activities between two saved cursors.
       const cursors = checkpoints.history.map((c) => c.cursor);
-      const between = cursors.slice(1).map((end, i) => activities.filter((a) => (a['created'] as number) >= (cursors[i] ?? 0) && (a['created'] as number) < end).length);
-      assert.ok(ids.length - activities.length <= Math.max(...between), `duplicates: ${ids.length - activities.length}`);
+      const between = cursors
+        .slice(1)
+        .map(
+          (end, i) =>
+            activities.filter((a) => (a['created'] as number) >= (cursors[i] ?? 0) && (a['created'] as number) < end)
+              .length,
+        );
+      assert.ok(
+        ids.length - activities.length <= Math.max(...between),
+        `duplicates: ${ids.length - activities.length}`,
+      );
       assert.ok(ids.length > activities.length, 'the failed sub-window was partly sent, so some rows came twice');
     });
 
@@ -511,23 +607,39 @@ describe('runIngestion end to end', () => {
       it('after the first sub-window, sizes each to hold about targetPages pages of evenly spread data', async (t) => {
         // 10,000 rows over 24 h (417 an hour); pages of 500 and 5 pages a sub-window: 2,500 rows, about 6 h.
         const activities = spread([{ count: 10_000, fromMs: startMs, spanMs: 24 * HOUR }], 21);
-        const { ends, rows, requests } = await scanLayout(t, activities, { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 5 }, 24 * HOUR);
+        const { ends, rows, requests } = await scanLayout(
+          t,
+          activities,
+          { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 5 },
+          24 * HOUR,
+        );
         assert.equal(ends[0], HOUR, 'the first sub-window is windowMs long');
         assert.equal(rows[0], 417);
         // All but the first and the last (cut at the window end) hold 2,500 rows, give or take one percent.
         const middle = rows.slice(1, -1);
-        assert.ok(middle.length >= 2 && middle.every((count) => Math.abs(count - 2_500) <= 25), `rows: ${rows.join(', ')}`);
+        assert.ok(
+          middle.length >= 2 && middle.every((count) => Math.abs(count - 2_500) <= 25),
+          `rows: ${rows.join(', ')}`,
+        );
         assert.ok((rows.at(-1) ?? 0) <= 2_525, `rows: ${rows.join(', ')}`);
         assert.equal(ends.length, 1 + Math.ceil((10_000 - 417) / 2_500), `ends: ${ends.join(', ')}`);
         // Each sub-window costs at most one request more than its rows need (its last page may be partial).
-        assert.ok(requests <= Math.ceil(10_000 / 500) + ends.length, `requests: ${requests}, sub-windows ${ends.length}`);
+        assert.ok(
+          requests <= Math.ceil(10_000 / 500) + ends.length,
+          `requests: ${requests}, sub-windows ${ends.length}`,
+        );
       });
 
       it('with pages of 5,000 and a first sub-window of 60 min, reads 10,000 rows over 12 h in ceil(N/5000) + 1 requests', async (t) => {
         // 834 rows in the first hour (one request) size the next sub-window at 16 h, the most it may grow, which holds the
         // other 9,166 rows: two requests.
         const activities = spread([{ count: 10_000, fromMs: startMs, spanMs: 12 * HOUR }], 22);
-        const { ends, rows, requests } = await scanLayout(t, activities, { mode: 'scan', pageSize: 5_000, windowMs: HOUR }, 12 * HOUR);
+        const { ends, rows, requests } = await scanLayout(
+          t,
+          activities,
+          { mode: 'scan', pageSize: 5_000, windowMs: HOUR },
+          12 * HOUR,
+        );
         assert.deepEqual(ends, [HOUR, 12 * HOUR]);
         assert.deepEqual(rows, [834, 9_166]);
         assert.ok(requests <= Math.ceil(10_000 / 5_000) + 1, `requests: ${requests}`);
@@ -536,7 +648,12 @@ describe('runIngestion end to end', () => {
       it('after a quiet sub-window, reads the rest of the window in one scan when MCAS counts few enough rows there', async (t) => {
         // Nothing in the first hour, then 2,000 rows over the next 47 h: well under 4 x 10 pages of 500.
         const activities = spread([{ count: 2_000, fromMs: startMs + HOUR, spanMs: 47 * HOUR }], 23);
-        const { ends, rows, requests } = await scanLayout(t, activities, { mode: 'scan', pageSize: 500, windowMs: HOUR }, 48 * HOUR);
+        const { ends, rows, requests } = await scanLayout(
+          t,
+          activities,
+          { mode: 'scan', pageSize: 500, windowMs: HOUR },
+          48 * HOUR,
+        );
         assert.deepEqual(ends, [HOUR, 48 * HOUR]);
         assert.deepEqual(rows, [0, 2_000]);
         assert.equal(requests, 1 + 4, 'one request for the quiet hour, four pages for the rest');
@@ -550,17 +667,32 @@ describe('runIngestion end to end', () => {
         const { ends, rows, requests, requested } = await scanLayout(t, activities, paging, 48 * HOUR);
         assert.deepEqual(requested.slice(0, 3), [HOUR, 48 * HOUR, HOUR + 141 * MINUTE]);
         // Every sub-window read holds about two pages; none holds more than the 4,000 a sub-window may count.
-        assert.ok(rows.slice(1, -1).every((count) => Math.abs(count - 1_000) <= 10), `rows: ${rows.join(', ')}`);
-        assert.ok(rows.every((count) => count <= 4_000), `rows: ${rows.join(', ')}`);
+        assert.ok(
+          rows.slice(1, -1).every((count) => Math.abs(count - 1_000) <= 10),
+          `rows: ${rows.join(', ')}`,
+        );
+        assert.ok(
+          rows.every((count) => count <= 4_000),
+          `rows: ${rows.join(', ')}`,
+        );
         // One request more than the sub-windows read can cost: the one given up.
-        assert.ok(requests <= Math.ceil(20_000 / 500) + ends.length + 1, `requests: ${requests}, sub-windows ${ends.length}`);
+        assert.ok(
+          requests <= Math.ceil(20_000 / 500) + ends.length + 1,
+          `requests: ${requests}, sub-windows ${ends.length}`,
+        );
       });
 
       it('shrinks the sub-window after a burst as far as the rate says, but not below 60 s', async (t) => {
         // A first sub-window of 10 min holding the burst, sized for one page (500 rows) after it; then 100 quiet rows.
         const paging = { mode: 'scan', pageSize: 500, windowMs: 10 * MINUTE, targetPages: 1 } as const;
         const burst = (count: number, seed: number): RawActivity[] =>
-          spread([{ count, fromMs: startMs, spanMs: 10 * MINUTE }, { count: 100, fromMs: startMs + 10 * MINUTE, spanMs: 50 * MINUTE }], seed);
+          spread(
+            [
+              { count, fromMs: startMs, spanMs: 10 * MINUTE },
+              { count: 100, fromMs: startMs + 10 * MINUTE, spanMs: 50 * MINUTE },
+            ],
+            seed,
+          );
         // 2,000 rows in 10 min (as many as the first sub-window may count): read; then 500 take 2.5 min.
         const { ends: moderate } = await scanLayout(t, burst(2_000, 24), paging, HOUR);
         assert.deepEqual(moderate.slice(0, 2), [10 * MINUTE, 12.5 * MINUTE]);
@@ -575,7 +707,11 @@ describe('runIngestion end to end', () => {
         assert.equal(TARGET_PAGES, 10);
         assert.equal(nextSubWindowMs(HOUR, 25_000, 5_000, 10), 2 * HOUR, 'twice as long for half the target');
         assert.equal(nextSubWindowMs(HOUR, 100_000, 5_000, 10), HOUR / 2, 'half as long for twice the target');
-        assert.equal(nextSubWindowMs(HOUR, 0, 5_000, 10), Number.MAX_SAFE_INTEGER, 'an empty one reaches to the window end');
+        assert.equal(
+          nextSubWindowMs(HOUR, 0, 5_000, 10),
+          Number.MAX_SAFE_INTEGER,
+          'an empty one reaches to the window end',
+        );
         assert.equal(nextSubWindowMs(HOUR, 10_000_000, 5_000, 10), 60_000);
         assert.ok(Number.isSafeInteger(nextSubWindowMs(2 ** 40, 3, 5_000, 10)));
       });
@@ -621,7 +757,10 @@ describe('runIngestion end to end', () => {
       it('after a refused post, keeps the checkpoint at the last sub-window all accepted and re-sends only within the next', async (t) => {
         const activities = hourly(COUNTS, startMs, 12);
         let failAt = 9;
-        const stack = await startLocalStack({ activities, logAnalytics: { faults: (i) => (i === failAt ? { status: 403 } : undefined) } });
+        const stack = await startLocalStack({
+          activities,
+          logAnalytics: { faults: (i) => (i === failAt ? { status: 403 } : undefined) },
+        });
         t.after(() => stack.close());
         const memory = new MemoryCheckpointStore('activities');
         const { store, saves } = watchSaves(memory, stack);
@@ -632,13 +771,17 @@ describe('runIngestion end to end', () => {
         const checkpoint = memory.history.at(-1);
         assert.ok(checkpoint);
         const ends = subWindowEnds(stack);
-        const allAccepted = (end: number): boolean => activities.every((a) => createdOf(a) >= end || accepted.has(a['_id'] as string));
+        const allAccepted = (end: number): boolean =>
+          activities.every((a) => createdOf(a) >= end || accepted.has(a['_id'] as string));
         assert.equal(checkpoint.cursor, ends.filter(allAccepted).at(-1), 'the last mark whose rows were all accepted');
 
         // What was accepted past the checkpoint all lies in the one sub-window after it, and is all the next run repeats.
         const nextEnd = ends.find((end) => end > checkpoint.cursor) ?? Infinity;
         const past = activities.filter((a) => accepted.has(a['_id'] as string) && createdOf(a) >= checkpoint.cursor);
-        assert.ok(past.length > 0 && past.every((a) => createdOf(a) < nextEnd), `${past.length} rows past the checkpoint`);
+        assert.ok(
+          past.length > 0 && past.every((a) => createdOf(a) < nextEnd),
+          `${past.length} rows past the checkpoint`,
+        );
         failAt = -1;
         await runAgainst(stack, memory, options);
         const ids = receivedIds(stack);
@@ -661,7 +804,11 @@ describe('runIngestion end to end', () => {
         const created = new Map(activities.map((a) => [a['_id'] as string, createdOf(a)]));
         const nextEnd = subWindowEnds(stack).find((end) => end > checkpoint.cursor) ?? Infinity;
         const past = receivedIds(stack).filter((id) => (created.get(id) ?? 0) >= checkpoint.cursor);
-        for (const id of past) assert.ok((created.get(id) ?? 0) < nextEnd || inFlight.has(id), `${id}: past the sub-window and not in the last post`);
+        for (const id of past)
+          assert.ok(
+            (created.get(id) ?? 0) < nextEnd || inFlight.has(id),
+            `${id}: past the sub-window and not in the last post`,
+          );
         // Both parts of the bound are there: earlier posts of the sub-window after the checkpoint, and a last post that
         // reached into the sub-window after that (what carrying the batch adds to the bound).
         assert.ok(past.some((id) => !inFlight.has(id)));
@@ -678,7 +825,12 @@ describe('runIngestion end to end', () => {
         const stack = await startLocalStack({ activities });
         t.after(() => stack.close());
         const memory = new MemoryCheckpointStore('activities');
-        const summary = await runAgainst(stack, memory, { paging: scan500, maxBatchBytes: 2 * 1024 * 1024, window, dryRun: true });
+        const summary = await runAgainst(stack, memory, {
+          paging: scan500,
+          maxBatchBytes: 2 * 1024 * 1024,
+          window,
+          dryRun: true,
+        });
         assert.equal(summary.fetched, activities.length);
         assert.equal(summary.sent, 0);
         assert.equal(summary.batches, 0);
@@ -694,10 +846,15 @@ describe('runIngestion end to end', () => {
       const scan500 = { mode: 'scan', pageSize: 500, windowMs: HOUR } as const;
       const startMs = Date.now() - 12 * HOUR;
       const firstHour = (activities: readonly RawActivity[]): string[] =>
-        activities.filter((a) => createdOf(a) < startMs + HOUR).map((a) => a['_id'] as string).sort();
+        activities
+          .filter((a) => createdOf(a) < startMs + HOUR)
+          .map((a) => a['_id'] as string)
+          .sort();
       // The connector's pacer allows one MCAS request a minute, and its sleeps move a fake clock: request n goes at
       // (n - 1) minutes, so the time budget decides which request would have to wait past it.
-      const paced = (clock: FakeClock): { clock: FakeClock; sleep: FakeClock['sleep']; settings: Record<string, string> } => ({
+      const paced = (
+        clock: FakeClock,
+      ): { clock: FakeClock; sleep: FakeClock['sleep']; settings: Record<string, string> } => ({
         clock,
         sleep: clock.sleep,
         settings: { MCAS_MAX_REQUESTS_PER_MINUTE: '1' },
@@ -711,14 +868,22 @@ describe('runIngestion end to end', () => {
         const clock = new FakeClock(Date.now());
         const log = new RecordingLogger();
         // Requests at 0, 1 and 2 minutes; the fourth (page 3 of the second sub-window) would wait past 2.5 minutes.
-        const options = { ...paced(clock), paging: scan500, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 3 * HOUR - 1 } };
+        const options = {
+          ...paced(clock),
+          paging: scan500,
+          maxBatchBytes: 8 * 1024 * 1024,
+          window: { startMs, endMs: startMs + 3 * HOUR - 1 },
+        };
         const summary = await runAgainst(stack, memory, { ...options, timeBudgetMs: 150_000, log });
         assert.equal(summary.moreToDo, true);
         assert.equal(summary.fetched, 1_300);
         assert.equal(summary.sent, 300);
         assert.equal(stack.logAnalytics.batches.length, 1);
         assert.deepEqual(receivedIds(stack).sort(), firstHour(activities));
-        assert.deepEqual(memory.history.map((c) => c.cursor), [startMs + HOUR]);
+        assert.deepEqual(
+          memory.history.map((c) => c.cursor),
+          [startMs + HOUR],
+        );
         assert.deepEqual(subWindowEnds(stack), [startMs + HOUR, startMs + 3 * HOUR]);
         assert.match(log.text(), /Left 1000 rows of the unfinished sub-window unsent/);
 
@@ -728,7 +893,11 @@ describe('runIngestion end to end', () => {
         }
         const ids = receivedIds(stack);
         assert.deepEqual(new Set(ids), new Set(activities.map((a) => a['_id'])));
-        assert.equal(ids.length, activities.length, 'nothing of an unfinished sub-window was sent, so nothing came twice');
+        assert.equal(
+          ids.length,
+          activities.length,
+          'nothing of an unfinished sub-window was sent, so nothing came twice',
+        );
       });
 
       it('at the soft deadline between sub-windows, sends the carried batch and saves the last sub-window end', async (t) => {
@@ -741,13 +910,25 @@ describe('runIngestion end to end', () => {
         const clock = new FakeClock(Date.now());
         // The second sub-window ends at 3 minutes, past the soft deadline (3/4 of 200 s); its last request was in time.
         const paging = { ...scan500, targetPages: 2 };
-        const options = { ...paced(clock), paging, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 4 * HOUR - 1 } };
+        const options = {
+          ...paced(clock),
+          paging,
+          maxBatchBytes: 8 * 1024 * 1024,
+          window: { startMs, endMs: startMs + 4 * HOUR - 1 },
+        };
         const summary = await runAgainst(stack, memory, { ...options, timeBudgetMs: 200_000 });
         assert.equal(summary.moreToDo, true);
         assert.equal(summary.sent, 1_700);
         assert.deepEqual(subWindowEnds(stack), [startMs + HOUR, startMs + 3 * HOUR]);
-        assert.deepEqual(stack.logAnalytics.batches.map((b) => b.records.length), [1_700], 'one post for both sub-windows');
-        assert.deepEqual(memory.history.map((c) => c.cursor), [startMs + 3 * HOUR]);
+        assert.deepEqual(
+          stack.logAnalytics.batches.map((b) => b.records.length),
+          [1_700],
+          'one post for both sub-windows',
+        );
+        assert.deepEqual(
+          memory.history.map((c) => c.cursor),
+          [startMs + 3 * HOUR],
+        );
         const rest = await runAgainst(stack, memory, { ...options, timeBudgetMs: 200_000 });
         assert.equal(rest.moreToDo, false);
         assert.deepEqual(receivedIds(stack).sort(), activities.map((a) => a['_id'] as string).sort());
@@ -761,10 +942,20 @@ describe('runIngestion end to end', () => {
         });
         t.after(() => stack.close());
         const memory = new MemoryCheckpointStore('activities');
-        const options = { paging: scan500, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 3 * HOUR - 1 } };
-        await assert.rejects(runAgainst(stack, memory, options), (error: unknown) => error instanceof HttpStatusError && error.status === 401);
+        const options = {
+          paging: scan500,
+          maxBatchBytes: 8 * 1024 * 1024,
+          window: { startMs, endMs: startMs + 3 * HOUR - 1 },
+        };
+        await assert.rejects(
+          runAgainst(stack, memory, options),
+          (error: unknown) => error instanceof HttpStatusError && error.status === 401,
+        );
         assert.deepEqual(receivedIds(stack).sort(), firstHour(activities));
-        assert.deepEqual(memory.history.map((c) => c.cursor), [startMs + HOUR]);
+        assert.deepEqual(
+          memory.history.map((c) => c.cursor),
+          [startMs + HOUR],
+        );
         await runAgainst(stack, memory, options);
         assert.deepEqual(receivedIds(stack).sort(), activities.map((a) => a['_id'] as string).sort());
       });
@@ -779,8 +970,16 @@ describe('runIngestion end to end', () => {
         t.after(() => stack.close());
         const memory = new MemoryCheckpointStore('activities');
         const log = new RecordingLogger();
-        const options = { paging: scan500, maxBatchBytes: 8 * 1024 * 1024, window: { startMs, endMs: startMs + 3 * HOUR - 1 }, log };
-        await assert.rejects(runAgainst(stack, memory, options), (error: unknown) => error instanceof HttpStatusError && error.service === 'MCAS');
+        const options = {
+          paging: scan500,
+          maxBatchBytes: 8 * 1024 * 1024,
+          window: { startMs, endMs: startMs + 3 * HOUR - 1 },
+          log,
+        };
+        await assert.rejects(
+          runAgainst(stack, memory, options),
+          (error: unknown) => error instanceof HttpStatusError && error.service === 'MCAS',
+        );
         assert.equal(stack.logAnalytics.requests.length, 1, 'one attempt at the 300 rows of the completed sub-window');
         assert.equal(memory.history.length, 0);
         assert.match(log.text(), /Could not deliver the 300 rows of completed sub-windows/);
@@ -788,4 +987,3 @@ describe('runIngestion end to end', () => {
     });
   });
 });
-

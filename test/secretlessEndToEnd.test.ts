@@ -21,9 +21,17 @@ const DCR = 'dcr-00112233445566778899aabbccddeeff';
 
 describe('an identity-only deployment (MCAS_AUTH=entra, LOG_SINK=logsIngestion)', () => {
   it('copies every activity with no API token and no workspace key', async (t) => {
-    const activities = generateActivities({ count: 260, startCreatedMs: Date.now() - 3600_000, seed: 51, spanMs: 1_800_000 });
+    const activities = generateActivities({
+      count: 260,
+      startCreatedMs: Date.now() - 3600_000,
+      seed: 51,
+      spanMs: 1_800_000,
+    });
     const mcas = await startMcasEmulator({ activities, token: 'unused-legacy-token', bearerToken: TOKEN });
-    const ingestion = await startLogsIngestionEmulator({ expectedToken: TOKEN, rules: { [DCR]: ['Custom-MCAS_Activity_Log_CL'] } });
+    const ingestion = await startLogsIngestionEmulator({
+      expectedToken: TOKEN,
+      rules: { [DCR]: ['Custom-MCAS_Activity_Log_CL'] },
+    });
     const identity = await startManagedIdentityEmulator({ token: TOKEN });
     const dir = await mkdtemp(join(tmpdir(), 'secretless-'));
     t.after(async () => {

@@ -230,7 +230,8 @@ async function loadInChild(
     output: `${report.error?.inspected ?? ''}\n${report.logs.map((l) => l.message).join('\n')}\n${stderr}`,
     load: () => {
       const { error, secrets } = report;
-      if (error) return Promise.reject(error.name === 'SecretError' ? new SecretError(error.message) : new Error(error.message));
+      if (error)
+        return Promise.reject(error.name === 'SecretError' ? new SecretError(error.message) : new Error(error.message));
       assert.ok(secrets, 'the child reported neither secrets nor an error');
       return Promise.resolve(secrets);
     },
@@ -238,7 +239,10 @@ async function loadInChild(
 }
 
 describe('loadSecrets from Key Vault with DefaultAzureCredential and a managed identity', { concurrency: true }, () => {
-  async function startIdentity(t: TestContext, options: { token?: string; clientIds?: string[]; systemAssigned?: boolean }) {
+  async function startIdentity(
+    t: TestContext,
+    options: { token?: string; clientIds?: string[]; systemAssigned?: boolean },
+  ) {
     const identity = await startManagedIdentityEmulator({ token: options.token ?? ACCESS_TOKEN, ...options });
     t.after(() => identity.close());
     return identity;
@@ -263,7 +267,10 @@ describe('loadSecrets from Key Vault with DefaultAzureCredential and a managed i
         status: 200,
       });
     }
-    assert.deepEqual(run.report.logs.map((l) => l.level), ['info']);
+    assert.deepEqual(
+      run.report.logs.map((l) => l.level),
+      ['info'],
+    );
     assertNoSecretIn(run.output, [MCAS_TOKEN, WORKSPACE_KEY], 'the child logs');
   });
 
@@ -286,10 +293,16 @@ describe('loadSecrets from Key Vault with DefaultAzureCredential and a managed i
     const run = await loadInChild(vaultSource(vault.vaultUrl), identity.env, otherClientId);
 
     await assert.rejects(run.load(), SecretError);
-    assert.match(run.report.error?.message ?? '', new RegExp(`token for Key Vault ${vault.vaultUrl}.*managed identity`));
+    assert.match(
+      run.report.error?.message ?? '',
+      new RegExp(`token for Key Vault ${vault.vaultUrl}.*managed identity`),
+    );
     assert.match(run.report.error?.message ?? '', /Unable to load the proper Managed Identity/);
     assert.ok(identity.requests.some((r) => r.clientId === otherClientId && r.status === 400));
-    assert.ok(vault.requests.every((r) => r.authorization === undefined), 'no token ever reached the vault');
+    assert.ok(
+      vault.requests.every((r) => r.authorization === undefined),
+      'no token ever reached the vault',
+    );
     assertNoSecretIn(run.output, [MCAS_TOKEN, WORKSPACE_KEY], 'the child error or logs');
   });
 
@@ -301,7 +314,9 @@ describe('loadSecrets from Key Vault with DefaultAzureCredential and a managed i
 
     await assert.rejects(run.load(), SecretError);
     assert.match(run.report.error?.message ?? '', /HTTP 401.*'Key Vault Secrets User'/);
-    assert.ok(vault.requests.some((r) => r.authorization === 'Bearer test-token-for-another-audience' && r.status === 401));
+    assert.ok(
+      vault.requests.some((r) => r.authorization === 'Bearer test-token-for-another-audience' && r.status === 401),
+    );
     assertNoSecretIn(run.output, [MCAS_TOKEN, WORKSPACE_KEY], 'the child error or logs');
   });
 
@@ -312,7 +327,10 @@ describe('loadSecrets from Key Vault with DefaultAzureCredential and a managed i
     const run = await loadInChild(vaultSource(vault.vaultUrl), identity.env);
 
     await assert.rejects(run.load(), SecretError);
-    assert.match(run.report.error?.message ?? '', new RegExp(`'${TOKEN_NAME}' was not found in Key Vault ${vault.vaultUrl}`));
+    assert.match(
+      run.report.error?.message ?? '',
+      new RegExp(`'${TOKEN_NAME}' was not found in Key Vault ${vault.vaultUrl}`),
+    );
     assertNoSecretIn(run.output, [WORKSPACE_KEY], 'the child error or logs');
   });
 });

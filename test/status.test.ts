@@ -16,14 +16,22 @@ const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 function cliStatus(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'status', ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } }, (error, stdout) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
+    execFile(
+      process.execPath,
+      [CLI, 'status', ...args],
+      { env: { PATH: process.env['PATH'] ?? '', ...env } },
+      (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
     );
   });
 }
 
 describe('status', () => {
-  const activities = generateActivities({ count: 300, startCreatedMs: Date.now() - 2 * 3600_000, seed: 41, spanMs: 3600_000 });
+  const activities = generateActivities({
+    count: 300,
+    startCreatedMs: Date.now() - 2 * 3600_000,
+    seed: 41,
+    spanMs: 3600_000,
+  });
   let stack: LocalStack;
   let dir: string;
   let env: NodeJS.ProcessEnv;
@@ -70,10 +78,15 @@ describe('status', () => {
 
   it('reports a failed last run with its error, and the backlog waiting behind the checkpoint', async () => {
     stack.mcas.addActivities(
-      generateActivities({ count: 7, startCreatedMs: Date.now() + 1, seed: 42, spanMs: 5 }).map((a, i) => ({ ...a, _id: `waiting-${i}` })),
+      generateActivities({ count: 7, startCreatedMs: Date.now() + 1, seed: 42, spanMs: 5 }).map((a, i) => ({
+        ...a,
+        _id: `waiting-${i}`,
+      })),
     );
     const broken = { ...env, LOG_ANALYTICS_WORKSPACE_KEY: Buffer.from('not-the-key').toString('base64') };
-    await assert.rejects(runOnce(broken, new RecordingLogger(), { overrides: { clock: { nowMs: () => Date.now() + 60_000 } } }));
+    await assert.rejects(
+      runOnce(broken, new RecordingLogger(), { overrides: { clock: { nowMs: () => Date.now() + 60_000 } } }),
+    );
     const status = await readStatus(env, new RecordingLogger(), { maxLagMinutes: 30 });
     assert.equal(status.lastRun?.outcome, 'failed');
     assert.match(status.lastRun?.error ?? '', /HttpStatusError: Log Analytics answered 403/);

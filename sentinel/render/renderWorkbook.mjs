@@ -30,7 +30,18 @@ const REDELIVERED_EVERY = 25; // every 25th row is delivered a second time: the 
 const TIMER_MS = 5 * 60_000; // the connector's timer and settle margin, to give rows an ingestion time
 const SETTLE_MS = 2 * 60_000;
 const PAGE_WIDTH = 1280;
-const PALETTE = ['#0078d4', '#8661c5', '#00a88f', '#ff8c00', '#d13438', '#498205', '#c19c00', '#5c2e91', '#038387', '#ca5010'];
+const PALETTE = [
+  '#0078d4',
+  '#8661c5',
+  '#00a88f',
+  '#ff8c00',
+  '#d13438',
+  '#498205',
+  '#c19c00',
+  '#5c2e91',
+  '#038387',
+  '#ca5010',
+];
 const GUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 // ---- Data: generator -> mapping -> Data Collector table -> MCASActivity ---------------------------------------
@@ -52,7 +63,10 @@ function readAsParser(tableRows) {
   const byKey = new Map();
   for (const row of tableRows) {
     const get = (name) => row[`${name}_s`] ?? row[`${name}_g`] ?? row[`${name}_t`] ?? row[`${name}_b`];
-    const activity = { TimeGenerated: new Date(row.TimeGenerated).getTime(), IngestedTime: Date.parse(row.IngestedTime) };
+    const activity = {
+      TimeGenerated: new Date(row.TimeGenerated).getTime(),
+      IngestedTime: Date.parse(row.IngestedTime),
+    };
     for (const column of COLUMNS) activity[column] = get(column) ?? '';
     activity.IsSuccess = get('IsSuccess');
     activity.IsFlagged = get('IsFlagged');
@@ -74,12 +88,26 @@ function readAsParser(tableRows) {
   });
 }
 
-const COLUMNS = ['ActivityId', 'ActivityTime', 'AppName', 'EventType', 'UserName', 'IpAddress', 'CountryCode',
-  'LocationJson', 'TruncatedFields', 'RawRecordJson'];
+const COLUMNS = [
+  'ActivityId',
+  'ActivityTime',
+  'AppName',
+  'EventType',
+  'UserName',
+  'IpAddress',
+  'CountryCode',
+  'LocationJson',
+  'TruncatedFields',
+  'RawRecordJson',
+];
 
 function demoActivities() {
-  const records = generateActivities({ count: ACTIVITY_COUNT, startCreatedMs: START_MS, seed: SEED, spanMs: SPAN_MS })
-    .map((raw) => ({ raw, record: mapActivity(raw).record }));
+  const records = generateActivities({
+    count: ACTIVITY_COUNT,
+    startCreatedMs: START_MS,
+    seed: SEED,
+    spanMs: SPAN_MS,
+  }).map((raw) => ({ raw, record: mapActivity(raw).record }));
   const tableRows = [];
   records.forEach(({ raw, record }, index) => {
     // Posted on the first timer tick after `created` + the settle margin; a re-sent copy one tick later.
@@ -115,11 +143,17 @@ const QUERIES = {
   },
   'top-apps': (rows) => ({
     columns: ['AppName', 'Activities'],
-    rows: countBy(rows.filter((row) => row.AppName !== ''), (row) => row.AppName).slice(0, 10),
+    rows: countBy(
+      rows.filter((row) => row.AppName !== ''),
+      (row) => row.AppName,
+    ).slice(0, 10),
   }),
   'top-users': (rows) => ({
     columns: ['UserName', 'Activities'],
-    rows: countBy(rows.filter((row) => row.UserName !== ''), (row) => row.UserName).slice(0, 10),
+    rows: countBy(
+      rows.filter((row) => row.UserName !== ''),
+      (row) => row.UserName,
+    ).slice(0, 10),
   }),
   'event-types': (rows) => ({
     columns: ['EventType', 'Activities'],
@@ -144,7 +178,9 @@ const QUERIES = {
   },
   'logons-by-user': (rows) => {
     const groups = new Map();
-    const logons = rows.filter((row) => ['EVENT_CATEGORY_LOGIN', 'EVENT_CATEGORY_FAILED_LOGIN'].includes(row.EventType));
+    const logons = rows.filter((row) =>
+      ['EVENT_CATEGORY_LOGIN', 'EVENT_CATEGORY_FAILED_LOGIN'].includes(row.EventType),
+    );
     for (const row of logons.filter((r) => r.UserName !== '')) {
       const group = groups.get(row.UserName) ?? { failed: 0, succeeded: 0, countries: new Set() };
       if (row.IsSuccess === false) group.failed += 1;
@@ -162,27 +198,35 @@ const QUERIES = {
   },
   'risky-addresses': (rows) => ({
     columns: ['IpAddress', 'CountryCode', 'IpCategoryName', 'Activities'],
-    rows: countBy(rows.filter((row) => row.IsAnonymousProxy === true || row.IpCategory === 3), (row) => row.IpAddress)
+    rows: countBy(
+      rows.filter((row) => row.IsAnonymousProxy === true || row.IpCategory === 3),
+      (row) => row.IpAddress,
+    )
       .slice(0, 10)
       .map(([ip, count]) => [ip, '', '', count]),
   }),
   'connector-health': (rows, tableRows) => ({
     columns: ['Activities', 'FlaggedRows', 'TruncatedRows', 'LastActivity', 'LastIngested', 'RowsInTable'],
-    rows: [[
-      rows.length,
-      rows.filter((row) => row.IsFlagged === true).length,
-      rows.filter((row) => row.TruncatedFields !== '').length,
-      formatTime(Math.max(...rows.map((row) => row.ActivityTime))),
-      formatTime(Math.max(...rows.map((row) => row.IngestedTime))),
-      tableRows.length,
-    ]],
+    rows: [
+      [
+        rows.length,
+        rows.filter((row) => row.IsFlagged === true).length,
+        rows.filter((row) => row.TruncatedFields !== '').length,
+        formatTime(Math.max(...rows.map((row) => row.ActivityTime))),
+        formatTime(Math.max(...rows.map((row) => row.IngestedTime))),
+        tableRows.length,
+      ],
+    ],
   }),
 };
 
 // ---- SVG and HTML -------------------------------------------------------------------------------------------
 
 function escapeHtml(value) {
-  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  return String(value).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
 }
 
 function formatTime(ms) {
@@ -207,7 +251,10 @@ function timechart({ rows }, width, height) {
   const series = [...new Set(rows.map((row) => row[1]))].sort();
   const times = [...new Set(rows.map((row) => row[0]))].sort((a, b) => a - b);
   const max = niceMax(Math.max(...rows.map((row) => row[2])));
-  const left = 40, top = 44, plotWidth = width - left - 12, plotHeight = height - top - 28;
+  const left = 40,
+    top = 44,
+    plotWidth = width - left - 12,
+    plotHeight = height - top - 28;
   const x = (t) => left + ((t - times[0]) / (times[times.length - 1] - times[0])) * plotWidth;
   const y = (v) => top + plotHeight - (v / max) * plotHeight;
   let svg = '';
@@ -223,7 +270,8 @@ function timechart({ rows }, width, height) {
     const values = new Map(rows.filter((row) => row[1] === name).map((row) => [row[0], row[2]]));
     const points = times.map((t) => `${x(t).toFixed(1)},${y(values.get(t) ?? 0).toFixed(1)}`).join(' ');
     svg += `<polyline points="${points}" fill="none" stroke="${PALETTE[index % PALETTE.length]}" stroke-width="1.6"/>`;
-    const lx = 8 + (index % 4) * ((width - 16) / 4), ly = 12 + Math.floor(index / 4) * 16;
+    const lx = 8 + (index % 4) * ((width - 16) / 4),
+      ly = 12 + Math.floor(index / 4) * 16;
     svg += `<rect x="${lx}" y="${ly - 8}" width="10" height="10" fill="${PALETTE[index % PALETTE.length]}"/>`;
     svg += `<text x="${lx + 15}" y="${ly + 1}" class="legend">${escapeHtml(name)}</text>`;
   });
@@ -232,7 +280,8 @@ function timechart({ rows }, width, height) {
 
 function barchart({ rows }, width, height) {
   const max = Math.max(...rows.map((row) => row[1]));
-  const labelWidth = 250, rowHeight = Math.min(26, (height - 8) / Math.max(1, rows.length));
+  const labelWidth = 250,
+    rowHeight = Math.min(26, (height - 8) / Math.max(1, rows.length));
   let svg = '';
   rows.forEach(([label, value], index) => {
     const barWidth = ((width - labelWidth - 60) * value) / max;
@@ -247,12 +296,26 @@ function barchart({ rows }, width, height) {
 
 function piechart({ rows }, width, height) {
   const total = rows.reduce((sum, row) => sum + row[1], 0);
-  const cx = height / 2, cy = height / 2, r = height / 2 - 10, inner = r * 0.55;
-  let angle = -Math.PI / 2, svg = '';
+  const cx = height / 2,
+    cy = height / 2,
+    r = height / 2 - 10,
+    inner = r * 0.55;
+  let angle = -Math.PI / 2,
+    svg = '';
   rows.forEach(([label, value], index) => {
     const sweep = (value / total) * 2 * Math.PI;
-    const [x1, y1, x2, y2] = [cx + r * Math.cos(angle), cy + r * Math.sin(angle), cx + r * Math.cos(angle + sweep), cy + r * Math.sin(angle + sweep)];
-    const [x3, y3, x4, y4] = [cx + inner * Math.cos(angle + sweep), cy + inner * Math.sin(angle + sweep), cx + inner * Math.cos(angle), cy + inner * Math.sin(angle)];
+    const [x1, y1, x2, y2] = [
+      cx + r * Math.cos(angle),
+      cy + r * Math.sin(angle),
+      cx + r * Math.cos(angle + sweep),
+      cy + r * Math.sin(angle + sweep),
+    ];
+    const [x3, y3, x4, y4] = [
+      cx + inner * Math.cos(angle + sweep),
+      cy + inner * Math.sin(angle + sweep),
+      cx + inner * Math.cos(angle),
+      cy + inner * Math.sin(angle),
+    ];
     const large = sweep > Math.PI ? 1 : 0;
     svg += `<path d="M${x1},${y1} A${r},${r} 0 ${large} 1 ${x2},${y2} L${x3},${y3} A${inner},${inner} 0 ${large} 0 ${x4},${y4} Z" fill="${PALETTE[index % PALETTE.length]}" stroke="#fff"/>`;
     const ly = 22 + index * 24;
@@ -268,14 +331,161 @@ function piechart({ rows }, width, height) {
 
 // Schematic continent outlines (longitude, latitude), coarse on purpose: they only give the bubbles a place.
 const LAND = [
-  [[-168, 65], [-140, 70], [-95, 72], [-80, 63], [-60, 60], [-55, 50], [-65, 45], [-75, 35], [-81, 25], [-97, 26], [-97, 18], [-87, 15], [-80, 8], [-92, 15], [-105, 20], [-117, 32], [-124, 40], [-125, 49], [-135, 58], [-150, 60], [-165, 55]],
-  [[-55, 60], [-45, 60], [-20, 70], [-20, 80], [-40, 83], [-65, 80], [-70, 76], [-55, 68]],
-  [[-80, 8], [-75, 11], [-60, 10], [-50, 0], [-35, -5], [-38, -13], [-48, -25], [-58, -35], [-65, -42], [-68, -55], [-75, -50], [-73, -38], [-71, -18], [-81, -5]],
-  [[-10, 36], [-9, 43], [-2, 44], [-5, 48], [2, 51], [8, 54], [8, 57], [5, 60], [10, 63], [15, 69], [25, 71], [40, 67], [60, 69], [70, 73], [80, 73], [100, 77], [115, 74], [140, 72], [160, 70], [180, 68], [180, 62], [163, 58], [155, 50], [141, 53], [135, 43], [128, 35], [121, 31], [120, 23], [110, 20], [106, 10], [100, 13], [103, 1], [98, 8], [92, 21], [80, 15], [77, 8], [72, 20], [66, 25], [57, 25], [52, 16], [45, 13], [36, 28], [34, 31], [36, 36], [28, 37], [26, 41], [22, 37], [15, 38], [12, 44], [8, 44], [3, 42], [-4, 36]],
-  [[-17, 21], [-10, 30], [-5, 36], [10, 37], [20, 32], [32, 31], [34, 28], [43, 12], [51, 12], [40, -3], [40, -15], [35, -25], [27, -34], [18, -34], [12, -18], [13, -5], [9, 4], [-8, 4], [-17, 14]],
-  [[114, -22], [122, -18], [130, -12], [137, -12], [142, -10], [146, -19], [153, -26], [150, -37], [141, -38], [135, -34], [129, -32], [115, -34]],
-  [[-6, 50], [2, 51], [-2, 56], [-5, 58], [-6, 55]],
-  [[130, 31], [135, 34], [140, 35], [142, 40], [141, 45], [140, 41], [136, 36], [130, 34]],
+  [
+    [-168, 65],
+    [-140, 70],
+    [-95, 72],
+    [-80, 63],
+    [-60, 60],
+    [-55, 50],
+    [-65, 45],
+    [-75, 35],
+    [-81, 25],
+    [-97, 26],
+    [-97, 18],
+    [-87, 15],
+    [-80, 8],
+    [-92, 15],
+    [-105, 20],
+    [-117, 32],
+    [-124, 40],
+    [-125, 49],
+    [-135, 58],
+    [-150, 60],
+    [-165, 55],
+  ],
+  [
+    [-55, 60],
+    [-45, 60],
+    [-20, 70],
+    [-20, 80],
+    [-40, 83],
+    [-65, 80],
+    [-70, 76],
+    [-55, 68],
+  ],
+  [
+    [-80, 8],
+    [-75, 11],
+    [-60, 10],
+    [-50, 0],
+    [-35, -5],
+    [-38, -13],
+    [-48, -25],
+    [-58, -35],
+    [-65, -42],
+    [-68, -55],
+    [-75, -50],
+    [-73, -38],
+    [-71, -18],
+    [-81, -5],
+  ],
+  [
+    [-10, 36],
+    [-9, 43],
+    [-2, 44],
+    [-5, 48],
+    [2, 51],
+    [8, 54],
+    [8, 57],
+    [5, 60],
+    [10, 63],
+    [15, 69],
+    [25, 71],
+    [40, 67],
+    [60, 69],
+    [70, 73],
+    [80, 73],
+    [100, 77],
+    [115, 74],
+    [140, 72],
+    [160, 70],
+    [180, 68],
+    [180, 62],
+    [163, 58],
+    [155, 50],
+    [141, 53],
+    [135, 43],
+    [128, 35],
+    [121, 31],
+    [120, 23],
+    [110, 20],
+    [106, 10],
+    [100, 13],
+    [103, 1],
+    [98, 8],
+    [92, 21],
+    [80, 15],
+    [77, 8],
+    [72, 20],
+    [66, 25],
+    [57, 25],
+    [52, 16],
+    [45, 13],
+    [36, 28],
+    [34, 31],
+    [36, 36],
+    [28, 37],
+    [26, 41],
+    [22, 37],
+    [15, 38],
+    [12, 44],
+    [8, 44],
+    [3, 42],
+    [-4, 36],
+  ],
+  [
+    [-17, 21],
+    [-10, 30],
+    [-5, 36],
+    [10, 37],
+    [20, 32],
+    [32, 31],
+    [34, 28],
+    [43, 12],
+    [51, 12],
+    [40, -3],
+    [40, -15],
+    [35, -25],
+    [27, -34],
+    [18, -34],
+    [12, -18],
+    [13, -5],
+    [9, 4],
+    [-8, 4],
+    [-17, 14],
+  ],
+  [
+    [114, -22],
+    [122, -18],
+    [130, -12],
+    [137, -12],
+    [142, -10],
+    [146, -19],
+    [153, -26],
+    [150, -37],
+    [141, -38],
+    [135, -34],
+    [129, -32],
+    [115, -34],
+  ],
+  [
+    [-6, 50],
+    [2, 51],
+    [-2, 56],
+    [-5, 58],
+    [-6, 55],
+  ],
+  [
+    [130, 31],
+    [135, 34],
+    [140, 35],
+    [142, 40],
+    [141, 45],
+    [140, 41],
+    [136, 36],
+    [130, 34],
+  ],
 ];
 
 function map({ columns, rows }, width, height) {
@@ -285,8 +495,10 @@ function map({ columns, rows }, width, height) {
   const col = (name) => columns.indexOf(name);
   const max = Math.max(...rows.map((row) => row[col('Activities')]));
   let svg = `<rect width="${width}" height="${height}" fill="#f3f8fc"/>`;
-  for (let lon = -150; lon <= 150; lon += 30) svg += `<line x1="${x(lon)}" x2="${x(lon)}" y1="0" y2="${height}" stroke="#e1e8ef"/>`;
-  for (let lat = -30; lat <= 60; lat += 30) svg += `<line x1="0" x2="${width}" y1="${y(lat)}" y2="${y(lat)}" stroke="#e1e8ef"/>`;
+  for (let lon = -150; lon <= 150; lon += 30)
+    svg += `<line x1="${x(lon)}" x2="${x(lon)}" y1="0" y2="${height}" stroke="#e1e8ef"/>`;
+  for (let lat = -30; lat <= 60; lat += 30)
+    svg += `<line x1="0" x2="${width}" y1="${y(lat)}" y2="${y(lat)}" stroke="#e1e8ef"/>`;
   for (const shape of LAND) {
     svg += `<polygon points="${shape.map(([lon, lat]) => `${x(lon).toFixed(1)},${y(lat).toFixed(1)}`).join(' ')}" fill="#dfe3e8" stroke="#c8cdd3"/>`;
   }
@@ -301,9 +513,13 @@ function map({ columns, rows }, width, height) {
     const text = `${row[col('CountryCode')]} ${formatNumber(row[col('Activities')])}`;
     const boxWidth = text.length * 7.5;
     const candidates = [
-      [cx + radius + 3, cy + 4], [cx - radius - 3 - boxWidth, cy + 4], [cx - boxWidth / 2, cy - radius - 5], [cx - boxWidth / 2, cy + radius + 14],
+      [cx + radius + 3, cy + 4],
+      [cx - radius - 3 - boxWidth, cy + 4],
+      [cx - boxWidth / 2, cy - radius - 5],
+      [cx - boxWidth / 2, cy + radius + 14],
     ];
-    const overlaps = ([lx, ly]) => placed.some(([px, py]) => lx < px + boxWidth && px < lx + boxWidth && Math.abs(ly - py) < 14);
+    const overlaps = ([lx, ly]) =>
+      placed.some(([px, py]) => lx < px + boxWidth && px < lx + boxWidth && Math.abs(ly - py) < 14);
     const [lx, ly] = candidates.find((candidate) => !overlaps(candidate)) ?? candidates[0];
     placed.push([lx, ly]);
     labels += `<text x="${lx}" y="${ly}" class="maplabel">${escapeHtml(text)}</text>`;
@@ -313,10 +529,14 @@ function map({ columns, rows }, width, height) {
 }
 
 function table({ columns, rows }, _width, _height, content) {
-  if (rows.length === 0) return `<div class="nodata">${escapeHtml(content.noDataMessage ?? 'The query returned no results.')}</div>`;
+  if (rows.length === 0)
+    return `<div class="nodata">${escapeHtml(content.noDataMessage ?? 'The query returned no results.')}</div>`;
   const head = columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('');
   const body = rows
-    .map((row) => `<tr>${row.map((cell) => `<td class="${typeof cell === 'number' ? 'num' : ''}">${escapeHtml(shorten(formatNumber(cell), 34))}</td>`).join('')}</tr>`)
+    .map(
+      (row) =>
+        `<tr>${row.map((cell) => `<td class="${typeof cell === 'number' ? 'num' : ''}">${escapeHtml(shorten(formatNumber(cell), 34))}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
@@ -329,14 +549,19 @@ function cardHeight(item) {
 }
 
 function renderPage(workbook, activities, tableRows) {
-  const title = workbook.items.find((item) => item.type === 1)?.content.json.split('\n')[0].replace(/^#+\s*/, '') ?? '';
+  const title =
+    workbook.items
+      .find((item) => item.type === 1)
+      ?.content.json.split('\n')[0]
+      .replace(/^#+\s*/, '') ?? '';
   const rangeDays = RANGE_MS / DAY_MS;
   let cards = '';
   let rowWidth = 0;
   let pageHeight = 150;
   for (const item of workbook.items.filter((i) => i.type === 3)) {
     const query = QUERIES[item.name];
-    if (query === undefined) throw new Error(`no JavaScript version of workbook item "${item.name}"; add it to QUERIES`);
+    if (query === undefined)
+      throw new Error(`no JavaScript version of workbook item "${item.name}"; add it to QUERIES`);
     const half = item.customWidth === '50';
     const width = half ? (PAGE_WIDTH - 48) / 2 : PAGE_WIDTH - 32;
     const height = cardHeight(item);
@@ -376,11 +601,24 @@ function screenshot(html, height) {
   try {
     const page = join(dir, 'workbook.html');
     writeFileSync(page, html);
-    const result = spawnSync('chromium', [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--hide-scrollbars', `--user-data-dir=${join(dir, 'profile')}`,
-      `--window-size=${PAGE_WIDTH},${height}`, `--screenshot=${OUTPUT_PATH}`, `file://${page}`,
-    ], { encoding: 'utf8' });
+    const result = spawnSync(
+      'chromium',
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--hide-scrollbars',
+        `--user-data-dir=${join(dir, 'profile')}`,
+        `--window-size=${PAGE_WIDTH},${height}`,
+        `--screenshot=${OUTPUT_PATH}`,
+        `file://${page}`,
+      ],
+      { encoding: 'utf8' },
+    );
     if (result.status !== 0) throw new Error(`chromium failed (${result.status}): ${result.stderr}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -390,4 +628,6 @@ function screenshot(html, height) {
 const { tableRows, activities } = demoActivities();
 const { html, pageHeight } = renderPage(WORKBOOK, activities, tableRows);
 screenshot(html, pageHeight);
-console.log(`Wrote ${OUTPUT_PATH} (${Math.round(statSync(OUTPUT_PATH).size / 1024)} KB, ${activities.length} activities in range)`);
+console.log(
+  `Wrote ${OUTPUT_PATH} (${Math.round(statSync(OUTPUT_PATH).size / 1024)} KB, ${activities.length} activities in range)`,
+);

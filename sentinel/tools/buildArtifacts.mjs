@@ -165,7 +165,9 @@ function huntingTemplate() {
     parameters: {
       workspace: {
         type: 'String',
-        metadata: { description: 'Name of the Sentinel workspace; the MCASActivity function must already exist in it.' },
+        metadata: {
+          description: 'Name of the Sentinel workspace; the MCASActivity function must already exist in it.',
+        },
       },
     },
     resources: yamlFiles('hunting').map((name) => huntingResource(parse(read(`hunting/${name}`)))),
@@ -180,7 +182,9 @@ function rulesTemplate() {
     parameters: {
       workspace: {
         type: 'String',
-        metadata: { description: 'Name of the Sentinel workspace; the MCASActivity function must already exist in it.' },
+        metadata: {
+          description: 'Name of the Sentinel workspace; the MCASActivity function must already exist in it.',
+        },
       },
     },
     resources: files.map((name) => ruleResource(parse(read(`analytic-rules/${name}`)), name)),
@@ -213,7 +217,9 @@ function main() {
     else writeFileSync(`${SENTINEL_DIR}${path}`, content);
   }
   if (stale.length > 0) {
-    console.error(`Stale: ${stale.map((path) => `sentinel/${path}`).join(', ')}. Run: node sentinel/tools/buildArtifacts.mjs`);
+    console.error(
+      `Stale: ${stale.map((path) => `sentinel/${path}`).join(', ')}. Run: node sentinel/tools/buildArtifacts.mjs`,
+    );
     process.exitCode = 1;
   }
 }

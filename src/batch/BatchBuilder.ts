@@ -31,7 +31,8 @@ export class BatchBuilder {
   readonly #lent = new WeakSet<ArrayBufferLike>();
 
   constructor(maxBatchBytes: number) {
-    if (!Number.isInteger(maxBatchBytes) || maxBatchBytes < 16) throw new RangeError(`maxBatchBytes ${maxBatchBytes} is too small.`);
+    if (!Number.isInteger(maxBatchBytes) || maxBatchBytes < 16)
+      throw new RangeError(`maxBatchBytes ${maxBatchBytes} is too small.`);
     this.#maxBatchBytes = maxBatchBytes;
   }
 
@@ -160,6 +161,9 @@ export function splitBatchInHalf(batch: Batch): [Batch, Batch] {
   const rows = JSON.parse(batch.body.toString('utf8')) as unknown[];
   if (rows.length < 2) throw new RangeError('A batch of one row cannot be split.');
   const middle = Math.ceil(rows.length / 2);
-  const toBatch = (part: unknown[]): Batch => ({ body: Buffer.from(JSON.stringify(part), 'utf8'), recordCount: part.length });
+  const toBatch = (part: unknown[]): Batch => ({
+    body: Buffer.from(JSON.stringify(part), 'utf8'),
+    recordCount: part.length,
+  });
   return [toBatch(rows.slice(0, middle)), toBatch(rows.slice(middle))];
 }

@@ -132,8 +132,12 @@ export class BlobCheckpointStore implements CheckpointStore {
     failure: (error: unknown) => Error,
   ): Promise<string | undefined> {
     const upload = async () =>
-      (await blob.upload(body, Buffer.byteLength(body), { conditions, blobHTTPHeaders: { blobContentType: 'application/json' } }))
-        .etag;
+      (
+        await blob.upload(body, Buffer.byteLength(body), {
+          conditions,
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        })
+      ).etag;
     try {
       return await upload();
     } catch (error) {

@@ -59,7 +59,8 @@ export function createFieldFitter<C extends string>(): FieldFitter<C> {
     if (value === undefined) return undefined;
     let fitted = truncateUtf8(value, MAX_FIELD_BYTES);
     // Escaping can make a value six times longer (control characters); cap that too, so a row always fits a post.
-    if (fitted.length * 6 > MAX_SERIALIZED_FIELD_BYTES) fitted = truncateJsonEscaped(fitted, MAX_SERIALIZED_FIELD_BYTES);
+    if (fitted.length * 6 > MAX_SERIALIZED_FIELD_BYTES)
+      fitted = truncateJsonEscaped(fitted, MAX_SERIALIZED_FIELD_BYTES);
     if (fitted !== value) cut.push(column);
     return fitted;
   };

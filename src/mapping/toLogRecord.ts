@@ -131,7 +131,8 @@ export function deriveIsSuccess(activity: CheckedActivity): boolean | undefined 
   }
   const rawDataJson = readObject(activity, 'rawDataJson');
   const status =
-    statusToBoolean(stringField(rawDataJson, 'LoginStatus')) ?? statusToBoolean(stringField(rawDataJson, 'ResultStatus'));
+    statusToBoolean(stringField(rawDataJson, 'LoginStatus')) ??
+    statusToBoolean(stringField(rawDataJson, 'ResultStatus'));
   if (status !== undefined) return status;
   if (readString(activity, 'eventTypeName') === 'EVENT_CATEGORY_LOGIN') return true;
   return undefined;

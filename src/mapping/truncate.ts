@@ -62,7 +62,16 @@ export function truncateJsonEscaped(value: string, maxBytes: number): string {
     const unit = value.charCodeAt(end);
     let width = 1;
     let size: number;
-    if (unit === 0x22 || unit === 0x5c || unit === 0x08 || unit === 0x09 || unit === 0x0a || unit === 0x0c || unit === 0x0d) size = 2;
+    if (
+      unit === 0x22 ||
+      unit === 0x5c ||
+      unit === 0x08 ||
+      unit === 0x09 ||
+      unit === 0x0a ||
+      unit === 0x0c ||
+      unit === 0x0d
+    )
+      size = 2;
     else if (unit < 0x20) size = 6;
     else if (unit < 0x80) size = 1;
     else if (unit < 0x800) size = 2;

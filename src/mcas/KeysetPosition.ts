@@ -57,7 +57,9 @@ export function recordKey(
   const created = record[timeKey];
   const createdNumber = typeof created === 'string' && /^\d+$/.test(created) ? Number(created) : created;
   const createdMs =
-    typeof createdNumber === 'number' && Number.isSafeInteger(createdNumber) && createdNumber >= fallbackCreatedMs &&
+    typeof createdNumber === 'number' &&
+    Number.isSafeInteger(createdNumber) &&
+    createdNumber >= fallbackCreatedMs &&
     createdNumber <= maxCreatedMs
       ? createdNumber
       : fallbackCreatedMs;
@@ -74,6 +76,11 @@ function fingerprint(raw: unknown): string {
   try {
     return JSON.stringify(raw) ?? 'undefined';
   } catch {
-    return inspect(raw, { depth: Infinity, maxArrayLength: Infinity, maxStringLength: Infinity, breakLength: Infinity });
+    return inspect(raw, {
+      depth: Infinity,
+      maxArrayLength: Infinity,
+      maxStringLength: Infinity,
+      breakLength: Infinity,
+    });
   }
 }

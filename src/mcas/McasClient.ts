@@ -61,7 +61,10 @@ export class McasClient {
   }
 
   /** One page of activities. Throws HttpStatusError (after retries) or ResponseShapeError. */
-  listActivities(query: ActivitiesQuery, options: { signal?: AbortSignal; deadlineMs?: number } = {}): Promise<McasPage> {
+  listActivities(
+    query: ActivitiesQuery,
+    options: { signal?: AbortSignal; deadlineMs?: number } = {},
+  ): Promise<McasPage> {
     return this.list('activities', query, options);
   }
 
@@ -129,7 +132,9 @@ export function parsePage(body: Buffer): McasPage {
     json = JSON.parse(body.toString('utf8'));
   } catch {
     const start = body.subarray(0, 40).toString('utf8').replace(/\s+/g, ' ');
-    throw new ResponseShapeError(`MCAS answered with a body that is not JSON (it starts "${start}"); a proxy or an outage page?`);
+    throw new ResponseShapeError(
+      `MCAS answered with a body that is not JSON (it starts "${start}"); a proxy or an outage page?`,
+    );
   }
   const parsed = McasPageSchema.safeParse(json);
   if (!parsed.success) {

@@ -18,7 +18,8 @@ export class RequestPacer {
   #waitedMs = 0;
 
   constructor(options: { maxRequests: number; windowMs: number; clock: Clock; sleep: Sleep }) {
-    if (!(options.maxRequests >= 1) || !(options.windowMs > 0)) throw new RangeError('RequestPacer needs maxRequests >= 1 and windowMs > 0.');
+    if (!(options.maxRequests >= 1) || !(options.windowMs > 0))
+      throw new RangeError('RequestPacer needs maxRequests >= 1 and windowMs > 0.');
     this.#maxRequests = options.maxRequests;
     this.#windowMs = options.windowMs;
     this.#clock = options.clock;
@@ -34,7 +35,9 @@ export class RequestPacer {
    * Waits until one more request fits in the window and takes a slot for it; call the returned function when its
    * answer (or failure) is in. Throws DeadlineReachedError instead of waiting past `deadlineMs`.
    */
-  async acquire(options: { signal?: AbortSignal | undefined; deadlineMs?: number | undefined } = {}): Promise<() => void> {
+  async acquire(
+    options: { signal?: AbortSignal | undefined; deadlineMs?: number | undefined } = {},
+  ): Promise<() => void> {
     for (;;) {
       const now = this.#clock.nowMs();
       while (this.#finished.length > 0 && (this.#finished[0] as number) <= now - this.#windowMs) this.#finished.shift();

@@ -83,7 +83,8 @@ export function entraAuthorization(
       if (signal?.aborted) throw error;
       throw describeTokenFailure(error, scope);
     }
-    if (!token) throw new McasAuthError(`The credential returned no Entra token for Defender for Cloud Apps (${scope}).`);
+    if (!token)
+      throw new McasAuthError(`The credential returned no Entra token for Defender for Cloud Apps (${scope}).`);
     return token;
   };
 
@@ -137,7 +138,8 @@ export async function createMcasCredential(
   source: McasCredentialSource,
   options: McasCredentialOptions = {},
 ): Promise<TokenCredential> {
-  const { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } = await import('@azure/identity');
+  const { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } =
+    await import('@azure/identity');
   const common = {
     authorityHost: options.authorityHost ?? CLOUD_PROFILES.public.authorityHost,
     ...(options.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
@@ -198,14 +200,18 @@ export async function readMcasAppCredential(
     throw describeVaultFailure(error, where, name, location.vaultUrl);
   }
   if (value === '') {
-    throw new SecretError(`The ${where} is empty; store the app registration's ${certificate ? 'certificate' : 'client secret'}.`);
+    throw new SecretError(
+      `The ${where} is empty; store the app registration's ${certificate ? 'certificate' : 'client secret'}.`,
+    );
   }
   if (certificate) {
     const hasCertificate = /-----BEGIN CERTIFICATE-----/.test(value);
     const hasKey = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(value);
     if (!hasCertificate || !hasKey) {
       const pkcs12 = !value.includes('-----BEGIN') && /^[A-Za-z0-9+/=\s]+$/.test(value);
-      const found = pkcs12 ? 'PKCS#12 (the Key Vault default)' : `PEM without ${hasCertificate ? 'a private key' : 'a certificate'}`;
+      const found = pkcs12
+        ? 'PKCS#12 (the Key Vault default)'
+        : `PEM without ${hasCertificate ? 'a private key' : 'a certificate'}`;
       throw new SecretError(
         `The ${where} is ${found}; import the certificate with content type application/x-pem-file, so that its ` +
           'secret holds the certificate and its private key as PEM.',
@@ -238,5 +244,7 @@ function describeVaultFailure(error: unknown, where: string, name: string, vault
   }
   // Other errors are described by name and code only: a RestError for a 2xx that failed to parse quotes the body.
   const code = (error as { code?: unknown } | null)?.code;
-  return new SecretError(`Could not read the ${where} (${typeof code === 'string' ? `${errorName} ${code}` : errorName}).`);
+  return new SecretError(
+    `Could not read the ${where} (${typeof code === 'string' ? `${errorName} ${code}` : errorName}).`,
+  );
 }

@@ -28,14 +28,16 @@ export function lenient<T extends z.ZodType>(schema: T) {
  * zod's interpreter here; results and issues are the same, since anything the generated code does not accept is
  * handed to the interpreter.
  */
-export const McasActivityCoreSchema = z.compile(z.object({
-  /** Several formats in the wild: 24-hex, 64-hex, "<tenant>_<app>_<guid>". */
-  _id: z.string().min(1),
-  /** When MCAS saved the activity (epoch ms); the checkpoint follows this. */
-  created: EpochMsSchema,
-  /** When the activity happened (epoch ms). */
-  timestamp: EpochMsSchema,
-}));
+export const McasActivityCoreSchema = z.compile(
+  z.object({
+    /** Several formats in the wild: 24-hex, 64-hex, "<tenant>_<app>_<guid>". */
+    _id: z.string().min(1),
+    /** When MCAS saved the activity (epoch ms); the checkpoint follows this. */
+    created: EpochMsSchema,
+    /** When the activity happened (epoch ms). */
+    timestamp: EpochMsSchema,
+  }),
+);
 export type McasActivityCore = z.infer<typeof McasActivityCoreSchema>;
 
 /**

@@ -35,7 +35,10 @@ export function readBoolean<T>(object: Unchecked<T> | undefined, key: KeysOf<T, 
 }
 
 /** `object[key]` when it is an array; its items stay unchecked. */
-export function readArray<T>(object: Unchecked<T> | undefined, key: KeysOf<T, readonly unknown[]>): unknown[] | undefined {
+export function readArray<T>(
+  object: Unchecked<T> | undefined,
+  key: KeysOf<T, readonly unknown[]>,
+): unknown[] | undefined {
   const value = object?.[key];
   return Array.isArray(value) ? value : undefined;
 }

@@ -25,7 +25,7 @@ export interface DataCollectorSinkOptions extends SinkRuntimeOptions {
 const HINTS: Readonly<Record<number, string>> = {
   400: 'The service rejected the data or a header (see its error code); this is a bug or a bad LOG_TYPE.',
   401: 'Check the workspace key.',
-  403: 'Check LOG_ANALYTICS_WORKSPACE_ID and the workspace key (primary or secondary), and that this machine\'s clock is right (x-ms-date).',
+  403: "Check LOG_ANALYTICS_WORKSPACE_ID and the workspace key (primary or secondary), and that this machine's clock is right (x-ms-date).",
   404: 'Check LOG_ANALYTICS_WORKSPACE_ID and LOG_ANALYTICS_ENDPOINT.',
   413: 'The batch is over the 30 MB post limit; lower MAX_BATCH_BYTES.',
 };
@@ -102,4 +102,3 @@ export class DataCollectorSink implements LogSink {
     await sendRequest(o.dispatcher, request);
   }
 }
-

@@ -47,7 +47,7 @@ const HINTS: Readonly<Record<number, string>> = {
     '(a new assignment can take up to 30 minutes to apply).',
   404:
     'Check LOGS_INGESTION_DCR_ID (the immutable id, dcr-...), LOGS_INGESTION_STREAM (a stream the DCR declares, ' +
-    'Custom-...) and LOGS_INGESTION_ENDPOINT (the DCE, or the DCR\'s own endpoint, in the DCR\'s region).',
+    "Custom-...) and LOGS_INGESTION_ENDPOINT (the DCE, or the DCR's own endpoint, in the DCR's region).",
   413: 'One row is over the 1 MB call limit by itself; mapping truncates fields, so this is a bug: report it.',
 };
 
@@ -56,13 +56,20 @@ const HINTS: Readonly<Record<number, string>> = {
  * `timeGeneratedField` (the activity time), else `CreatedTime` (when MCAS saved it), else now. A DCR transformation
  * cannot turn epoch milliseconds into a datetime, and DCR-based tables need TimeGenerated, so it is sent as ISO 8601.
  */
-export function toIngestionRows(batch: Batch, nowMs: number, timeGeneratedField = 'ActivityTime'): Record<string, unknown>[] {
+export function toIngestionRows(
+  batch: Batch,
+  nowMs: number,
+  timeGeneratedField = 'ActivityTime',
+): Record<string, unknown>[] {
   const parsed: unknown = JSON.parse(batch.body.toString('utf8'));
   if (!Array.isArray(parsed)) throw new TypeError('A batch body must be a JSON array of rows.');
   return parsed.map((row: unknown) => {
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new TypeError('A batch row must be a JSON object.');
+    if (typeof row !== 'object' || row === null || Array.isArray(row))
+      throw new TypeError('A batch row must be a JSON object.');
     const fields = row as Record<string, unknown>;
-    const time = [fields[timeGeneratedField], fields['CreatedTime']].find((v): v is string => typeof v === 'string' && v !== '');
+    const time = [fields[timeGeneratedField], fields['CreatedTime']].find(
+      (v): v is string => typeof v === 'string' && v !== '',
+    );
     return { TimeGenerated: time ?? new Date(nowMs).toISOString(), ...fields };
   });
 }
@@ -160,7 +167,10 @@ export class LogsIngestionSink implements LogSink {
         method: 'POST',
         url: this.#url,
         retryAfterHeader: response?.headers?.get('retry-after') ?? undefined,
-        bodyExcerpt: bodyExcerpt(Buffer.from(typeof code === 'string' ? `${code}: ${cause.message}` : cause.message), []),
+        bodyExcerpt: bodyExcerpt(
+          Buffer.from(typeof code === 'string' ? `${code}: ${cause.message}` : cause.message),
+          [],
+        ),
         hint: `${HINTS[status] ?? ''} ${counts}`.trim(),
       });
     }
@@ -175,7 +185,9 @@ export class LogsIngestionSink implements LogSink {
       // Keeps `code`, so that retry.ts treats resets and timeouts as transient.
       return Object.assign(new Error(`Could not reach the Logs Ingestion API (${code}). ${counts}`), { code });
     }
-    return new Error(`Logs Ingestion upload failed (${cause.name}: ${cause.message.slice(0, MAX_DETAIL_CHARS)}). ${counts}`);
+    return new Error(
+      `Logs Ingestion upload failed (${cause.name}: ${cause.message.slice(0, MAX_DETAIL_CHARS)}). ${counts}`,
+    );
   }
 }
 

@@ -101,7 +101,9 @@ export function parseConnectionString(value: string): AppInsightsConnection {
       ? parseEndpoint(`https://${location ? `${location}.` : ''}dc.${suffix}`, what)
       : DEFAULT_INGESTION_ENDPOINT;
   const aadAudience = pairs.get('aadaudience');
-  return aadAudience ? { instrumentationKey, ingestionEndpoint, aadAudience } : { instrumentationKey, ingestionEndpoint };
+  return aadAudience
+    ? { instrumentationKey, ingestionEndpoint, aadAudience }
+    : { instrumentationKey, ingestionEndpoint };
 }
 
 /**
@@ -185,9 +187,12 @@ export class AppInsightsTelemetry implements Telemetry {
     try {
       const response = await this.#send(this.#envelopes(report), redact);
       const rejected = describeRejectedItems(response, redact);
-      if (rejected) this.#options.log.warn(`Application Insights refused part of the run report of ${report.stream}: ${rejected}.`);
+      if (rejected)
+        this.#options.log.warn(`Application Insights refused part of the run report of ${report.stream}: ${rejected}.`);
     } catch (error) {
-      this.#options.log.warn(`Application Insights did not take the run report of ${report.stream}: ${describeFailure(error, redact)}.`);
+      this.#options.log.warn(
+        `Application Insights did not take the run report of ${report.stream}: ${describeFailure(error, redact)}.`,
+      );
     }
   }
 
@@ -230,7 +235,11 @@ export class AppInsightsTelemetry implements Telemetry {
 
   #envelopes(report: RunReport): Envelope[] {
     const time = new Date(this.#options.clock.nowMs()).toISOString();
-    const envelope = (name: string, baseType: Envelope['data']['baseType'], baseData: Record<string, unknown>): Envelope => ({
+    const envelope = (
+      name: string,
+      baseType: Envelope['data']['baseType'],
+      baseData: Record<string, unknown>,
+    ): Envelope => ({
       name,
       time,
       iKey: this.#connection.instrumentationKey,
@@ -259,14 +268,26 @@ export class AppInsightsTelemetry implements Telemetry {
       lagMinutes: report.lagMinutes,
     });
     const envelopes = [
-      envelope('Microsoft.ApplicationInsights.Event', 'EventData', { ver: 2, name: RUN_EVENT_NAME, properties, measurements }),
+      envelope('Microsoft.ApplicationInsights.Event', 'EventData', {
+        ver: 2,
+        name: RUN_EVENT_NAME,
+        properties,
+        measurements,
+      }),
     ];
-    for (const [name, value] of [[LAG_METRIC_NAME, report.lagMinutes], [SENT_METRIC_NAME, report.sent]] as const) {
+    for (const [name, value] of [
+      [LAG_METRIC_NAME, report.lagMinutes],
+      [SENT_METRIC_NAME, report.sent],
+    ] as const) {
       if (!Number.isFinite(value)) continue;
       // One data point per item (the service stores only the first); an aggregation of one sample.
       const metric = { name, kind: 'Aggregation', value, count: 1, min: value, max: value, stdDev: 0 };
       envelopes.push(
-        envelope('Microsoft.ApplicationInsights.Metric', 'MetricData', { ver: 2, metrics: [metric], properties: { stream: report.stream } }),
+        envelope('Microsoft.ApplicationInsights.Metric', 'MetricData', {
+          ver: 2,
+          metrics: [metric],
+          properties: { stream: report.stream },
+        }),
       );
     }
     return envelopes;
@@ -286,7 +307,8 @@ async function getToken(credential: TokenCredential, scope: string, signal: Abor
 
 class TokenError extends Error {
   constructor(cause: unknown) {
-    const reason = cause instanceof Error ? `${cause.name}: ${firstLine(cause.message)}` : 'the credential returned none';
+    const reason =
+      cause instanceof Error ? `${cause.name}: ${firstLine(cause.message)}` : 'the credential returned none';
     super(`no Entra token for Application Insights (${reason})`, { cause });
     this.name = 'TokenError';
   }
@@ -325,7 +347,9 @@ function describeRejectedItems(response: TrackResponse, redact: readonly string[
   if (!short && errors.length === 0) return undefined;
   const details = errors
     .slice(0, 3)
-    .map((e) => `item ${e.index ?? '?'}: ${e.statusCode ?? '?'} ${redactText(firstLine(String(e.message ?? '')), redact)}`.trim());
+    .map((e) =>
+      `item ${e.index ?? '?'}: ${e.statusCode ?? '?'} ${redactText(firstLine(String(e.message ?? '')), redact)}`.trim(),
+    );
   const counts = short ? `accepted ${itemsAccepted} of ${itemsReceived} items` : 'some items were refused';
   return [counts, ...details].join('; ');
 }

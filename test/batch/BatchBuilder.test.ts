@@ -34,7 +34,10 @@ describe('BatchBuilder', () => {
       assert.equal(parsed.length, batch.recordCount);
       ids.push(...parsed.map((r) => r.Id));
     }
-    assert.deepEqual(ids, rows.map((r) => r.id));
+    assert.deepEqual(
+      ids,
+      rows.map((r) => r.id),
+    );
   });
 
   it('fills a batch to exactly the limit, counting brackets and commas', () => {
@@ -62,8 +65,17 @@ describe('BatchBuilder', () => {
     const first = builder.flushFirst(3);
     assert.ok(first);
     assert.equal(first.recordCount, 3);
-    assert.deepEqual(JSON.parse(first.body.toString('utf8')).map((r: { Id: string }) => r.Id), ['id-0', 'id-1', 'id-2']);
-    assert.equal(first.body.length, splitIntoBatches([0, 1, 2].map((i) => row(i, 'ü'.repeat(i))), 10_000)[0]?.body.length);
+    assert.deepEqual(
+      JSON.parse(first.body.toString('utf8')).map((r: { Id: string }) => r.Id),
+      ['id-0', 'id-1', 'id-2'],
+    );
+    assert.equal(
+      first.body.length,
+      splitIntoBatches(
+        [0, 1, 2].map((i) => row(i, 'ü'.repeat(i))),
+        10_000,
+      )[0]?.body.length,
+    );
     assert.equal(builder.recordCount, 0);
     assert.equal(builder.pendingBytes, 0);
     assert.equal(builder.flush(), undefined);

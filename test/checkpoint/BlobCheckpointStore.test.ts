@@ -96,7 +96,10 @@ describe('BlobCheckpointStore', () => {
 
   it('accepts the connection string as a Secret', async () => {
     const store = BlobCheckpointStore.fromConnectionString(
-      new Secret(azurite.connectionString), CONTAINER, freshName(), NO_RETRIES,
+      new Secret(azurite.connectionString),
+      CONTAINER,
+      freshName(),
+      NO_RETRIES,
     );
     const etag = await store.save(checkpointAt(1_000), undefined);
     assert.equal((await store.load())?.etag, etag);

@@ -51,8 +51,16 @@ async function post(emulator: DataCollectorEmulator, init: PostInit) {
   return { status: response.status, text, headers: response.headers, json };
 }
 
-async function start(t: { after: (fn: () => Promise<void>) => void }, options: Partial<DataCollectorEmulatorOptions> = {}) {
-  const emulator = await startDataCollectorEmulator({ workspaceId: WORKSPACE_ID, sharedKeyBase64: KEY, clock, ...options });
+async function start(
+  t: { after: (fn: () => Promise<void>) => void },
+  options: Partial<DataCollectorEmulatorOptions> = {},
+) {
+  const emulator = await startDataCollectorEmulator({
+    workspaceId: WORKSPACE_ID,
+    sharedKeyBase64: KEY,
+    clock,
+    ...options,
+  });
   t.after(() => emulator.close());
   return emulator;
 }
@@ -65,7 +73,10 @@ const NON_ASCII_RECORDS = [
 describe('DataCollectorEmulator signature', () => {
   it('accepts a correctly signed non-ASCII post with 200 and an empty body, and records the batch', async (t) => {
     const emulator = await start(t);
-    const response = await post(emulator, { body: JSON.stringify(NON_ASCII_RECORDS), timeGeneratedField: 'TimeOfActivity' });
+    const response = await post(emulator, {
+      body: JSON.stringify(NON_ASCII_RECORDS),
+      timeGeneratedField: 'TimeOfActivity',
+    });
     assert.equal(response.status, 200);
     assert.equal(response.text, '');
     assert.equal(emulator.batches.length, 1);
@@ -187,12 +198,7 @@ describe('DataCollectorEmulator request checks', () => {
 
   it('counts records whose time-generated-field Azure would ignore', async (t) => {
     const emulator = await start(t);
-    const records = [
-      { t: '2024-07-01T11:00:00Z' },
-      { t: '2024-06-20T11:00:00Z' },
-      { t: 1719831600000 },
-      { other: 1 },
-    ];
+    const records = [{ t: '2024-07-01T11:00:00Z' }, { t: '2024-06-20T11:00:00Z' }, { t: 1719831600000 }, { other: 1 }];
     assert.equal((await post(emulator, { body: JSON.stringify(records), timeGeneratedField: 't' })).status, 200);
     assert.equal(emulator.timeGeneratedFallbacks, 3);
   });
@@ -230,7 +236,10 @@ describe('DataCollectorEmulator columns', () => {
   it('counts field values over 32 KB, which Azure truncates', async (t) => {
     const emulator = await start(t);
     // 17,000 × 'é' is 34,000 bytes (over); 32 × 1024 ASCII bytes is exactly the limit (not over).
-    const records = [{ big: 'é'.repeat(17_000), small: 'x', nested: { big: 'y'.repeat(40_000) } }, { big: 'z'.repeat(32 * 1024) }];
+    const records = [
+      { big: 'é'.repeat(17_000), small: 'x', nested: { big: 'y'.repeat(40_000) } },
+      { big: 'z'.repeat(32 * 1024) },
+    ];
     const body = JSON.stringify(records);
     assert.equal((await post(emulator, { body })).status, 200);
     assert.equal(emulator.batches[0]?.truncatedValues, 2);
@@ -243,7 +252,11 @@ describe('DataCollectorEmulator faults', () => {
     const emulator = await start(t, {
       faults: (index) => {
         if (index === 0) {
-          return { status: 503, body: { Error: 'ServiceUnavailable', Message: 'busy' }, headers: { 'retry-after': '3' } };
+          return {
+            status: 503,
+            body: { Error: 'ServiceUnavailable', Message: 'busy' },
+            headers: { 'retry-after': '3' },
+          };
         }
         if (index === 1) return { kind: 'reset' };
         if (index === 2) return { kind: 'truncate' };

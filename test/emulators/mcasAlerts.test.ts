@@ -139,10 +139,16 @@ describe('McasEmulator alerts listing', () => {
     const codes = async (sortDirection: string): Promise<number[]> =>
       (await post(emulator, { sortField: 'severity', sortDirection, skip: 50, limit: 100 })).json().data.map(severity);
     const descending = await codes('desc');
-    assert.deepEqual(descending, [...descending].sort((x, y) => y - x));
+    assert.deepEqual(
+      descending,
+      [...descending].sort((x, y) => y - x),
+    );
     assert.ok(new Set(descending).size > 1, 'the page spans two codes');
     const ascending = await codes('asc');
-    assert.deepEqual(ascending, [...ascending].sort((x, y) => x - y));
+    assert.deepEqual(
+      ascending,
+      [...ascending].sort((x, y) => x - y),
+    );
     assert.equal(ascending[0], 0);
   });
 
@@ -170,7 +176,14 @@ describe('McasEmulator alerts listing', () => {
       [{ date: { gte: at(3_600_000), lte: at(20_000_000) } }, (a) => between(a, at(3_600_000), at(20_000_000))],
       [{ date: { gt: at(3_600_000), lt: at(20_000_000) } }, (a) => time(a) > at(3_600_000) && time(a) < at(20_000_000)],
       [
-        { date: { range: [{ start: at(0), end: at(1_000_000) }, { start: at(40_000_000), end: at(41_000_000) }] } },
+        {
+          date: {
+            range: [
+              { start: at(0), end: at(1_000_000) },
+              { start: at(40_000_000), end: at(41_000_000) },
+            ],
+          },
+        },
         (a) => between(a, at(0), at(1_000_000)) || between(a, at(40_000_000), at(41_000_000)),
       ],
       [
@@ -285,7 +298,10 @@ describe('McasEmulator alerts, shared machinery', () => {
     nowMs += 60_000;
     assert.equal((await post(emulator, {})).json().data.length, 3);
     assert.deepEqual(faulted, [1]);
-    assert.deepEqual(emulator.requests.map((request) => request.status), [200, 503, 200, 429, 200]);
+    assert.deepEqual(
+      emulator.requests.map((request) => request.status),
+      [200, 503, 200, 429, 200],
+    );
   });
 
   it('serves alerts added later, and an empty list when started without alerts', async (t) => {

@@ -78,14 +78,18 @@ describe('generateActivities', () => {
       assert.equal((activity.user as Record<string, unknown>).userName, undefined);
       assert.equal(typeof (activity.failedUserData as Record<string, unknown>).userName, 'string');
     }
-    assert.ok(list.some((activity) => {
-      const raw = activity.rawDataJson as Record<string, unknown>;
-      return 'Level' in raw && 'level' in raw;
-    }));
-    assert.ok(list.some((activity) => {
-      const raw = activity.rawDataJson as Record<string, unknown>;
-      return 'EventName' in raw && 'eventName' in raw;
-    }));
+    assert.ok(
+      list.some((activity) => {
+        const raw = activity.rawDataJson as Record<string, unknown>;
+        return 'Level' in raw && 'level' in raw;
+      }),
+    );
+    assert.ok(
+      list.some((activity) => {
+        const raw = activity.rawDataJson as Record<string, unknown>;
+        return 'EventName' in raw && 'eventName' in raw;
+      }),
+    );
     assert.ok(list.some((activity) => /[^\x00-\x7f]/.test(JSON.stringify(activity))));
     assert.ok(list.some((activity) => Array.isArray(activity.entityData)));
     assert.ok(list.some((activity) => !Array.isArray(activity.entityData)));
@@ -117,7 +121,8 @@ describe('McasEmulator listing', () => {
     }
     assert.equal(seen.length, 3000);
     assert.deepEqual(new Set(ids(seen)), new Set(ids(activities)));
-    for (let i = 1; i < seen.length; i += 1) assert.ok((seen[i]?.created as number) >= (seen[i - 1]?.created as number));
+    for (let i = 1; i < seen.length; i += 1)
+      assert.ok((seen[i]?.created as number) >= (seen[i - 1]?.created as number));
   });
 
   it('keeps one stable order inside a tied millisecond, so skip inside it returns every record once', async () => {
@@ -143,7 +148,8 @@ describe('McasEmulator listing', () => {
   });
 
   it('orders ties by something other than insertion order', async () => {
-    const firstMs = activities.find((activity, i) => activities[i + 1]?.created === activity.created)?.created as number;
+    const firstMs = activities.find((activity, i) => activities[i + 1]?.created === activity.created)
+      ?.created as number;
     const inserted = ids(activities.filter((activity) => activity.created === firstMs));
     const body = { filters: { created: { eq: firstMs } }, sortField: 'created', sortDirection: 'asc', limit: 100 };
     const first = ids((await post(emulator, body)).json().data);
@@ -184,7 +190,14 @@ describe('McasEmulator listing', () => {
       [{ 'ip.address': { eq: [ip] } }, (a) => nested(a, 'device', 'clientIP') === ip],
       [{ created: { gt: at(100_000), lt: at(900_000) } }, (a) => created(a) > at(100_000) && created(a) < at(900_000)],
       [
-        { created: { range: [{ start: at(0), end: at(50_000) }, { start: at(500_000), end: at(520_000) }] } },
+        {
+          created: {
+            range: [
+              { start: at(0), end: at(50_000) },
+              { start: at(500_000), end: at(520_000) },
+            ],
+          },
+        },
         (a) => between(a, at(0), at(50_000)) || between(a, at(500_000), at(520_000)),
       ],
       [{ created: { range: { start: at(10_000), end: at(20_000) } } }, (a) => between(a, at(10_000), at(20_000))],
@@ -409,7 +422,10 @@ describe('McasEmulator faults', () => {
   });
 
   it('delays, then answers normally', async (t) => {
-    const emulator = await start({ activities, faults: (index) => (index === 0 ? { kind: 'delayMs', ms: 30 } : undefined) });
+    const emulator = await start({
+      activities,
+      faults: (index) => (index === 0 ? { kind: 'delayMs', ms: 30 } : undefined),
+    });
     t.after(() => emulator.close());
     const startedMs = Date.now();
     const response = await post(emulator, { limit: 20 });
@@ -420,7 +436,13 @@ describe('McasEmulator faults', () => {
 
   it('passes the parsed body to the fault callback', async (t) => {
     const bodies: unknown[] = [];
-    const emulator = await start({ activities, faults: (_index, body) => { bodies.push(body); return undefined; } });
+    const emulator = await start({
+      activities,
+      faults: (_index, body) => {
+        bodies.push(body);
+        return undefined;
+      },
+    });
     t.after(() => emulator.close());
     await post(emulator, { limit: 2, skip: 1 });
     assert.deepEqual(bodies, [{ limit: 2, skip: 1 }]);

@@ -13,7 +13,6 @@ import { timer, withEnv } from '../helpers/processEnv.js';
 
 const { InvocationContext } = azureFunctions;
 
-
 function recordingContext() {
   const lines: { level: string; text: string }[] = [];
   const context = new InvocationContext({
@@ -23,15 +22,24 @@ function recordingContext() {
   return { context, lines };
 }
 
-
-describe('mcasActivityTimer (the registered function, in the library\'s test mode)', () => {
-  const activities = generateActivities({ count: 450, startCreatedMs: Date.now() - 3 * 3600_000, seed: 77, spanMs: 2 * 3600_000 });
+describe("mcasActivityTimer (the registered function, in the library's test mode)", () => {
+  const activities = generateActivities({
+    count: 450,
+    startCreatedMs: Date.now() - 3 * 3600_000,
+    seed: 77,
+    spanMs: 2 * 3600_000,
+  });
   let stack: LocalStack;
   let azurite: Azurite;
   let settings: Record<string, string>;
   before(async () => {
     [stack, azurite] = await Promise.all([startLocalStack({ activities }), startAzurite()]);
-    settings = { ...stack.settings, AzureWebJobsStorage: azurite.connectionString, CHECKPOINT_CONTAINER: 'fn-test', CREATED_SETTLE_SECONDS: '0' };
+    settings = {
+      ...stack.settings,
+      AzureWebJobsStorage: azurite.connectionString,
+      CHECKPOINT_CONTAINER: 'fn-test',
+      CREATED_SETTLE_SECONDS: '0',
+    };
   });
   after(async () => {
     await Promise.all([stack.close(), azurite.close()]);
@@ -41,7 +49,11 @@ describe('mcasActivityTimer (the registered function, in the library\'s test mod
     const { context, lines } = recordingContext();
     await withEnv(settings, () => mcasActivityTimer(timer(), context));
     assert.equal(new Set(stack.logAnalytics.rows().map((r) => r['ActivityId'])).size, 450);
-    const stored = await BlobCheckpointStore.fromConnectionString(azurite.connectionString, 'fn-test', 'activities').load();
+    const stored = await BlobCheckpointStore.fromConnectionString(
+      azurite.connectionString,
+      'fn-test',
+      'activities',
+    ).load();
     assert.ok(stored);
     assert.equal(stored.checkpoint.cursor, stored.checkpoint.windowEnd + 1);
     assert.ok(lines.some((l) => l.level === 'information' && /"sent":450/.test(l.text)));
@@ -52,19 +64,28 @@ describe('mcasActivityTimer (the registered function, in the library\'s test mod
     const insights = await startAppInsightsEmulator({ instrumentationKey: '00000000-0000-4000-8000-0000000000a1' });
     t.after(() => insights.close());
     stack.mcas.addActivities(
-      generateActivities({ count: 4, startCreatedMs: Date.now() - 1, seed: 6, spanMs: 1 }).map((a, i) => ({ ...a, _id: `reported-${i}` })),
+      generateActivities({ count: 4, startCreatedMs: Date.now() - 1, seed: 6, spanMs: 1 }).map((a, i) => ({
+        ...a,
+        _id: `reported-${i}`,
+      })),
     );
     const { context } = recordingContext();
     const connectionString = `InstrumentationKey=00000000-0000-4000-8000-0000000000a1;IngestionEndpoint=${insights.url}/`;
-    await withEnv({ ...settings, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString }, () => mcasActivityTimer(timer(), context));
+    await withEnv({ ...settings, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString }, () =>
+      mcasActivityTimer(timer(), context),
+    );
     const [event] = insights.ofType('EventData');
     assert.ok(event);
-    const data = event.data as { baseData: { name: string; properties: Record<string, string>; measurements: Record<string, number> } };
+    const data = event.data as {
+      baseData: { name: string; properties: Record<string, string>; measurements: Record<string, number> };
+    };
     assert.equal(data.baseData.name, 'McasConnectorRun');
     assert.equal(data.baseData.properties['outcome'], 'succeeded');
     assert.equal(data.baseData.properties['stream'], 'activities');
     assert.equal(data.baseData.measurements['sent'], 4);
-    const metrics = insights.ofType('MetricData').map((m) => (m.data as { baseData: { metrics: { name: string }[] } }).baseData.metrics[0]?.name);
+    const metrics = insights
+      .ofType('MetricData')
+      .map((m) => (m.data as { baseData: { metrics: { name: string }[] } }).baseData.metrics[0]?.name);
     assert.deepEqual(metrics.sort(), ['McasLagMinutes', 'McasRecordsSent']);
   });
 
@@ -72,7 +93,11 @@ describe('mcasActivityTimer (the registered function, in the library\'s test mod
     const { context, lines } = recordingContext();
     await withEnv(settings, () => mcasActivityTimer(timer(true), context));
     assert.ok(lines.some((l) => l.level === 'warning' && /past due/.test(l.text)));
-    assert.equal(new Set(stack.logAnalytics.rows().map((r) => r['ActivityId'])).size, stack.logAnalytics.rows().length, 'nothing was sent twice');
+    assert.equal(
+      new Set(stack.logAnalytics.rows().map((r) => r['ActivityId'])).size,
+      stack.logAnalytics.rows().length,
+      'nothing was sent twice',
+    );
   });
 
   it('fails the invocation on bad settings, naming them, without logging any secret', async () => {
@@ -90,12 +115,15 @@ describe('mcasActivityTimer (the registered function, in the library\'s test mod
     const { context } = recordingContext();
     const store = BlobCheckpointStore.fromConnectionString(azurite.connectionString, 'fn-test', 'activities');
     const before = await store.load();
-    await assert.rejects(withEnv({ ...settings, LOG_ANALYTICS_WORKSPACE_KEY: Buffer.from('wrong-key').toString('base64') }, async () => {
-      // Saved after the previous run's window closed, so this run has something to send.
-      const saved = generateActivities({ count: 3, startCreatedMs: Date.now() - 1, seed: 5, spanMs: 1 });
-      stack.mcas.addActivities(saved.map((a, i) => ({ ...a, _id: `new-${i}` })));
-      await mcasActivityTimer(timer(), context);
-    }), /Log Analytics answered 403/);
+    await assert.rejects(
+      withEnv({ ...settings, LOG_ANALYTICS_WORKSPACE_KEY: Buffer.from('wrong-key').toString('base64') }, async () => {
+        // Saved after the previous run's window closed, so this run has something to send.
+        const saved = generateActivities({ count: 3, startCreatedMs: Date.now() - 1, seed: 5, spanMs: 1 });
+        stack.mcas.addActivities(saved.map((a, i) => ({ ...a, _id: `new-${i}` })));
+        await mcasActivityTimer(timer(), context);
+      }),
+      /Log Analytics answered 403/,
+    );
     const afterwards = await store.load();
     assert.deepEqual(afterwards?.checkpoint, before?.checkpoint);
   });

@@ -19,7 +19,6 @@ import { timer, withEnv } from '../helpers/processEnv.js';
 const { InvocationContext } = azureFunctions;
 const TIMER = timer();
 
-
 describe('the alerts stream', () => {
   const alerts = generateAlerts({ count: 230, startMs: Date.now() - 10 * 3600_000, seed: 5, spanMs: 8 * 3600_000 });
   const activities = generateActivities({ count: 50, startCreatedMs: Date.now() - 3600_000, seed: 6, spanMs: 1_000 });
@@ -50,14 +49,22 @@ describe('the alerts stream', () => {
     assert.equal(ids.length, 230);
     assert.deepEqual(new Set(ids), new Set(alerts.map((a) => a['_id'])));
     assert.ok(stack.mcas.requests.every((r) => r.path === '/api/v1/alerts/'));
-    const alertRequests = stack.mcas.requests.map((r) => r.body as { sortField: string; filters: Record<string, unknown> });
+    const alertRequests = stack.mcas.requests.map(
+      (r) => r.body as { sortField: string; filters: Record<string, unknown> },
+    );
     assert.ok(alertRequests.every((b) => b.sortField === 'date' && 'date' in b.filters));
     assert.ok((await new FileCheckpointStore(dir, 'alerts').load()) !== undefined);
-    assert.equal(await new FileCheckpointStore(dir, 'activities').load(), undefined, 'the activities checkpoint is separate');
+    assert.equal(
+      await new FileCheckpointStore(dir, 'activities').load(),
+      undefined,
+      'the activities checkpoint is separate',
+    );
   });
 
   it('sends nothing twice on the next run, while the activities stream is untouched by it', async () => {
-    const summary = await runOnce({ ...settings, MCAS_ALERTS_ENABLED: 'true' }, new RecordingLogger(), { stream: ALERTS });
+    const summary = await runOnce({ ...settings, MCAS_ALERTS_ENABLED: 'true' }, new RecordingLogger(), {
+      stream: ALERTS,
+    });
     assert.equal(summary.sent, 0);
     const activitiesRun = await runOnce(settings, new RecordingLogger());
     assert.equal(activitiesRun.sent, 50);

@@ -55,7 +55,10 @@ export async function runAgainst(
 /** True when `checkpoint` says this activity was already delivered. */
 export function isCovered(checkpoint: Checkpoint, activity: RawActivity): boolean {
   const created = activity['created'] as number;
-  return created < checkpoint.cursor || (created === checkpoint.cursor && checkpoint.idsAtCursor.includes(activity['_id'] as string));
+  return (
+    created < checkpoint.cursor ||
+    (created === checkpoint.cursor && checkpoint.idsAtCursor.includes(activity['_id'] as string))
+  );
 }
 
 export function receivedIds(stack: LocalStack): string[] {

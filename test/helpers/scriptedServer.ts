@@ -4,8 +4,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type ScriptedAnswer =
-  | { status: number; body?: string | object; headers?: Record<string, string> }
-  | { reset: true };
+  { status: number; body?: string | object; headers?: Record<string, string> } | { reset: true };
 
 export interface RecordedRequest {
   method: string;
@@ -21,20 +20,28 @@ export interface ScriptedServer {
 }
 
 /** Answers request N with `answer(N)` (0-based). */
-export async function startScriptedServer(answer: (index: number, request: RecordedRequest) => ScriptedAnswer): Promise<ScriptedServer> {
+export async function startScriptedServer(
+  answer: (index: number, request: RecordedRequest) => ScriptedAnswer,
+): Promise<ScriptedServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       requests.push(recorded);
       const reply = answer(requests.length - 1, recorded);
       if ('reset' in reply) {
         req.socket.destroy();
         return;
       }
-      const body = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      const body =
+        reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
       res.end(body);
     });

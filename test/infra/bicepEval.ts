@@ -4,7 +4,17 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 
-import { assignedValue, type BicepFile, declarations, keyOf, nameOf, type Node, properties, REPO_ROOT, valueOf } from './bicepTree.js';
+import {
+  assignedValue,
+  type BicepFile,
+  declarations,
+  keyOf,
+  nameOf,
+  type Node,
+  properties,
+  REPO_ROOT,
+  valueOf,
+} from './bicepTree.js';
 
 /** A value only a deployment knows, such as `endpoint.id` or `dataCollection.outputs.ruleImmutableId`. */
 export class Unresolved {
@@ -30,7 +40,9 @@ function call(file: BicepFile, name: string, args: Value[], text: string): Value
   const [first, second] = args;
   switch (name) {
     case 'loadJsonContent':
-      return JSON.parse(readFileSync(posix.join(REPO_ROOT, resolveFromBicepFile(file, String(first))), 'utf8')) as Value;
+      return JSON.parse(
+        readFileSync(posix.join(REPO_ROOT, resolveFromBicepFile(file, String(first))), 'utf8'),
+      ) as Value;
     case 'union':
       if (args.every(isObject)) return Object.assign({}, ...args) as Value;
       if (args.every(Array.isArray)) return [...new Set(args.flat())];
@@ -40,10 +52,20 @@ function call(file: BicepFile, name: string, args: Value[], text: string): Value
       if (isObject(first)) return typeof second === 'string' && second in first;
       return typeof first === 'string' && typeof second === 'string' && first.includes(second);
     case 'empty':
-      return first === '' || (Array.isArray(first) && first.length === 0) || (isObject(first) && Object.keys(first).length === 0);
+      return (
+        first === '' ||
+        (Array.isArray(first) && first.length === 0) ||
+        (isObject(first) && Object.keys(first).length === 0)
+      );
     case 'string':
       // ARM's string() writes booleans as True and False.
-      return typeof first === 'boolean' ? (first ? 'True' : 'False') : typeof first === 'string' ? first : JSON.stringify(first);
+      return typeof first === 'boolean'
+        ? first
+          ? 'True'
+          : 'False'
+        : typeof first === 'string'
+          ? first
+          : JSON.stringify(first);
     case 'split':
       return String(first).split(String(second));
     case 'last':
@@ -77,7 +99,11 @@ export function evaluate(file: BicepFile, node: Node | undefined, params: ParamV
   switch (node.type) {
     case 'string': {
       const parts = node.namedChildren.map((child) =>
-        child.type === 'interpolation' ? recurse(child.namedChildren[0]) : child.type === 'escape_sequence' ? child.text.slice(1) : child.text,
+        child.type === 'interpolation'
+          ? recurse(child.namedChildren[0])
+          : child.type === 'escape_sequence'
+            ? child.text.slice(1)
+            : child.text,
       );
       return parts.some((part) => part instanceof Unresolved) ? new Unresolved(node.text) : parts.map(String).join('');
     }
@@ -142,7 +168,8 @@ export function evaluate(file: BicepFile, node: Node | undefined, params: ParamV
     case 'ternary_expression': {
       const [condition, whenTrue, whenFalse] = node.namedChildren;
       const test = recurse(condition);
-      if (typeof test !== 'boolean') throw new Error(`${file.path}: condition ${condition?.text} is not known before deploying`);
+      if (typeof test !== 'boolean')
+        throw new Error(`${file.path}: condition ${condition?.text} is not known before deploying`);
       return recurse(test ? whenTrue : whenFalse);
     }
   }
@@ -152,5 +179,11 @@ export function evaluate(file: BicepFile, node: Node | undefined, params: ParamV
 /** A declaration's `if (...)` condition, evaluated; true for an unconditional one. */
 export function conditionOf(file: BicepFile, declaration: Node, params: ParamValues): Value {
   const condition = declaration.namedChildren.find((node) => node.type === 'if_statement');
-  return condition ? evaluate(file, condition.namedChildren.find((node) => node.type !== 'object'), params) : true;
+  return condition
+    ? evaluate(
+        file,
+        condition.namedChildren.find((node) => node.type !== 'object'),
+        params,
+      )
+    : true;
 }

@@ -8,7 +8,10 @@ import { parseBicep, parseBicepFilesUnder, syntaxProblems } from './bicepTree.js
 describe('Bicep syntax', () => {
   it('parses every .bicep file under infra/ without an ERROR or MISSING node', async () => {
     const files = await parseBicepFilesUnder('infra');
-    assert.ok(files.some((file) => file.path === 'infra/main.bicep'), 'infra/main.bicep is missing');
+    assert.ok(
+      files.some((file) => file.path === 'infra/main.bicep'),
+      'infra/main.bicep is missing',
+    );
     assert.ok(files.length >= 2, 'expected main.bicep and its modules');
     assert.deepEqual(files.flatMap(syntaxProblems), []);
   });

@@ -38,7 +38,11 @@ export async function parseBicepFilesUnder(dir: string): Promise<BicepFile[]> {
   const entries = await readdir(join(REPO_ROOT, dir), { recursive: true });
   const paths = entries
     .filter((entry) => entry.endsWith('.bicep'))
-    .map((entry) => relative(REPO_ROOT, join(REPO_ROOT, dir, entry)).split('\\').join('/'))
+    .map((entry) =>
+      relative(REPO_ROOT, join(REPO_ROOT, dir, entry))
+        .split('\\')
+        .join('/'),
+    )
     .sort();
   return Promise.all(paths.map(async (path) => parseBicep(path, await readFile(join(REPO_ROOT, path), 'utf8'))));
 }
@@ -73,7 +77,7 @@ export function nameOf(declaration: Node): string {
 /** The resource type without its API version, e.g. 'Microsoft.Storage/storageAccounts'. */
 export function resourceTypeOf(resource: Node): string {
   const typeString = resource.namedChildren.find((node) => node.type === 'string');
-  return (typeString ? stringLiteral(typeString) ?? '' : '').split('@')[0] ?? '';
+  return (typeString ? (stringLiteral(typeString) ?? '') : '').split('@')[0] ?? '';
 }
 
 export function isExisting(resource: Node): boolean {
@@ -97,7 +101,7 @@ export function bodyOf(declaration: Node): Node | undefined {
 export function keyOf(property: Node): string {
   const key = property.namedChildren[0];
   if (!key) return '';
-  return key.type === 'string' ? stringLiteral(key) ?? key.text : key.text;
+  return key.type === 'string' ? (stringLiteral(key) ?? key.text) : key.text;
 }
 
 export function properties(object: Node | undefined): Node[] {
@@ -125,7 +129,9 @@ export function property(object: Node | undefined, path: string): Node | undefin
 export function stringLiteral(node: Node | undefined): string | undefined {
   if (node?.type !== 'string') return undefined;
   if (node.namedChildren.some((child) => child.type === 'interpolation')) return undefined;
-  return node.namedChildren.map((child) => (child.type === 'escape_sequence' ? child.text.slice(1) : child.text)).join('');
+  return node.namedChildren
+    .map((child) => (child.type === 'escape_sequence' ? child.text.slice(1) : child.text))
+    .join('');
 }
 
 /** A literal's value: string, number or boolean; undefined for an expression. */
@@ -139,7 +145,9 @@ export function literal(node: Node | undefined): string | number | boolean | und
 /** The expression after `=` in a param (its default), var or output declaration. */
 export function assignedValue(declaration: Node): Node | undefined {
   const equals = declaration.children.findIndex((node) => node.type === '=');
-  return equals < 0 ? undefined : declaration.children.slice(equals + 1).find((node) => node.isNamed && node.type !== 'comment');
+  return equals < 0
+    ? undefined
+    : declaration.children.slice(equals + 1).find((node) => node.isNamed && node.type !== 'comment');
 }
 
 /** The decorators written above a declaration, by name, with their argument nodes. */

@@ -6,7 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 
-import { renderTableSchemas, TABLE_SCHEMAS_PATH, type TableColumn, tableSchemas } from '../../scripts/generateTableSchemas.js';
+import {
+  renderTableSchemas,
+  TABLE_SCHEMAS_PATH,
+  type TableColumn,
+  tableSchemas,
+} from '../../scripts/generateTableSchemas.js';
 import { AZURE_CLOUD_NAMES } from '../../src/cloud.js';
 import { DEFAULTS, readConfig } from '../../src/config.js';
 import { ACTIVITIES } from '../../src/streams.js';
@@ -83,7 +88,10 @@ function asObject(value: Value | undefined, what: string): { [key: string]: Valu
 }
 
 /** A module of main.bicep: its file, whether it deploys, and its params evaluated for main's parameters. */
-function mainModule(name: string, mainParams: ParamValues): { file: BicepFile; deploys: Value; params: ParamValues; node: Node } {
+function mainModule(
+  name: string,
+  mainParams: ParamValues,
+): { file: BicepFile; deploys: Value; params: ParamValues; node: Node } {
   const main = fileAt('infra/main.bicep');
   const node = declared(main, 'module_declaration', name);
   const path = stringLiteral(node.namedChildren.find((child) => child.type === 'string'));
@@ -112,9 +120,16 @@ function resourceBehind(file: BicepFile, value: Value | undefined): { name: stri
 }
 
 /** The evaluated body of a resource (name, location, properties, ...) and whether it deploys, for the given params. */
-function resourceIn(file: BicepFile, name: string, params: ParamValues): { deploys: Value; body: { [key: string]: Value } } {
+function resourceIn(
+  file: BicepFile,
+  name: string,
+  params: ParamValues,
+): { deploys: Value; body: { [key: string]: Value } } {
   const node = declared(file, 'resource_declaration', name);
-  return { deploys: conditionOf(file, node, params), body: asObject(evaluate(file, bodyOf(node), params), `${file.path} ${name}`) };
+  return {
+    deploys: conditionOf(file, node, params),
+    body: asObject(evaluate(file, bodyOf(node), params), `${file.path} ${name}`),
+  };
 }
 
 function columnsOf(value: Value | undefined): StreamColumn[] {
@@ -127,13 +142,21 @@ function columnsOf(value: Value | undefined): StreamColumn[] {
 }
 
 function sortedKusto(columns: readonly StreamColumn[]): StreamColumn[] {
-  return columns.map((c) => ({ name: c.name, type: KUSTO_TYPES[c.type] ?? c.type })).sort((a, b) => a.name.localeCompare(b.name));
+  return columns
+    .map((c) => ({ name: c.name, type: KUSTO_TYPES[c.type] ?? c.type }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The DCR of the dataCollection module, for main's parameters. */
-function dataCollectionRule(mainParams: ParamValues): { file: BicepFile; properties: { [key: string]: Value }; params: ParamValues } {
+function dataCollectionRule(mainParams: ParamValues): {
+  file: BicepFile;
+  properties: { [key: string]: Value };
+  params: ParamValues;
+} {
   const { file, params } = mainModule('dataCollection', mainParams);
-  const rules = declarations(file, 'resource_declaration').filter((node) => resourceTypeOf(node) === 'Microsoft.Insights/dataCollectionRules');
+  const rules = declarations(file, 'resource_declaration').filter(
+    (node) => resourceTypeOf(node) === 'Microsoft.Insights/dataCollectionRules',
+  );
   assert.equal(rules.length, 1, 'expected one DCR');
   const { body } = resourceIn(file, nameOf(rules[0] as Node), params);
   return { file, properties: asObject(body['properties'], 'DCR properties'), params };
@@ -149,17 +172,43 @@ describe('Logs Ingestion deployment', () => {
   describe('generated column lists', () => {
     it('are committed exactly as scripts/generateTableSchemas.ts writes them', async () => {
       const committed = await readFile(join(REPO_ROOT, TABLE_SCHEMAS_PATH), 'utf8').catch(() => '(missing)');
-      assert.equal(committed, renderTableSchemas(), `run node dist/scripts/generateTableSchemas.js and commit ${TABLE_SCHEMAS_PATH}`);
+      assert.equal(
+        committed,
+        renderTableSchemas(),
+        `run node dist/scripts/generateTableSchemas.js and commit ${TABLE_SCHEMAS_PATH}`,
+      );
     });
 
     it('start with TimeGenerated and hold legal, unique, unreserved column names', () => {
-      const reserved = new Set(['id', 'tenantid', 'type', 'title', 'uniqueid', '_resourceid', '_subscriptionid', '_itemid', '_timereceived']);
+      const reserved = new Set([
+        'id',
+        'tenantid',
+        'type',
+        'title',
+        'uniqueid',
+        '_resourceid',
+        '_subscriptionid',
+        '_itemid',
+        '_timereceived',
+      ]);
       for (const [stream, columns] of Object.entries<TableColumn[]>({ ...tableSchemas() })) {
         assert.deepEqual(columns[0], { name: 'TimeGenerated', type: 'datetime' }, stream);
         const names = columns.map((column) => column.name);
-        assert.deepEqual(names.filter((name) => !/^[A-Za-z][A-Za-z0-9_]{1,44}$/.test(name)), [], `${stream}: illegal names`);
-        assert.equal(new Set(names.map((name) => name.toLowerCase())).size, names.length, `${stream}: names repeat ignoring case`);
-        assert.deepEqual(names.filter((name) => reserved.has(name.toLowerCase())), [], `${stream}: reserved names`);
+        assert.deepEqual(
+          names.filter((name) => !/^[A-Za-z][A-Za-z0-9_]{1,44}$/.test(name)),
+          [],
+          `${stream}: illegal names`,
+        );
+        assert.equal(
+          new Set(names.map((name) => name.toLowerCase())).size,
+          names.length,
+          `${stream}: names repeat ignoring case`,
+        );
+        assert.deepEqual(
+          names.filter((name) => reserved.has(name.toLowerCase())),
+          [],
+          `${stream}: reserved names`,
+        );
         assert.ok(columns.length <= 500, `${stream}: over the 500-column cap`);
       }
     });
@@ -167,16 +216,18 @@ describe('Logs Ingestion deployment', () => {
     it('are what every loadJsonContent() in the templates reads, by a path relative to its own file', () => {
       const loads = files.flatMap((file) =>
         descendants(file.root)
-          .filter((node) => node.type === 'call_expression' && node.childForFieldName('function')?.text === 'loadJsonContent')
+          .filter(
+            (node) => node.type === 'call_expression' && node.childForFieldName('function')?.text === 'loadJsonContent',
+          )
           .map((node) => {
             const path = stringLiteral(node.childForFieldName('arguments')?.namedChildren[0]);
             return { file: file.path, loads: path === undefined ? node.text : resolveFromBicepFile(file, path) };
           }),
       );
-      assert.deepEqual(
-        loads.map((load) => load.file).sort(),
-        ['infra/modules/dataCollection.bicep', 'infra/modules/sentinelTables.bicep'],
-      );
+      assert.deepEqual(loads.map((load) => load.file).sort(), [
+        'infra/modules/dataCollection.bicep',
+        'infra/modules/sentinelTables.bicep',
+      ]);
       for (const load of loads) assert.equal(load.loads, TABLE_SCHEMAS_PATH, load.file);
     });
   });
@@ -188,7 +239,9 @@ describe('Logs Ingestion deployment', () => {
       assert.equal(mainModule('sentinelTables', { ...LOGS_INGESTION, logSink: 'dataCollector' }).deploys, false);
       const scope = property(bodyOf(tables.node), 'scope');
       assert.equal(scope?.childForFieldName('function')?.text, 'resourceGroup');
-      const scopeArgs = (scope.childForFieldName('arguments')?.namedChildren ?? []).map((arg) => evaluate(fileAt('infra/main.bicep'), arg, LOGS_INGESTION));
+      const scopeArgs = (scope.childForFieldName('arguments')?.namedChildren ?? []).map((arg) =>
+        evaluate(fileAt('infra/main.bicep'), arg, LOGS_INGESTION),
+      );
       assert.deepEqual(scopeArgs, ['00000000-0000-0000-0000-000000000001', 'rg-sentinel']);
       assert.equal(tables.params['workspaceName'], 'law-sentinel');
       const workspace = declared(tables.file, 'resource_declaration', 'workspace');
@@ -224,7 +277,14 @@ describe('Logs Ingestion deployment', () => {
       assert.deepEqual(deploys(LOGS_INGESTION), [true, true]);
       assert.deepEqual(deploys({ ...LOGS_INGESTION, alertsEnabled: false }), [true, false]);
       assert.deepEqual(deploys({ ...LOGS_INGESTION, unmanagedTables: ['MCAS_Activity_Log_CL'] }), [false, true]);
-      assert.deepEqual(deploys({ ...LOGS_INGESTION, activityTableName: 'MCAS_Activity_v2_CL', unmanagedTables: ['MCAS_Activity_Log_CL'] }), [true, true]);
+      assert.deepEqual(
+        deploys({
+          ...LOGS_INGESTION,
+          activityTableName: 'MCAS_Activity_v2_CL',
+          unmanagedTables: ['MCAS_Activity_Log_CL'],
+        }),
+        [true, true],
+      );
     });
   });
 
@@ -245,7 +305,10 @@ describe('Logs Ingestion deployment', () => {
 
     it('declares each stream with the generated columns and sends it to its table in the Sentinel workspace', () => {
       const expected = tableSchemas();
-      const check = (mainParams: ParamValues, want: Record<string, { columns: TableColumn[]; table: string }>): void => {
+      const check = (
+        mainParams: ParamValues,
+        want: Record<string, { columns: TableColumn[]; table: string }>,
+      ): void => {
         const { properties } = dataCollectionRule(mainParams);
         const streams = asObject(properties['streamDeclarations'], 'streamDeclarations');
         assert.deepEqual(Object.keys(streams).sort(), Object.keys(want).sort());
@@ -270,9 +333,12 @@ describe('Logs Ingestion deployment', () => {
         [ACTIVITY_STREAM]: { columns: expected.activities, table: 'MCAS_Activity_Log_CL' },
         [ALERT_STREAM]: { columns: expected.alerts, table: 'MCAS_Alert_Log_CL' },
       });
-      check({ ...LOGS_INGESTION, alertsEnabled: false, activityTableName: 'MCAS_Activity_v2_CL' }, {
-        [ACTIVITY_STREAM]: { columns: expected.activities, table: 'MCAS_Activity_v2_CL' },
-      });
+      check(
+        { ...LOGS_INGESTION, alertsEnabled: false, activityTableName: 'MCAS_Activity_v2_CL' },
+        {
+          [ACTIVITY_STREAM]: { columns: expected.activities, table: 'MCAS_Activity_v2_CL' },
+        },
+      );
       // The main.bicep wiring relies on it: the workspace the DCR writes to is the one the parameter names.
       const main = fileAt('infra/main.bicep');
       const workspace = declared(main, 'resource_declaration', 'sentinelWorkspace');
@@ -281,7 +347,10 @@ describe('Logs Ingestion deployment', () => {
     });
 
     it('transforms each stream with KQL that parses against it and yields the table columns, TimeGenerated = the activity time', () => {
-      const timeFields: Record<string, string> = { [ACTIVITY_STREAM]: ACTIVITIES.timeGeneratedField, [ALERT_STREAM]: 'AlertTime' };
+      const timeFields: Record<string, string> = {
+        [ACTIVITY_STREAM]: ACTIVITIES.timeGeneratedField,
+        [ALERT_STREAM]: 'AlertTime',
+      };
       const { properties } = dataCollectionRule(LOGS_INGESTION);
       const streams = asObject(properties['streamDeclarations'], 'streamDeclarations');
       const flows = properties['dataFlows'];
@@ -289,7 +358,10 @@ describe('Logs Ingestion deployment', () => {
       for (const flow of flows.map((candidate) => asObject(candidate, 'data flow'))) {
         const [stream] = flow['streams'] as string[];
         const kql = flow['transformKql'];
-        assert.ok(stream && typeof kql === 'string', `a flow without a stream or transformKql: ${JSON.stringify(flow)}`);
+        assert.ok(
+          stream && typeof kql === 'string',
+          `a flow without a stream or transformKql: ${JSON.stringify(flow)}`,
+        );
         const columns = columnsOf(asObject(streams[stream], stream)['columns']);
         const analysis = analyzeTransform(kql, columns);
         assert.deepEqual(analysis.diagnostics, [], `${stream}\n${describeDiagnostics(kql, analysis.diagnostics)}`);
@@ -303,25 +375,43 @@ describe('Logs Ingestion deployment', () => {
     it('flags a transformation that does not parse, or that uses KQL transformations do not run', () => {
       const columns = tableSchemas().activities;
       assert.notDeepEqual(analyzeTransform('source | extend TimeGenerated = ActivityTimes', columns).diagnostics, []);
-      assert.deepEqual(unsupportedInTransform('source | extend TimeGenerated = coalesce(ActivityTime, TimeGenerated) | summarize count()'), [
-        'operator summarize',
-        'function coalesce()',
-        'function count()',
-      ]);
+      assert.deepEqual(
+        unsupportedInTransform(
+          'source | extend TimeGenerated = coalesce(ActivityTime, TimeGenerated) | summarize count()',
+        ),
+        ['operator summarize', 'function coalesce()', 'function count()'],
+      );
     });
 
     it("gives the function's identity Monitoring Metrics Publisher on the DCR, and nowhere else in the module", () => {
       const { file, params } = mainModule('dataCollection', LOGS_INGESTION);
-      const assignments = declarations(file, 'resource_declaration').filter((node) => resourceTypeOf(node) === 'Microsoft.Authorization/roleAssignments');
+      const assignments = declarations(file, 'resource_declaration').filter(
+        (node) => resourceTypeOf(node) === 'Microsoft.Authorization/roleAssignments',
+      );
       assert.equal(assignments.length, 1);
       const assignment = assignments[0] as Node;
       const scope = property(bodyOf(assignment), 'scope');
       assert.equal(scope?.type, 'identifier');
-      assert.equal(resourceTypeOf(declared(file, 'resource_declaration', scope.text)), 'Microsoft.Insights/dataCollectionRules');
+      assert.equal(
+        resourceTypeOf(declared(file, 'resource_declaration', scope.text)),
+        'Microsoft.Insights/dataCollectionRules',
+      );
       const body = asObject(evaluate(file, bodyOf(assignment), params), 'role assignment');
       const assigned = asObject(body['properties'], 'role assignment properties');
-      assert.deepEqual(assigned['roleDefinitionId'], new Unresolved(`subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRoleId)`));
-      assert.equal(evaluate(file, assignedValue(declared(file, 'variable_declaration', 'monitoringMetricsPublisherRoleId')), params), MONITORING_METRICS_PUBLISHER);
+      assert.deepEqual(
+        assigned['roleDefinitionId'],
+        new Unresolved(
+          `subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRoleId)`,
+        ),
+      );
+      assert.equal(
+        evaluate(
+          file,
+          assignedValue(declared(file, 'variable_declaration', 'monitoringMetricsPublisherRoleId')),
+          params,
+        ),
+        MONITORING_METRICS_PUBLISHER,
+      );
       assert.deepEqual(assigned['principalId'], new Unresolved('identity.outputs.principalId'));
       assert.equal(assigned['principalType'], 'ServicePrincipal');
     });
@@ -330,20 +420,36 @@ describe('Logs Ingestion deployment', () => {
   describe('app settings', () => {
     function settingsFor(mainParams: ParamValues): Record<string, string> {
       const app = mainModule('functionApp', mainParams);
-      const configs = declarations(app.file, 'resource_declaration').filter((node) => resourceTypeOf(node) === 'Microsoft.Web/sites/config');
+      const configs = declarations(app.file, 'resource_declaration').filter(
+        (node) => resourceTypeOf(node) === 'Microsoft.Web/sites/config',
+      );
       assert.equal(configs.length, 1);
-      const values = asObject(resourceIn(app.file, nameOf(configs[0] as Node), app.params).body['properties'], 'app settings');
+      const values = asObject(
+        resourceIn(app.file, nameOf(configs[0] as Node), app.params).body['properties'],
+        'app settings',
+      );
       const env: Record<string, string> = {};
       for (const [name, value] of Object.entries(values)) {
-        const resolved = value instanceof Unresolved && /^\w+\.outputs\.\w+$/.test(value.text) ? moduleOutput(value, mainParams) : value;
+        const resolved =
+          value instanceof Unresolved && /^\w+\.outputs\.\w+$/.test(value.text)
+            ? moduleOutput(value, mainParams)
+            : value;
         const text = typeof resolved === 'string' ? resolved : DEPLOYMENT_VALUES[name];
-        assert.ok(text !== undefined, `${name} = ${JSON.stringify(resolved)}: add a deployment-time value for it to DEPLOYMENT_VALUES`);
+        assert.ok(
+          text !== undefined,
+          `${name} = ${JSON.stringify(resolved)}: add a deployment-time value for it to DEPLOYMENT_VALUES`,
+        );
         env[name] = text;
       }
       return env;
     }
 
-    for (const [logSink, alertsEnabled] of [['dataCollector', false], ['dataCollector', true], ['logsIngestion', false], ['logsIngestion', true]] as const) {
+    for (const [logSink, alertsEnabled] of [
+      ['dataCollector', false],
+      ['dataCollector', true],
+      ['logsIngestion', false],
+      ['logsIngestion', true],
+    ] as const) {
       it(`make a config the connector accepts, for logSink=${logSink} and alertsEnabled=${alertsEnabled}`, () => {
         const env = settingsFor({ ...MAIN_PARAMS, logSink, alertsEnabled });
         const config = readConfig(env);
@@ -353,7 +459,10 @@ describe('Logs Ingestion deployment', () => {
           assert.equal(config.sink.streamName, ACTIVITY_STREAM);
           assert.equal(config.sink.endpoint, DEPLOYMENT_VALUES['LOGS_INGESTION_ENDPOINT']);
         } else {
-          assert.deepEqual([env['LOGS_INGESTION_ENDPOINT'], env['LOGS_INGESTION_DCR_ID'], env['LOGS_INGESTION_STREAM']], ['', '', '']);
+          assert.deepEqual(
+            [env['LOGS_INGESTION_ENDPOINT'], env['LOGS_INGESTION_DCR_ID'], env['LOGS_INGESTION_STREAM']],
+            ['', '', ''],
+          );
         }
       });
     }
@@ -373,17 +482,25 @@ describe('Logs Ingestion deployment', () => {
     it('offer the sinks the connector knows, defaulting to the same one', () => {
       const main = fileAt('infra/main.bicep');
       const logSink = declared(main, 'parameter_declaration', 'logSink');
-      const allowed = decoratorsOf(logSink).get('allowed')?.[0]?.namedChildren.map((node) => literal(node));
+      const allowed = decoratorsOf(logSink)
+        .get('allowed')?.[0]
+        ?.namedChildren.map((node) => literal(node));
       assert.deepEqual(allowed, ['dataCollector', 'logsIngestion']);
       assert.equal(evaluate(main, assignedValue(logSink), {}), DEFAULTS.LOG_SINK);
-      assert.equal(evaluate(main, assignedValue(declared(main, 'parameter_declaration', 'alertsEnabled')), {}), String(DEFAULTS.MCAS_ALERTS_ENABLED) === 'true');
+      assert.equal(
+        evaluate(main, assignedValue(declared(main, 'parameter_declaration', 'alertsEnabled')), {}),
+        String(DEFAULTS.MCAS_ALERTS_ENABLED) === 'true',
+      );
     });
 
-    it("set AZURE_CLOUD from the cloud the deployment runs in, for each cloud the connector knows", () => {
+    it('set AZURE_CLOUD from the cloud the deployment runs in, for each cloud the connector knows', () => {
       const main = fileAt('infra/main.bicep');
       const app = mainModule('functionApp', LOGS_INGESTION);
       assert.deepEqual(app.params['azureCloud'], new Unresolved('azureCloudNames[environment().name]'));
-      const names = asObject(evaluate(main, assignedValue(declared(main, 'variable_declaration', 'azureCloudNames')), {}), 'azureCloudNames');
+      const names = asObject(
+        evaluate(main, assignedValue(declared(main, 'variable_declaration', 'azureCloudNames')), {}),
+        'azureCloudNames',
+      );
       assert.deepEqual(names, { AzureCloud: 'public', AzureUSGovernment: 'usgov', AzureChinaCloud: 'china' });
       assert.deepEqual(Object.values(names).sort(), [...AZURE_CLOUD_NAMES].sort());
     });
@@ -403,8 +520,14 @@ describe('Logs Ingestion deployment', () => {
         LOGS_INGESTION_ENDPOINT: '',
       });
       const logsIngestion = outputs(LOGS_INGESTION);
-      assert.deepEqual(moduleOutput(logsIngestion['LOGS_INGESTION_DCR_RESOURCE_ID'], LOGS_INGESTION), new Unresolved('rule.id'));
-      assert.deepEqual(moduleOutput(logsIngestion['LOGS_INGESTION_DCR_ID'], LOGS_INGESTION), new Unresolved('rule.properties.immutableId'));
+      assert.deepEqual(
+        moduleOutput(logsIngestion['LOGS_INGESTION_DCR_RESOURCE_ID'], LOGS_INGESTION),
+        new Unresolved('rule.id'),
+      );
+      assert.deepEqual(
+        moduleOutput(logsIngestion['LOGS_INGESTION_DCR_ID'], LOGS_INGESTION),
+        new Unresolved('rule.properties.immutableId'),
+      );
       assert.deepEqual(
         moduleOutput(logsIngestion['LOGS_INGESTION_ENDPOINT'], LOGS_INGESTION),
         new Unresolved('endpoint.properties.logsIngestion.endpoint'),

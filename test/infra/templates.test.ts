@@ -67,7 +67,8 @@ const FLEX_DEPRECATED = [
   'WEBSITE_NODE_DEFAULT_VERSION',
 ];
 /** ARM functions and string fragments that put a credential into a value. */
-const SECRET_BEARING = /\blist[A-Z]\w*\(|AccountKey=|SharedAccessSignature|SharedAccessKey|primaryKey|secondaryKey|SharedKey|@Microsoft\.KeyVault\(/;
+const SECRET_BEARING =
+  /\blist[A-Z]\w*\(|AccountKey=|SharedAccessSignature|SharedAccessKey|primaryKey|secondaryKey|SharedKey|@Microsoft\.KeyVault\(/;
 
 /**
  * The app settings src/config.ts reads, and those it has a default for. Names come from its source (`env, 'NAME'`);
@@ -167,15 +168,23 @@ describe('deployment templates', () => {
   describe('app settings', () => {
     it('set every setting the connector config reads without a default', async () => {
       const { read, defaulted } = await settingsReadByConfig();
-      assert.ok(read.has('MCAS_PORTAL_URL') && read.has('KEY_VAULT_URL'), 'could not read setting names from config.ts');
+      assert.ok(
+        read.has('MCAS_PORTAL_URL') && read.has('KEY_VAULT_URL'),
+        'could not read setting names from config.ts',
+      );
       const { settings } = appSettings();
 
       const withoutDefault = [...read].filter((name) => !defaulted.has(name));
       const handledElsewhere = new Set([...NEVER_SET, ...OPTIONAL, ...STORAGE_ENDPOINTS]);
       const missing = withoutDefault.filter((name) => !handledElsewhere.has(name) && !settings.has(name));
-      assert.deepEqual(missing, [], 'config.ts reads these without a default: set them in infra/modules/functionApp.bicep, or list them as OPTIONAL here');
+      assert.deepEqual(
+        missing,
+        [],
+        'config.ts reads these without a default: set them in infra/modules/functionApp.bicep, or list them as OPTIONAL here',
+      );
 
-      for (const name of [...DEFAULTED_BUT_REQUIRED, ...HOST_SETTINGS]) assert.ok(settings.has(name), `${name} is not set`);
+      for (const name of [...DEFAULTED_BUT_REQUIRED, ...HOST_SETTINGS])
+        assert.ok(settings.has(name), `${name} is not set`);
       const endpoints = STORAGE_ENDPOINTS.filter((name) => settings.has(name));
       assert.equal(endpoints.length, 1, `set exactly one of ${STORAGE_ENDPOINTS.join(', ')}`);
     });
@@ -203,15 +212,25 @@ describe('deployment templates', () => {
       assert.ok(match, 'APPLICATIONINSIGHTS_CONNECTION_STRING must be <component>.properties.ConnectionString');
       const source = declarations(file, 'resource_declaration').find((node) => nameOf(node) === match[1]);
       assert.equal(source && resourceTypeOf(source), 'Microsoft.Insights/components');
-      assert.equal(literal(property(deployed('Microsoft.Insights/components').body, 'properties.DisableLocalAuth')), true);
+      assert.equal(
+        literal(property(deployed('Microsoft.Insights/components').body, 'properties.DisableLocalAuth')),
+        true,
+      );
       assert.match(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')?.text ?? '', /Authorization=AAD/);
     });
 
     it('leave out the settings Flex Consumption deprecates', () => {
       const { settings } = appSettings();
-      assert.deepEqual(FLEX_DEPRECATED.filter((name) => settings.has(name)), []);
+      assert.deepEqual(
+        FLEX_DEPRECATED.filter((name) => settings.has(name)),
+        [],
+      );
       const site = deployed('Microsoft.Web/sites');
-      assert.equal(property(site.body, 'properties.siteConfig.appSettings'), undefined, 'keep all settings in one place');
+      assert.equal(
+        property(site.body, 'properties.siteConfig.appSettings'),
+        undefined,
+        'keep all settings in one place',
+      );
     });
 
     it('pass the Sentinel workspace id (its customerId GUID), not its resource id', () => {
@@ -223,7 +242,9 @@ describe('deployment templates', () => {
 
     it('create the checkpoint container the config uses by default', () => {
       const main = fileAt('infra/main.bicep');
-      const variable = declarations(main, 'variable_declaration').find((node) => nameOf(node) === 'checkpointContainerName');
+      const variable = declarations(main, 'variable_declaration').find(
+        (node) => nameOf(node) === 'checkpointContainerName',
+      );
       assert.equal(variable && stringLiteral(assignedValue(variable)), DEFAULTS.CHECKPOINT_CONTAINER);
       assert.equal(moduleParam(main, 'storage', 'checkpointContainerName'), 'checkpointContainerName');
       assert.equal(moduleParam(main, 'functionApp', 'checkpointContainerName'), 'checkpointContainerName');
@@ -246,7 +267,11 @@ describe('deployment templates', () => {
         assert.ok(target, `${where}: scope ${scope.text} is not a resource declared in ${file.path}`);
 
         const definition = property(body, 'properties.roleDefinitionId');
-        assert.equal(definition?.type, 'call_expression', `${where}: roleDefinitionId must be subscriptionResourceId(...)`);
+        assert.equal(
+          definition?.type,
+          'call_expression',
+          `${where}: roleDefinitionId must be subscriptionResourceId(...)`,
+        );
         assert.equal(definition.childForFieldName('function')?.text, 'subscriptionResourceId');
         const args = definition.childForFieldName('arguments')?.namedChildren ?? [];
         assert.equal(stringLiteral(args[0]), 'Microsoft.Authorization/roleDefinitions');
@@ -263,12 +288,37 @@ describe('deployment templates', () => {
       assert.deepEqual(
         granted.sort(byRole),
         [
-          { role: 'Key Vault Secrets Officer', scope: 'Microsoft.KeyVault/vaults', principal: 'secretsOfficerPrincipalId', conditional: true },
-          { role: 'Key Vault Secrets User', scope: 'Microsoft.KeyVault/vaults', principal: 'principalId', conditional: false },
-          { role: 'Monitoring Metrics Publisher', scope: 'Microsoft.Insights/components', principal: 'principalId', conditional: false },
+          {
+            role: 'Key Vault Secrets Officer',
+            scope: 'Microsoft.KeyVault/vaults',
+            principal: 'secretsOfficerPrincipalId',
+            conditional: true,
+          },
+          {
+            role: 'Key Vault Secrets User',
+            scope: 'Microsoft.KeyVault/vaults',
+            principal: 'principalId',
+            conditional: false,
+          },
+          {
+            role: 'Monitoring Metrics Publisher',
+            scope: 'Microsoft.Insights/components',
+            principal: 'principalId',
+            conditional: false,
+          },
           // Deployed with the DCR module, which main.bicep deploys only for logSink=logsIngestion.
-          { role: 'Monitoring Metrics Publisher', scope: 'Microsoft.Insights/dataCollectionRules', principal: 'principalId', conditional: false },
-          { role: 'Storage Blob Data Owner', scope: 'Microsoft.Storage/storageAccounts', principal: 'principalId', conditional: false },
+          {
+            role: 'Monitoring Metrics Publisher',
+            scope: 'Microsoft.Insights/dataCollectionRules',
+            principal: 'principalId',
+            conditional: false,
+          },
+          {
+            role: 'Storage Blob Data Owner',
+            scope: 'Microsoft.Storage/storageAccounts',
+            principal: 'principalId',
+            conditional: false,
+          },
         ].sort(byRole),
       );
     });
@@ -305,7 +355,8 @@ describe('deployment templates', () => {
           .filter((node) => node.type === 'call_expression')
           .map((node) => {
             const callee = node.childForFieldName('function');
-            const name = callee?.type === 'member_expression' ? callee.childForFieldName('property')?.text : callee?.text;
+            const name =
+              callee?.type === 'member_expression' ? callee.childForFieldName('property')?.text : callee?.text;
             return `${file.path}: ${name}`;
           })
           .filter((call) => /: list/i.test(call)),
@@ -318,7 +369,11 @@ describe('deployment templates', () => {
       assert.ok(outputs.length > 0);
       for (const { file, node } of outputs) {
         const where = `${file.path} output ${nameOf(node)}`;
-        assert.doesNotMatch(nameOf(node), /secret|password|token|connection|instrumentation|sharedkey|accountkey|apikey|workspacekey/i, where);
+        assert.doesNotMatch(
+          nameOf(node),
+          /secret|password|token|connection|instrumentation|sharedkey|accountkey|apikey|workspacekey/i,
+          where,
+        );
         const value = assignedValue(node)?.text ?? '';
         assert.doesNotMatch(value, SECRET_BEARING, where);
         assert.doesNotMatch(value, /ConnectionString|InstrumentationKey|secret/i, where);
@@ -335,7 +390,9 @@ describe('deployment templates', () => {
       const site = deployed('Microsoft.Web/sites');
       assert.equal(literal(property(site.body, 'kind')), 'functionapp,linux');
       assert.equal(literal(property(site.body, 'properties.functionAppConfig.runtime.name')), 'node');
-      const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { engines?: { node?: string } };
+      const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        engines?: { node?: string };
+      };
       const major = /\d+/.exec(pkg.engines?.node ?? '')?.[0];
       assert.ok(major, 'package.json has no engines.node');
       assert.equal(literal(property(site.body, 'properties.functionAppConfig.runtime.version')), major);
@@ -351,7 +408,10 @@ describe('deployment templates', () => {
 
     it('stops a run well before the host functionTimeout kills it', async () => {
       const timeoutSeconds = await functionTimeoutSeconds();
-      assert.ok(DEFAULTS.RUN_TIME_BUDGET_SECONDS < timeoutSeconds, 'the config default budget outlasts functionTimeout');
+      assert.ok(
+        DEFAULTS.RUN_TIME_BUDGET_SECONDS < timeoutSeconds,
+        'the config default budget outlasts functionTimeout',
+      );
       const budgets = files.flatMap((file) => {
         const node = param(file, 'runTimeBudgetSeconds');
         return node ? [{ file, node }] : [];
@@ -362,7 +422,8 @@ describe('deployment templates', () => {
         assert.equal(typeof max, 'number', `${file.path}: runTimeBudgetSeconds needs @maxValue`);
         assert.ok((max as number) < timeoutSeconds, `${file.path}: @maxValue(${max}) is not below ${timeoutSeconds} s`);
         const fallback = literal(assignedValue(node));
-        if (fallback !== undefined) assert.ok((fallback as number) <= (max as number), `${file.path}: default above max`);
+        if (fallback !== undefined)
+          assert.ok((fallback as number) <= (max as number), `${file.path}: default above max`);
       }
       assert.equal(appSettings().settings.get('RUN_TIME_BUDGET_SECONDS')?.text, 'string(runTimeBudgetSeconds)');
     });
@@ -385,9 +446,16 @@ describe('deployment templates', () => {
       );
       assert.ok(modules.length > 0);
       for (const { file, path } of modules) {
-        assert.match(path, /^[\w./-]+\.bicep$/, `${file.path}: module ${path} is not a local file (registry modules are not used)`);
+        assert.match(
+          path,
+          /^[\w./-]+\.bicep$/,
+          `${file.path}: module ${path} is not a local file (registry modules are not used)`,
+        );
         const target = join(file.path, '..', path).split('\\').join('/');
-        assert.ok(files.some((candidate) => candidate.path === target), `${file.path}: module ${path} does not exist`);
+        assert.ok(
+          files.some((candidate) => candidate.path === target),
+          `${file.path}: module ${path} does not exist`,
+        );
       }
     });
   });
@@ -425,9 +493,17 @@ describe('deployment templates', () => {
       const given = Object.keys(parameterFile.parameters ?? {});
       const declared = declarations(main, 'parameter_declaration');
       const names = declared.map(nameOf);
-      assert.deepEqual(given.filter((name) => !names.includes(name)), [], 'main.bicep declares no such parameter');
+      assert.deepEqual(
+        given.filter((name) => !names.includes(name)),
+        [],
+        'main.bicep declares no such parameter',
+      );
       const required = declared.filter((node) => assignedValue(node) === undefined).map(nameOf);
-      assert.deepEqual(required.filter((name) => !given.includes(name)), [], 'azd would have no value for these');
+      assert.deepEqual(
+        required.filter((name) => !given.includes(name)),
+        [],
+        'azd would have no value for these',
+      );
     });
   });
 });

@@ -15,10 +15,27 @@ function assertSame(ms: number): void {
 describe('isoTime', () => {
   it('equals toISOString at the edges of days, years, leap days and the accepted range', () => {
     const edges = [
-      0, 1, 999, 1_000, 59_999, 60_000, 3_599_999, 3_600_000, DAY_MS - 1, DAY_MS,
-      Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(2000, 2, 1), Date.UTC(2100, 1, 28, 12), Date.UTC(2100, 2, 1),
-      Date.UTC(2024, 11, 31, 23, 59, 59, 999), Date.UTC(2025, 0, 1), 1_700_004_999_999, 1_700_005_000_001,
-      MAX_EPOCH_MS - DAY_MS, MAX_EPOCH_MS - 1, MAX_EPOCH_MS,
+      0,
+      1,
+      999,
+      1_000,
+      59_999,
+      60_000,
+      3_599_999,
+      3_600_000,
+      DAY_MS - 1,
+      DAY_MS,
+      Date.UTC(2000, 1, 29, 23, 59, 59, 999),
+      Date.UTC(2000, 2, 1),
+      Date.UTC(2100, 1, 28, 12),
+      Date.UTC(2100, 2, 1),
+      Date.UTC(2024, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2025, 0, 1),
+      1_700_004_999_999,
+      1_700_005_000_001,
+      MAX_EPOCH_MS - DAY_MS,
+      MAX_EPOCH_MS - 1,
+      MAX_EPOCH_MS,
     ];
     for (const ms of edges) assertSame(ms);
     assert.equal(isoTime(MAX_EPOCH_MS), '9999-12-31T23:59:59.999Z');

@@ -89,14 +89,22 @@ describe('McasAlertSchema', () => {
   it('rejects an alert without a non-empty string _id', () => {
     for (const _id of [undefined, '', 42, null]) {
       const result = McasAlertSchema.safeParse({ ...CORE, _id });
-      assert.deepEqual(result.error?.issues.map((issue) => issue.path.join('.')), ['_id'], String(_id));
+      assert.deepEqual(
+        result.error?.issues.map((issue) => issue.path.join('.')),
+        ['_id'],
+        String(_id),
+      );
     }
   });
 
   it('rejects a timestamp that is not epoch milliseconds with a four-digit-year ISO form', () => {
     for (const timestamp of [undefined, '1705065600000', -1, 1.5, MAX_EPOCH_MS + 1, '2024-01-12T13:20:00Z']) {
       const result = McasAlertSchema.safeParse({ ...CORE, timestamp });
-      assert.deepEqual(result.error?.issues.map((issue) => issue.path.join('.')), ['timestamp'], String(timestamp));
+      assert.deepEqual(
+        result.error?.issues.map((issue) => issue.path.join('.')),
+        ['timestamp'],
+        String(timestamp),
+      );
     }
     assert.equal(McasAlertSchema.safeParse({ ...CORE, timestamp: MAX_EPOCH_MS }).success, true);
   });
@@ -128,9 +136,25 @@ describe('the documented alert codes', () => {
 
 describe('ALERT_RECORD_COLUMNS', () => {
   // Reserved for custom tables, and the standard columns of Data Collector and DCR tables (test/sentinel/kusto.ts).
-  const TAKEN = ['id', 'TenantId', 'Type', 'Title', 'UniqueId', '_ResourceId', '_SubscriptionId', 'TimeGenerated',
-    'SourceSystem', 'MG', 'ManagementGroupName', 'Computer', 'RawData', '_BilledSize', '_IsBillable', '_TimeReceived',
-    '_ItemId'].map((name) => name.toLowerCase());
+  const TAKEN = [
+    'id',
+    'TenantId',
+    'Type',
+    'Title',
+    'UniqueId',
+    '_ResourceId',
+    '_SubscriptionId',
+    'TimeGenerated',
+    'SourceSystem',
+    'MG',
+    'ManagementGroupName',
+    'Computer',
+    'RawData',
+    '_BilledSize',
+    '_IsBillable',
+    '_TimeReceived',
+    '_ItemId',
+  ].map((name) => name.toLowerCase());
 
   it('has legal names, unique ignoring case, none reserved or standard', () => {
     const lower = ALERT_RECORD_COLUMNS.map((column) => column.name.toLowerCase());
@@ -278,7 +302,10 @@ describe('toAlertRecord', () => {
     assert.equal(record.PolicyName, 'From policy');
     const first = mapValid({
       ...CORE,
-      entities: [{ type: 'policy', label: 'First, with a comma' }, { type: 'policyRule', label: 'Second' }],
+      entities: [
+        { type: 'policy', label: 'First, with a comma' },
+        { type: 'policyRule', label: 'Second' },
+      ],
       policy: { label: 'Top' },
     });
     assert.equal(first.PolicyName, 'First, with a comma');
@@ -398,10 +425,41 @@ describe('mapAlert on alerts that fail the core schema', () => {
 });
 
 describe('mapAlert mutation sweep', () => {
-  const KEYS = ['_id', 'timestamp', 'title', 'description', 'severityValue', 'statusValue', 'resolutionStatusValue',
-    'entities', 'stories', 'evidence', 'intent', 'isPreview', 'threatScore', 'URL', 'policy'];
-  const VALUES: unknown[] = [null, true, 0, -1, 3.5, 1e300, '', 'x', '日😀', [], [null], {}, { label: 7 },
-    [{ type: 'ip' }], [{ type: 'account', pa: 42 }], 'ü'.repeat(20_000)];
+  const KEYS = [
+    '_id',
+    'timestamp',
+    'title',
+    'description',
+    'severityValue',
+    'statusValue',
+    'resolutionStatusValue',
+    'entities',
+    'stories',
+    'evidence',
+    'intent',
+    'isPreview',
+    'threatScore',
+    'URL',
+    'policy',
+  ];
+  const VALUES: unknown[] = [
+    null,
+    true,
+    0,
+    -1,
+    3.5,
+    1e300,
+    '',
+    'x',
+    '日😀',
+    [],
+    [null],
+    {},
+    { label: 7 },
+    [{ type: 'ip' }],
+    [{ type: 'account', pa: 42 }],
+    'ü'.repeat(20_000),
+  ];
 
   it('never throws and always yields a row that passes the schema, flagged exactly when the core is broken', () => {
     const next = createRng(20_240_112);

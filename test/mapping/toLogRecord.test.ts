@@ -6,7 +6,13 @@ import { describe, it } from 'node:test';
 
 import { LOG_RECORD_COLUMNS, LogRecordSchema, type LogRecord } from '../../src/mapping/LogRecord.js';
 import { deriveIsSuccess, mapActivity, toFlaggedRecord, toLogRecord } from '../../src/mapping/toLogRecord.js';
-import { MAX_FIELD_BYTES, MAX_SERIALIZED_FIELD_BYTES, fitsUtf8, truncateUtf8, utf8ByteLength } from '../../src/mapping/truncate.js';
+import {
+  MAX_FIELD_BYTES,
+  MAX_SERIALIZED_FIELD_BYTES,
+  fitsUtf8,
+  truncateUtf8,
+  utf8ByteLength,
+} from '../../src/mapping/truncate.js';
 import { type CheckedActivity, McasActivityCoreSchema } from '../../src/mcas/schema.js';
 import { createRng } from '../../emulators/activityGenerator.js';
 
@@ -238,7 +244,11 @@ describe('toLogRecord', () => {
         failedUserData: { userName: 7 },
         resolvedActor: 'Megan',
         device: { clientIP: ['192.0.2.1'], userAgent: null },
-        mainInfo: { activityResult: [{ message: 'in-an-array' }], eventObjects: { 0: { name: 'keyed' } }, rawOperationName: 5 },
+        mainInfo: {
+          activityResult: [{ message: 'in-an-array' }],
+          eventObjects: { 0: { name: 'keyed' } },
+          rawOperationName: 5,
+        },
         location: [{ countryCode: 'DE' }],
       }),
     );
@@ -250,7 +260,9 @@ describe('toLogRecord', () => {
   });
 
   it('takes ActionType from rawOperationName when actionType has the wrong type', () => {
-    const record = mapValid(withField('minimal-core-only.json', { actionType: 5, mainInfo: { rawOperationName: 'Op' } }));
+    const record = mapValid(
+      withField('minimal-core-only.json', { actionType: 5, mainInfo: { rawOperationName: 'Op' } }),
+    );
     assert.equal(record.ActionType, 'Op');
   });
 
@@ -531,11 +543,49 @@ describe('mapActivity on random input', () => {
   const prng = createRng;
 
   const KEYS = [
-    '_id', 'created', 'timestamp', 'appId', 'appName', 'srcAppId', 'eventType', 'eventTypeName', 'eventTypeValue',
-    'genericEventType', 'actionType', 'description', 'description_id', 'description_metadata', 'severity', 'user',
-    'failedUserData', 'resolvedActor', 'device', 'location', 'userAgent', 'mainInfo', 'entityData', 'rawDataJson',
-    'userName', 'name', 'clientIP', 'countryCode', 'city', 'eventObjects', 'activityResult', 'isSuccess', 'message',
-    'rawOperationName', 'type', 'LoginStatus', 'ResultStatus', 'Level', 'level', '__proto__', 'constructor', '0', '1',
+    '_id',
+    'created',
+    'timestamp',
+    'appId',
+    'appName',
+    'srcAppId',
+    'eventType',
+    'eventTypeName',
+    'eventTypeValue',
+    'genericEventType',
+    'actionType',
+    'description',
+    'description_id',
+    'description_metadata',
+    'severity',
+    'user',
+    'failedUserData',
+    'resolvedActor',
+    'device',
+    'location',
+    'userAgent',
+    'mainInfo',
+    'entityData',
+    'rawDataJson',
+    'userName',
+    'name',
+    'clientIP',
+    'countryCode',
+    'city',
+    'eventObjects',
+    'activityResult',
+    'isSuccess',
+    'message',
+    'rawOperationName',
+    'type',
+    'LoginStatus',
+    'ResultStatus',
+    'Level',
+    'level',
+    '__proto__',
+    'constructor',
+    '0',
+    '1',
   ];
   const PIECES = ['a', 'ü', '日', '😀', '\ud800', '\udc00', '"', '\\', '\n', '\u0000', ' ', 'EVENT_CATEGORY_LOGIN'];
 
@@ -587,7 +637,10 @@ describe('mapActivity on random input', () => {
   function assertIdKept(id: string, column: string | undefined): void {
     assert.ok(column !== undefined && id.startsWith(column));
     assert.ok(Buffer.byteLength(JSON.stringify(column)) - 2 <= MAX_SERIALIZED_FIELD_BYTES);
-    if (id === truncateUtf8(id, MAX_FIELD_BYTES) && Buffer.byteLength(JSON.stringify(id)) - 2 <= MAX_SERIALIZED_FIELD_BYTES) {
+    if (
+      id === truncateUtf8(id, MAX_FIELD_BYTES) &&
+      Buffer.byteLength(JSON.stringify(id)) - 2 <= MAX_SERIALIZED_FIELD_BYTES
+    ) {
       assert.equal(column, id);
     }
   }

@@ -108,7 +108,11 @@ const TRICKY: readonly (readonly [string, unknown])[] = [
       user: [{ userName: 'in-array' }],
       failedUserData: { userName: 'failed-user' },
       device: { clientIP: ['192.0.2.1'], userAgent: { ua: 'x' } },
-      mainInfo: { activityResult: [{ isSuccess: true }], eventObjects: { 0: { name: 'keyed' } }, type: ['failedLogin'] },
+      mainInfo: {
+        activityResult: [{ isSuccess: true }],
+        eventObjects: { 0: { name: 'keyed' } },
+        type: ['failedLogin'],
+      },
       rawDataJson: [{ LoginStatus: 'Success' }],
       location: [{ countryCode: 'DE' }],
       description_metadata: ['x'],
@@ -156,13 +160,25 @@ const TRICKY: readonly (readonly [string, unknown])[] = [
       eventTypeName: 'EVENT_CATEGORY_LOGIN',
     },
   ],
-  ['a wrong-typed actionType falls back to rawOperationName', { ...CORE, actionType: 5, mainInfo: { rawOperationName: 'Op' } }],
+  [
+    'a wrong-typed actionType falls back to rawOperationName',
+    { ...CORE, actionType: 5, mainInfo: { rawOperationName: 'Op' } },
+  ],
   ['an empty actionType is kept', { ...CORE, actionType: '', mainInfo: { rawOperationName: 'Op' } }],
-  ['an empty user name falls back to failedUserData', { ...CORE, user: { userName: '' }, failedUserData: { userName: 'f' } }],
-  ['a wrong-typed user name falls back to failedUserData', { ...CORE, user: { userName: 1 }, failedUserData: { userName: 'f' } }],
+  [
+    'an empty user name falls back to failedUserData',
+    { ...CORE, user: { userName: '' }, failedUserData: { userName: 'f' } },
+  ],
+  [
+    'a wrong-typed user name falls back to failedUserData',
+    { ...CORE, user: { userName: 1 }, failedUserData: { userName: 'f' } },
+  ],
   ['both user names empty', { ...CORE, user: { userName: '' }, failedUserData: { userName: '' } }],
   ['device.userAgent wins over a string userAgent', { ...CORE, device: { userAgent: 'dev' }, userAgent: 'top' }],
-  ['a wrong-typed device.userAgent falls back to a string userAgent', { ...CORE, device: { userAgent: 5 }, userAgent: 'top' }],
+  [
+    'a wrong-typed device.userAgent falls back to a string userAgent',
+    { ...CORE, device: { userAgent: 5 }, userAgent: 'top' },
+  ],
   ['a userAgent object and no device', { ...CORE, userAgent: { browser: 'EDGE', os: 'WINDOWS' } }],
   ['an empty device.userAgent is kept', { ...CORE, device: { userAgent: '' }, userAgent: 'top' }],
   ['appId and srcAppId as strings', { ...CORE, appId: '11161', srcAppId: '' }],
@@ -170,14 +186,29 @@ const TRICKY: readonly (readonly [string, unknown])[] = [
   ['appId and srcAppId as zero and a huge number', { ...CORE, appId: 0, srcAppId: 1e21 }],
   ['appId as a boolean, srcAppId as an object', { ...CORE, appId: true, srcAppId: { id: 1 } }],
   ['eventType as a string', { ...CORE, eventType: '2293761', eventTypeName: 'EVENT_CATEGORY_LOGIN' }],
-  ['stated isSuccess wins over a failed category', { ...CORE, eventTypeName: 'EVENT_CATEGORY_FAILED_LOGIN', mainInfo: { activityResult: { isSuccess: true } } }],
-  ['a wrong-typed isSuccess falls through to the category', { ...CORE, eventTypeName: 'EVENT_CATEGORY_LOGIN', mainInfo: { activityResult: { isSuccess: 'false' } } }],
-  ['a wrong-typed eventTypeName falls through to the raw status', { ...CORE, eventTypeName: ['EVENT_CATEGORY_FAILED_LOGIN'], rawDataJson: { LoginStatus: 'Success' } }],
+  [
+    'stated isSuccess wins over a failed category',
+    { ...CORE, eventTypeName: 'EVENT_CATEGORY_FAILED_LOGIN', mainInfo: { activityResult: { isSuccess: true } } },
+  ],
+  [
+    'a wrong-typed isSuccess falls through to the category',
+    { ...CORE, eventTypeName: 'EVENT_CATEGORY_LOGIN', mainInfo: { activityResult: { isSuccess: 'false' } } },
+  ],
+  [
+    'a wrong-typed eventTypeName falls through to the raw status',
+    { ...CORE, eventTypeName: ['EVENT_CATEGORY_FAILED_LOGIN'], rawDataJson: { LoginStatus: 'Success' } },
+  ],
   ['failedLogin main type', { ...CORE, eventTypeName: 'EVENT_CATEGORY_LOGIN', mainInfo: { type: 'failedLogin' } }],
-  ['failed-logon generic type and description id', { ...CORE, genericEventType: 'ENUM_ACTIVITY_GENERIC_TYPE_FAILED_LOGIN', description_id: 7 }],
+  [
+    'failed-logon generic type and description id',
+    { ...CORE, genericEventType: 'ENUM_ACTIVITY_GENERIC_TYPE_FAILED_LOGIN', description_id: 7 },
+  ],
   ['failed-logon description id', { ...CORE, description_id: 'EVENT_DESCRIPTION_FAILED_LOGIN' }],
   ['ResultStatus in odd case', { ...CORE, rawDataJson: { ResultStatus: 'SUCCEEDED', LoginStatus: 'maybe' } }],
-  ['a raw status in an array rawDataJson is not read', { ...CORE, rawDataJson: ['LoginStatus', 'Failure'], eventTypeName: 'EVENT_CATEGORY_LOGIN' }],
+  [
+    'a raw status in an array rawDataJson is not read',
+    { ...CORE, rawDataJson: ['LoginStatus', 'Failure'], eventTypeName: 'EVENT_CATEGORY_LOGIN' },
+  ],
   ['entityData as an array, with nulls', { ...CORE, entityData: [null, { id: 'a' }, null] }],
   ['entityData as a string, a number, null', { ...CORE, entityData: 'none', rawDataJson: 5, location: null }],
   ['eventObjects without any name', { ...CORE, mainInfo: { eventObjects: [{}, { id: 'x' }, { name: '' }] } }],
@@ -188,7 +219,12 @@ const TRICKY: readonly (readonly [string, unknown])[] = [
   ['control characters, quotes and lone surrogates', { ...CORE, description: 'a\u0000"\\\n\ud800', appName: '\udc00' }],
   [
     'a long text field and a long JSON column',
-    { ...CORE, description: 'ü'.repeat(16_001), location: { city: '日'.repeat(12_000) }, device: { clientIP: 'i'.repeat(32_001) } },
+    {
+      ...CORE,
+      description: 'ü'.repeat(16_001),
+      location: { city: '日'.repeat(12_000) },
+      device: { clientIP: 'i'.repeat(32_001) },
+    },
   ],
   ['control characters past the escaped limit', { ...CORE, description: '\u0001'.repeat(7_000) }],
   ['no _id', { created: CORE.created, timestamp: CORE.timestamp, appName: 'a' }],
@@ -213,7 +249,9 @@ const FROM_JSON_TEXT: readonly (readonly [string, string])[] = [
 
 function namedInputs(): [string, unknown][] {
   const inputs: [string, unknown][] = [];
-  for (const name of readdirSync(FIXTURES).filter((file) => file.endsWith('.json')).sort()) {
+  for (const name of readdirSync(FIXTURES)
+    .filter((file) => file.endsWith('.json'))
+    .sort()) {
     inputs.push([`fixture ${name}`, fixture(name)]);
   }
   for (const [name, input] of TRICKY) inputs.push([name, wire(input)]);
@@ -226,13 +264,42 @@ function namedInputs(): [string, unknown][] {
 type Next = () => number;
 
 const ANYTHING: readonly unknown[] = [
-  undefined, null, true, false, 0, -1, 42, 1.5, 1700005000001, '', 'text', 'ü日😀\n"\\\ud800', [], ['a', 1, null],
-  [{ name: 'in-array' }], {}, { name: 'n', userName: 'u', clientIP: '192.0.2.9', isSuccess: true },
+  undefined,
+  null,
+  true,
+  false,
+  0,
+  -1,
+  42,
+  1.5,
+  1700005000001,
+  '',
+  'text',
+  'ü日😀\n"\\\ud800',
+  [],
+  ['a', 1, null],
+  [{ name: 'in-array' }],
+  {},
+  { name: 'n', userName: 'u', clientIP: '192.0.2.9', isSuccess: true },
 ];
 const WORDS: readonly string[] = [
-  '', 'x', 'Success', 'Failure', 'Succeeded', 'FAILED', 'true', 'PartiallySucceeded', 'failedLogin',
-  'EVENT_CATEGORY_LOGIN', 'EVENT_CATEGORY_FAILED_LOGIN', 'ENUM_ACTIVITY_GENERIC_TYPE_FAILED_LOGIN',
-  'EVENT_DESCRIPTION_FAILED_LOGIN', 'München', '見積書.xlsx', '😀', 'a\u0000b',
+  '',
+  'x',
+  'Success',
+  'Failure',
+  'Succeeded',
+  'FAILED',
+  'true',
+  'PartiallySucceeded',
+  'failedLogin',
+  'EVENT_CATEGORY_LOGIN',
+  'EVENT_CATEGORY_FAILED_LOGIN',
+  'ENUM_ACTIVITY_GENERIC_TYPE_FAILED_LOGIN',
+  'EVENT_DESCRIPTION_FAILED_LOGIN',
+  'München',
+  '見積書.xlsx',
+  '😀',
+  'a\u0000b',
 ];
 
 function oneOf<T>(next: Next, values: readonly T[]): T {
@@ -287,7 +354,12 @@ function sweepRecord(next: Next): unknown {
       type: field(next, s),
     })),
     entityData: field(next, () => (next() < 0.5 ? { 0: field(next, s), 1: null } : [null, field(next, s)])),
-    rawDataJson: field(next, () => ({ LoginStatus: field(next, s), ResultStatus: field(next, s), Level: 'x', level: 'y' })),
+    rawDataJson: field(next, () => ({
+      LoginStatus: field(next, s),
+      ResultStatus: field(next, s),
+      Level: 'x',
+      level: 'y',
+    })),
     unknownField: field(next, s),
   };
   return wire(record);
@@ -315,16 +387,23 @@ function recorded(text: string): unknown {
 }
 
 function matchesRecorded(text: string, stored: unknown): boolean {
-  return text.length <= READABLE_CHARS ? text === JSON.stringify(stored) : digest(text) === (stored as { sha256?: string }).sha256;
+  return text.length <= READABLE_CHARS
+    ? text === JSON.stringify(stored)
+    : digest(text) === (stored as { sha256?: string }).sha256;
 }
 
 function writeRows(): void {
   const cases: Record<string, unknown> = {};
   for (const [name, input] of namedInputs()) cases[name] = recorded(outcome(mapActivity(input)));
   const file: RowsFile = {
-    about: 'mapActivity outcomes recorded by test/mapping/toLogRecordRows.test.ts (WRITE_ACTIVITY_ROWS=1); sha256 = first 16 hex',
+    about:
+      'mapActivity outcomes recorded by test/mapping/toLogRecordRows.test.ts (WRITE_ACTIVITY_ROWS=1); sha256 = first 16 hex',
     cases,
-    sweep: { seed: SWEEP_SEED, count: SWEEP_COUNT, sha256: sweepInputs().map((input) => digest(outcome(mapActivity(input)))) },
+    sweep: {
+      seed: SWEEP_SEED,
+      count: SWEEP_COUNT,
+      sha256: sweepInputs().map((input) => digest(outcome(mapActivity(input)))),
+    },
   };
   writeFileSync(ROWS_FILE, `${JSON.stringify(file, null, 1)}\n`);
 }

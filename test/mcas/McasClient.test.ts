@@ -58,7 +58,13 @@ describe('McasClient and the RequestPacer', () => {
       log: new RecordingLogger(),
       pacer,
     });
-    const page = await client.listActivities({ filters: {}, sortField: 'created', sortDirection: 'asc', skip: 0, limit: 100 });
+    const page = await client.listActivities({
+      filters: {},
+      sortField: 'created',
+      sortDirection: 'asc',
+      skip: 0,
+      limit: 100,
+    });
     assert.equal(page.data.length, 1, 'the page is read whole after the slot was freed');
     assert.equal(releasedBeforeBody, true, 'the slot was freed while the body was still on its way');
   });

@@ -8,7 +8,11 @@ import { inspect } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
 
 import { generateActivities } from '../../emulators/activityGenerator.js';
-import { createTestCertificate, type EntraAppRegistration, startEntraTokenEmulator } from '../../emulators/entraTokenEmulator.js';
+import {
+  createTestCertificate,
+  type EntraAppRegistration,
+  startEntraTokenEmulator,
+} from '../../emulators/entraTokenEmulator.js';
 import { startKeyVaultEmulator } from '../../emulators/keyVaultEmulator.js';
 import { startManagedIdentityEmulator } from '../../emulators/managedIdentityEmulator.js';
 import { ACTIVITIES_PATH, startMcasEmulator } from '../../emulators/mcasEmulator.js';
@@ -63,7 +67,12 @@ async function listWith(auth: McasAuthorization, portalUrl: string) {
   return parsePage(response.body);
 }
 
-function credentialReturning(tokens: string[], scopes: string[], clock: FakeClock, lifetimeMs = 3_600_000): TokenCredential {
+function credentialReturning(
+  tokens: string[],
+  scopes: string[],
+  clock: FakeClock,
+  lifetimeMs = 3_600_000,
+): TokenCredential {
   return {
     getToken: async (requested) => {
       scopes.push(...(Array.isArray(requested) ? requested : [requested]));
@@ -79,7 +88,11 @@ async function startEntra(t: TestContext, apps: EntraAppRegistration[]) {
 }
 
 function appCredential(entraAuthorityHost: string, source: Parameters<typeof createMcasCredential>[0]) {
-  return createMcasCredential(source, { authorityHost: entraAuthorityHost, disableInstanceDiscovery: true, tlsOptions: tls });
+  return createMcasCredential(source, {
+    authorityHost: entraAuthorityHost,
+    disableInstanceDiscovery: true,
+    tlsOptions: tls,
+  });
 }
 
 describe('tokenAuthorization', () => {
@@ -122,7 +135,9 @@ describe('entraAuthorization', () => {
   it('turns a credential failure into McasAuthError that says what to check', async () => {
     const failing: TokenCredential = {
       getToken: async () => {
-        throw Object.assign(new Error('ManagedIdentityCredential: no managed identity endpoint found.'), { name: 'CredentialUnavailableError' });
+        throw Object.assign(new Error('ManagedIdentityCredential: no managed identity endpoint found.'), {
+          name: 'CredentialUnavailableError',
+        });
       },
     };
     await assert.rejects(entraAuthorization(failing).header(), McasAuthError);
@@ -142,7 +157,10 @@ describe('entraAuthorization', () => {
     await assert.rejects(failure, HttpStatusError);
     const error = (await failure.catch((e: unknown) => e)) as HttpStatusError;
     assert.equal(error.status, 401);
-    assert.match(error.message, /Investigation\.read of 'Microsoft Cloud App Security' \(05a65629-4c1b-48c1-a78b-804c4abdd4af\)/);
+    assert.match(
+      error.message,
+      /Investigation\.read of 'Microsoft Cloud App Security' \(05a65629-4c1b-48c1-a78b-804c4abdd4af\)/,
+    );
     assert.match(error.message, /admin consent/);
     assert.ok(!error.message.includes(refused));
   });
@@ -166,7 +184,10 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
     assert.equal(mcas.requests.at(-1)?.headers['authorization'], `Bearer ${ENTRA_TOKEN}`);
     assert.deepEqual(
       entra.requests.map((r) => [r.kind, r.status]),
-      [['discovery', 200], ['token', 200]],
+      [
+        ['discovery', 200],
+        ['token', 200],
+      ],
     );
     const token = entra.requests.find((r) => r.kind === 'token');
     assert.deepEqual(
@@ -175,7 +196,7 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
     );
   });
 
-  it('fails with McasAuthError carrying Entra\'s AADSTS code for a wrong secret, and never quotes the secret', async (t) => {
+  it("fails with McasAuthError carrying Entra's AADSTS code for a wrong secret, and never quotes the secret", async (t) => {
     const entra = await startEntra(t, [{ clientId: CLIENT_ID, clientSecret: 'test-only-the-current-secret' }]);
     const credential = await appCredential(entra.authorityHost, {
       kind: 'clientSecret',
@@ -190,7 +211,10 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
     assert.match(String(error), /AADSTS7000215/);
     assert.match(String(error), /check its tenant id, client id and that its secret or certificate is current/);
     assert.ok(!inspect(error, { depth: 10 }).includes(CLIENT_SECRET), 'the secret appears in the error or its causes');
-    assert.deepEqual(entra.requests.filter((r) => r.kind === 'token').map((r) => r.errorCode), ['AADSTS7000215']);
+    assert.deepEqual(
+      entra.requests.filter((r) => r.kind === 'token').map((r) => r.errorCode),
+      ['AADSTS7000215'],
+    );
   });
 
   it('gets a token with a certificate-signed client assertion', async (t) => {
@@ -221,13 +245,18 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
     });
 
     await assert.rejects(entraAuthorization(credential).header(), McasAuthError);
-    assert.deepEqual(entra.requests.filter((r) => r.kind === 'token').map((r) => r.errorCode), ['AADSTS700027']);
+    assert.deepEqual(
+      entra.requests.filter((r) => r.kind === 'token').map((r) => r.errorCode),
+      ['AADSTS700027'],
+    );
   });
 });
 
 describe('readMcasAppCredential from Key Vault', () => {
   const vaultToken = 'test-vault-token';
-  const vaultCredential: TokenCredential = { getToken: async () => ({ token: vaultToken, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  const vaultCredential: TokenCredential = {
+    getToken: async () => ({ token: vaultToken, expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
 
   async function startVault(t: TestContext, secrets: Record<string, string>) {
     const vault = await startKeyVaultEmulator({ secrets, expectedToken: vaultToken });
@@ -291,7 +320,11 @@ try {
 
 describe('createMcasCredential with a managed identity', () => {
   it('gets a token for the Defender for Cloud Apps resource from the user-assigned identity, and lists activities', async (t) => {
-    const identity = await startManagedIdentityEmulator({ token: ENTRA_TOKEN, clientIds: [CLIENT_ID], systemAssigned: false });
+    const identity = await startManagedIdentityEmulator({
+      token: ENTRA_TOKEN,
+      clientIds: [CLIENT_ID],
+      systemAssigned: false,
+    });
     t.after(() => identity.close());
     const mcas = await startMcas(t);
     const input = { authModule: new URL('../../src/mcas/mcasAuth.js', import.meta.url).href, clientId: CLIENT_ID };
@@ -301,7 +334,11 @@ describe('createMcasCredential with a managed identity', () => {
     const report = JSON.parse(stdout) as { header?: string; error?: string };
     assert.deepEqual(report, { header: `Bearer ${ENTRA_TOKEN}` });
     assert.ok(identity.requests.length > 0);
-    assert.ok(identity.requests.every((r) => r.resource === MCAS_RESOURCE_APP_ID && r.clientId === CLIENT_ID && r.status === 200));
+    assert.ok(
+      identity.requests.every(
+        (r) => r.resource === MCAS_RESOURCE_APP_ID && r.clientId === CLIENT_ID && r.status === 200,
+      ),
+    );
     const header = report.header ?? '';
     const page = await listWith({ kind: 'entra', hints: {}, header: async () => header }, mcas.url);
     assert.equal(page.data.length, 3);

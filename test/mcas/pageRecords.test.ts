@@ -67,7 +67,10 @@ describe('pageRecords', () => {
     const ids = await collect(api, window(0));
     assert.equal(new Set(ids).size, 401);
     assert.equal(ids.length, 401);
-    assert.ok(api.queries.some((q) => q.skip > 0), 'a skip was needed inside the tie');
+    assert.ok(
+      api.queries.some((q) => q.skip > 0),
+      'a skip was needed inside the tie',
+    );
     assert.ok(api.queries.every((q) => q.skip + q.limit <= 5000));
     assert.equal(api.queries.at(-1)?.skip, 0, 'skip resets once past the tie');
   });
@@ -86,7 +89,10 @@ describe('pageRecords', () => {
   });
 
   it('keeps the window end and ANDs the extra filters', async () => {
-    const api = fakeApi([{ _id: 'x', created: 1 }, { _id: 'late', created: 50 }]);
+    const api = fakeApi([
+      { _id: 'x', created: 1 },
+      { _id: 'late', created: 50 },
+    ]);
     const w = { ...window(0, 10), extraFilters: { service: { eq: [11161] } } };
     assert.deepEqual(await collect(api, w), ['x']);
     assert.deepEqual(api.queries[0]?.filters, { service: { eq: [11161] }, created: { gte: 0, lte: 10 } });

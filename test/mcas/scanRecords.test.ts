@@ -27,7 +27,8 @@ const window = { start: { cursorMs: 1_000, idsAtCursor: [] }, endMs: 9_999, extr
 
 async function collect(source: PageSource, maxTotal?: number): Promise<string[]> {
   const ids: string[] = [];
-  for await (const page of scanRecords(source, window, maxTotal === undefined ? {} : { maxTotal })) ids.push(...page.records.map((r) => r.id));
+  for await (const page of scanRecords(source, window, maxTotal === undefined ? {} : { maxTotal }))
+    ids.push(...page.records.map((r) => r.id));
   return ids;
 }
 
@@ -37,7 +38,8 @@ describe('scanRecords with maxTotal', () => {
     const yielded: string[] = [];
     await assert.rejects(
       (async () => {
-        for await (const page of scanRecords(source, window, { maxTotal: 4 })) yielded.push(...page.records.map((r) => r.id));
+        for await (const page of scanRecords(source, window, { maxTotal: 4 }))
+          yielded.push(...page.records.map((r) => r.id));
       })(),
       (error: unknown) => error instanceof ScanTooLargeError && error.total === 5,
     );

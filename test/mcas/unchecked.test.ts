@@ -61,7 +61,12 @@ describe('readers of unchecked activity fields', () => {
   });
 
   it('read null, arrays and absent fields as undefined, and an absent parent too', () => {
-    const record: CheckedActivity = { ...CORE, appName: null, user: [{ userName: 'u' }], mainInfo: { eventObjects: {} } };
+    const record: CheckedActivity = {
+      ...CORE,
+      appName: null,
+      user: [{ userName: 'u' }],
+      mainInfo: { eventObjects: {} },
+    };
     assert.equal(readString(record, 'appName'), undefined);
     assert.equal(readObject(record, 'user'), undefined);
     assert.equal(readArray(readObject(record, 'mainInfo'), 'eventObjects'), undefined);

@@ -19,7 +19,11 @@ import { AzureLogger, setLogLevel } from '@azure/logger';
 
 import { generateActivities } from '../../emulators/activityGenerator.js';
 import { type Azurite, startAzurite } from '../../emulators/azurite.js';
-import { type DataCollectorEmulator, type DataCollectorFault, startDataCollectorEmulator } from '../../emulators/dataCollectorEmulator.js';
+import {
+  type DataCollectorEmulator,
+  type DataCollectorFault,
+  startDataCollectorEmulator,
+} from '../../emulators/dataCollectorEmulator.js';
 import type { Fault } from '../../emulators/httpServer.js';
 import { type KeyVaultEmulator, startKeyVaultEmulator } from '../../emulators/keyVaultEmulator.js';
 import { startManagedIdentityEmulator } from '../../emulators/managedIdentityEmulator.js';
@@ -45,7 +49,10 @@ const KEY = Buffer.from(KEY_TEXT).toString('base64');
 const WORKSPACE_ID = '5e4c0000-fa6e-4000-8000-00000000cafe';
 const ACCESS_TOKEN = 'fake-access-token-for-the-vault-emulator';
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-const DJANGO_DEBUG_PAGE = readFileSync(fileURLToPath(new URL('../../../test/fixtures/bad-input/envelopes/django-debug-500.html', import.meta.url)), 'utf8');
+const DJANGO_DEBUG_PAGE = readFileSync(
+  fileURLToPath(new URL('../../../test/fixtures/bad-input/envelopes/django-debug-500.html', import.meta.url)),
+  'utf8',
+);
 /** A leak of this many consecutive characters of a secret counts, wherever it starts. */
 const WINDOW = 20;
 
@@ -79,7 +86,8 @@ function secretNeedles(): Needle[] {
   ];
   for (const [label, text] of plain) {
     add(label, text);
-    for (let i = 0; i + WINDOW <= text.length; i++) add(`${label}, characters ${i}-${i + WINDOW}`, text.slice(i, i + WINDOW));
+    for (let i = 0; i + WINDOW <= text.length; i++)
+      add(`${label}, characters ${i}-${i + WINDOW}`, text.slice(i, i + WINDOW));
   }
   const encoded: [string, Buffer][] = [
     ['the token', Buffer.from(TOKEN)],
@@ -89,7 +97,9 @@ function secretNeedles(): Needle[] {
   for (const [label, bytes] of encoded) {
     for (const offset of [0, 1, 2]) {
       // The characters that depend only on the secret's own bytes at this alignment.
-      const base64 = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64').slice(Math.ceil((offset * 4) / 3), -4);
+      const base64 = Buffer.concat([Buffer.alloc(offset), bytes])
+        .toString('base64')
+        .slice(Math.ceil((offset * 4) / 3), -4);
       add(`base64 of ${label} (offset ${offset})`, base64);
       add(`base64url of ${label} (offset ${offset})`, base64.replace(/\+/g, '-').replace(/\//g, '_'));
     }
@@ -143,7 +153,10 @@ function findLeaks(entries: readonly Collected[]): string[] {
       const key = `${form} in ${entry.source}`;
       const at = haystack.indexOf(needle.text);
       if (at >= 0 && !leaks.has(key)) {
-        leaks.set(key, `${needle.label} appears in ${entry.source} at offset ${at}, after "${entry.text.slice(Math.max(0, at - 40), at)}"`);
+        leaks.set(
+          key,
+          `${needle.label} appears in ${entry.source} at offset ${at}, after "${entry.text.slice(Math.max(0, at - 40), at)}"`,
+        );
       }
     }
   }
@@ -166,8 +179,6 @@ async function failurePath(name: string, fn: () => Promise<void>): Promise<void>
 
 const instantSleep = async (): Promise<void> => {};
 
-
-
 interface CliResult {
   code: number;
   output: string;
@@ -175,9 +186,17 @@ interface CliResult {
 
 function runCli(env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'run'], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: `${stdout}\n${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      [CLI, 'run'],
+      { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+          output: `${stdout}\n${stderr}`,
+        });
+      },
+    );
   });
 }
 
@@ -190,7 +209,12 @@ async function closedPort(): Promise<number> {
 }
 
 describe('no secret leaks on failure paths', () => {
-  const activities = generateActivities({ count: 12, startCreatedMs: Date.now() - 2 * 3_600_000, seed: 7, spanMs: 3_600_000 });
+  const activities = generateActivities({
+    count: 12,
+    startCreatedMs: Date.now() - 2 * 3_600_000,
+    seed: 7,
+    spanMs: 3_600_000,
+  });
   let mcasFault: (() => Fault | undefined) | undefined;
   let logAnalyticsFault: ((headers: Record<string, string>) => DataCollectorFault | undefined) | undefined;
   let mcas: McasEmulator;
@@ -223,7 +247,11 @@ describe('no secret leaks on failure paths', () => {
     const vaultSecrets = { 'mcas-api-token': TOKEN, 'log-analytics-workspace-key': KEY };
     [mcas, logAnalytics, vault, forbiddenVault, azurite, dir] = await Promise.all([
       startMcasEmulator({ activities, token: TOKEN, faults: () => mcasFault?.() }),
-      startDataCollectorEmulator({ workspaceId: WORKSPACE_ID, sharedKeyBase64: KEY, faults: (_, info) => logAnalyticsFault?.(info.headers) }),
+      startDataCollectorEmulator({
+        workspaceId: WORKSPACE_ID,
+        sharedKeyBase64: KEY,
+        faults: (_, info) => logAnalyticsFault?.(info.headers),
+      }),
       startKeyVaultEmulator({ secrets: vaultSecrets, expectedToken: ACCESS_TOKEN }),
       startKeyVaultEmulator({ secrets: vaultSecrets, expectedToken: ACCESS_TOKEN, forbidden: true }),
       startAzurite(),
@@ -255,7 +283,11 @@ describe('no secret leaks on failure paths', () => {
   /** One in-process run through runOnce (config, secrets from env, real clients), expected to fail. */
   async function failingRun(source: string, env: Record<string, string>, overrides = true): Promise<unknown> {
     const log = new RecordingLogger();
-    const error = await runOnce(env, log, overrides ? { overrides: { checkpoints: new MemoryCheckpointStore('activities'), sleep: instantSleep } } : {}).then(
+    const error = await runOnce(
+      env,
+      log,
+      overrides ? { overrides: { checkpoints: new MemoryCheckpointStore('activities'), sleep: instantSleep } } : {},
+    ).then(
       () => assert.fail(`${source}: the run succeeded`),
       (e: unknown) => e,
     );
@@ -273,7 +305,10 @@ describe('no secret leaks on failure paths', () => {
 
   it('MCAS 401 whose JSON body echoes the token and the Authorization header', () =>
     failurePath('MCAS 401 echo', async () => {
-      mcasFault = () => ({ status: 401, body: { detail: `Invalid token: ${TOKEN}`, received: { authorization: `Token ${TOKEN}` } } });
+      mcasFault = () => ({
+        status: 401,
+        body: { detail: `Invalid token: ${TOKEN}`, received: { authorization: `Token ${TOKEN}` } },
+      });
       const error = expectStatus(await failingRun('MCAS 401 echo', settings()), 'MCAS', 401);
       assert.match(error.message, /\[redacted\]/, 'the echo reached the excerpt and was redacted');
     }));
@@ -286,7 +321,10 @@ describe('no secret leaks on failure paths', () => {
 
   it('MCAS 400 whose body echoes the token next to the query', () =>
     failurePath('MCAS 400 echo', async () => {
-      mcasFault = () => ({ status: 400, body: { filters: [{ error: `token ${TOKEN} may not use this filter` }], error: true } });
+      mcasFault = () => ({
+        status: 400,
+        body: { filters: [{ error: `token ${TOKEN} may not use this filter` }], error: true },
+      });
       expectStatus(await failingRun('MCAS 400 echo', settings()), 'MCAS', 400);
     }));
 
@@ -309,7 +347,10 @@ describe('no secret leaks on failure paths', () => {
       const reset = await failingRun('MCAS reset', settings());
       assert.equal((reset as { code?: unknown }).code, 'ECONNRESET');
       mcasFault = undefined;
-      const refused = await failingRun('MCAS refused', settings({ MCAS_PORTAL_URL: `http://127.0.0.1:${await closedPort()}` }));
+      const refused = await failingRun(
+        'MCAS refused',
+        settings({ MCAS_PORTAL_URL: `http://127.0.0.1:${await closedPort()}` }),
+      );
       assert.match(describeError(refused), /ECONNREFUSED/);
     }));
 
@@ -318,7 +359,10 @@ describe('no secret leaks on failure paths', () => {
       mcasFault = () => ({ status: 403, body: { detail: `Token ${TOKEN} lacks the activities permission` } });
       const error = await runOnce(settings(), stderrLogger, {
         overrides: { checkpoints: new MemoryCheckpointStore('activities'), sleep: instantSleep },
-      }).then(() => assert.fail('the run succeeded'), (e: unknown) => e);
+      }).then(
+        () => assert.fail('the run succeeded'),
+        (e: unknown) => e,
+      );
       collectError('stderr logger', error);
       expectStatus(error, 'MCAS', 403);
       mcasFault = undefined;
@@ -329,7 +373,10 @@ describe('no secret leaks on failure paths', () => {
       mcasFault = undefined;
       logAnalyticsFault = (headers) => ({
         status: 403,
-        body: { Error: 'InvalidAuthorization', Message: `Bad signature in ${headers['authorization'] ?? ''}; key on file ${KEY}` },
+        body: {
+          Error: 'InvalidAuthorization',
+          Message: `Bad signature in ${headers['authorization'] ?? ''}; key on file ${KEY}`,
+        },
       });
       const forbidden = expectStatus(await failingRun('Log Analytics 403 echo', settings()), 'Log Analytics', 403);
       assert.match(forbidden.message, /\[redacted\]/, 'the echoed key reached the excerpt and was redacted');
@@ -353,10 +400,22 @@ describe('no secret leaks on failure paths', () => {
     delete env['LOG_ANALYTICS_WORKSPACE_KEY'];
     const error = await (async () => {
       const config = readConfig(env);
-      const secrets = await loadSecrets(config.secrets, { log, credential, clientOptions: { tlsOptions: { ca: loadTestTls().cert } } });
-      const runtime = await createDependencies(config, secrets, log, { checkpoints: new MemoryCheckpointStore('activities'), sleep: instantSleep });
+      const secrets = await loadSecrets(config.secrets, {
+        log,
+        credential,
+        clientOptions: { tlsOptions: { ca: loadTestTls().cert } },
+      });
+      const runtime = await createDependencies(config, secrets, log, {
+        checkpoints: new MemoryCheckpointStore('activities'),
+        sleep: instantSleep,
+      });
       try {
-        await runIngestion(runtime.deps, { ...config.run, pageSize: config.mcas.pageSize, maxBatchBytes: config.logAnalytics.maxBatchBytes, extraFilters: {} });
+        await runIngestion(runtime.deps, {
+          ...config.run,
+          pageSize: config.mcas.pageSize,
+          maxBatchBytes: config.logAnalytics.maxBatchBytes,
+          extraFilters: {},
+        });
       } finally {
         await runtime.close();
       }
@@ -369,16 +428,30 @@ describe('no secret leaks on failure paths', () => {
     return error;
   }
 
-  const vaultCredential: TokenCredential = { getToken: async () => ({ token: ACCESS_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  const vaultCredential: TokenCredential = {
+    getToken: async () => ({ token: ACCESS_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
 
   it('Key Vault 403, and a 404 for one secret while the other was read', () =>
     failurePath('Key Vault errors', async () => {
       const forbidden = await runWithVault('Key Vault 403', forbiddenVault.vaultUrl, vaultCredential);
       assert.ok(forbidden instanceof SecretError && /HTTP 403/.test(forbidden.message));
       const missing = await loadSecrets(
-        { kind: 'keyVault', vaultUrl: vault.vaultUrl, mcasTokenName: 'mcas-api-token', workspaceKeyName: 'no-such-secret' },
-        { log: new RecordingLogger(), credential: vaultCredential, clientOptions: { tlsOptions: { ca: loadTestTls().cert } } },
-      ).then(() => assert.fail('the missing secret was found'), (e: unknown) => e);
+        {
+          kind: 'keyVault',
+          vaultUrl: vault.vaultUrl,
+          mcasTokenName: 'mcas-api-token',
+          workspaceKeyName: 'no-such-secret',
+        },
+        {
+          log: new RecordingLogger(),
+          credential: vaultCredential,
+          clientOptions: { tlsOptions: { ca: loadTestTls().cert } },
+        },
+      ).then(
+        () => assert.fail('the missing secret was found'),
+        (e: unknown) => e,
+      );
       collectError('Key Vault 404', missing);
       assert.ok(missing instanceof SecretError && /was not found/.test(missing.message));
     }));
@@ -388,7 +461,10 @@ describe('no secret leaks on failure paths', () => {
       mcasFault = () => ({ status: 401, body: { detail: `Invalid token: ${TOKEN}` } });
       const error = await runWithVault('Key Vault then MCAS 401', vault.vaultUrl, vaultCredential);
       expectStatus(error, 'MCAS', 401);
-      assert.ok(vault.requests.some((r) => r.secretName === 'log-analytics-workspace-key' && r.status === 200), 'the key was read');
+      assert.ok(
+        vault.requests.some((r) => r.secretName === 'log-analytics-workspace-key' && r.status === 200),
+        'the key was read',
+      );
       mcasFault = undefined;
     }));
 
@@ -397,10 +473,17 @@ describe('no secret leaks on failure paths', () => {
       const identity = await startManagedIdentityEmulator({ token: ACCESS_TOKEN, clientIds: [] });
       try {
         const error = await withEnv(identity.env, async () =>
-          runWithVault('managed identity failure', vault.vaultUrl, new ManagedIdentityCredential({ clientId: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d' })),
+          runWithVault(
+            'managed identity failure',
+            vault.vaultUrl,
+            new ManagedIdentityCredential({ clientId: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d' }),
+          ),
         );
         assert.ok(error instanceof SecretError && /managed identity/.test(error.message), String(error));
-        assert.ok(identity.requests.some((r) => r.status === 400), 'the identity endpoint was asked and refused');
+        assert.ok(
+          identity.requests.some((r) => r.status === 400),
+          'the identity endpoint was asked and refused',
+        );
       } finally {
         await identity.close();
       }
@@ -413,7 +496,11 @@ describe('no secret leaks on failure paths', () => {
       const keyError = await failingRun('blob wrong key', { ...blobSettings, AzureWebJobsStorage: wrongKey }, false);
       assert.match(String(keyError), /Could not (read|write) checkpoint .*status 403/);
       const sas = `sv=2021-08-06&ss=b&srt=sco&sp=rwdlac&se=2099-01-01T00:00:00Z&spr=https,http&sig=${encodeURIComponent(KEY)}`;
-      const sasError = await failingRun('blob bad SAS', { ...blobSettings, AzureWebJobsStorage: `BlobEndpoint=${azurite.blobEndpoint};SharedAccessSignature=${sas}` }, false);
+      const sasError = await failingRun(
+        'blob bad SAS',
+        { ...blobSettings, AzureWebJobsStorage: `BlobEndpoint=${azurite.blobEndpoint};SharedAccessSignature=${sas}` },
+        false,
+      );
       assert.match(String(sasError), /Could not (read|write) checkpoint .*status 403/);
     }));
 
@@ -431,13 +518,19 @@ describe('no secret leaks on failure paths', () => {
 
   it('bad settings that hold the secrets in other fields', () =>
     failurePath('mixed-up settings', async () => {
-      const env = { ...settings({ CHECKPOINT_STORE: 'blob', AzureWebJobsStorage: 'UseDevelopmentStorage=true' }), ...MIXED_UP_SETTINGS };
-      assert.throws(() => readConfig(env), (error: unknown) => {
-        collectError('mixed-up settings', error);
-        assert.ok(error instanceof ConfigError);
-        for (const name of Object.keys(MIXED_UP_SETTINGS)) assert.match(error.message, new RegExp(`${name}: `));
-        return true;
-      });
+      const env = {
+        ...settings({ CHECKPOINT_STORE: 'blob', AzureWebJobsStorage: 'UseDevelopmentStorage=true' }),
+        ...MIXED_UP_SETTINGS,
+      };
+      assert.throws(
+        () => readConfig(env),
+        (error: unknown) => {
+          collectError('mixed-up settings', error);
+          assert.ok(error instanceof ConfigError);
+          for (const name of Object.keys(MIXED_UP_SETTINGS)) assert.match(error.message, new RegExp(`${name}: `));
+          return true;
+        },
+      );
     }));
 
   it('the CLI: an echoing MCAS, mixed-up settings, and a wrong storage key with the SDK logging at verbose', () =>
@@ -487,15 +580,35 @@ describe('no secret leaks on failure paths', () => {
     const sdkLines = collected.filter((c) => c.source === 'Azure SDK log');
     assert.ok(collected.length >= 50, `only ${collected.length} entries collected`);
     assert.ok(sdkLines.length >= 10, `only ${sdkLines.length} Azure SDK log lines`);
-    assert.ok(sdkLines.some((c) => /REDACTED/.test(c.text)), 'the SDK logged requests with redacted headers');
+    assert.ok(
+      sdkLines.some((c) => /REDACTED/.test(c.text)),
+      'the SDK logged requests with redacted headers',
+    );
     for (const client of ['keyvault-secrets', 'identity', 'storage-blob']) {
-      assert.ok(sdkLines.some((c) => c.text.startsWith(`azure:${client}:`)), `no log line from ${client}`);
+      assert.ok(
+        sdkLines.some((c) => c.text.startsWith(`azure:${client}:`)),
+        `no log line from ${client}`,
+      );
     }
-    assert.ok(collected.some((c) => c.source === 'stderr' && /Secrets were read from app settings/.test(c.text)), 'stderr was captured');
+    assert.ok(
+      collected.some((c) => c.source === 'stderr' && /Secrets were read from app settings/.test(c.text)),
+      'stderr was captured',
+    );
     for (const marker of [
-      /MCAS answered 401/, /MCAS answered 403/, /MCAS answered 400/, /MCAS answered 500/, /ECONNRESET/, /ECONNREFUSED/,
-      /Log Analytics answered 403/, /Log Analytics answered 400/, /HTTP 403/, /was not found in Key Vault/,
-      /no managed identity answered/, /Could not read checkpoint/, /Invalid settings/, /\[redacted\]/,
+      /MCAS answered 401/,
+      /MCAS answered 403/,
+      /MCAS answered 400/,
+      /MCAS answered 500/,
+      /ECONNRESET/,
+      /ECONNREFUSED/,
+      /Log Analytics answered 403/,
+      /Log Analytics answered 400/,
+      /HTTP 403/,
+      /was not found in Key Vault/,
+      /no managed identity answered/,
+      /Could not read checkpoint/,
+      /Invalid settings/,
+      /\[redacted\]/,
     ]) {
       assert.match(all, marker);
     }

@@ -90,7 +90,7 @@ describe('analytic rules and hunting queries', () => {
       'unknown tactic Sneaking',
       'severity Severe is not valid',
       'queryPeriod is shorter than queryFrequency: activities between runs would never be queried',
-      'IP.Address: column IpAddress is not in the query\'s output',
+      "IP.Address: column IpAddress is not in the query's output",
       'CloudApplication: unknown identifier Title',
     ]);
   });
@@ -101,7 +101,9 @@ describe('analytic rules and hunting queries', () => {
     const doc = {
       ...rule.content,
       query,
-      entityMappings: [{ entityType: 'CloudApplication', fieldMappings: [{ identifier: 'AppId', columnName: 'AppId' }] }],
+      entityMappings: [
+        { entityType: 'CloudApplication', fieldMappings: [{ identifier: 'AppId', columnName: 'AppId' }] },
+      ],
       customDetails: undefined,
       alertDetailsOverride: undefined,
     };

@@ -47,7 +47,8 @@ describe('MCASActivity parser', () => {
       for (const column of LOG_RECORD_COLUMNS) {
         assert.equal(columns.get(column.name), KUSTO_TYPES[column.type], `column ${column.name}`);
       }
-      for (const column of DERIVED_COLUMNS) assert.equal(columns.get(column.name), column.type, `column ${column.name}`);
+      for (const column of DERIVED_COLUMNS)
+        assert.equal(columns.get(column.name), column.type, `column ${column.name}`);
       assert.equal(columns.size, LOG_RECORD_COLUMNS.length + DERIVED_COLUMNS.length, [...columns.keys()].join(', '));
     });
   }
@@ -68,10 +69,16 @@ describe('MCASActivity parser', () => {
     const known = new Set([...tableColumns('dataCollector'), ...tableColumns('logsIngestion')].map((c) => c.name));
     const named = [...readParserText().matchAll(/column_ifexists\('([^']+)'/g)].map((match) => match[1] ?? '');
     assert.ok(named.length >= LOG_RECORD_COLUMNS.length * 2, `only ${named.length} column_ifexists() calls`);
-    assert.deepEqual(named.filter((name) => !known.has(name)), []);
+    assert.deepEqual(
+      named.filter((name) => !known.has(name)),
+      [],
+    );
     for (const column of LOG_RECORD_COLUMNS) {
       assert.ok(named.includes(column.name), `${column.name} (Logs Ingestion) is read`);
-      assert.ok(named.some((name) => name.startsWith(`${column.name}_`)), `${column.name} (Data Collector) is read`);
+      assert.ok(
+        named.some((name) => name.startsWith(`${column.name}_`)),
+        `${column.name} (Data Collector) is read`,
+      );
     }
   });
 

@@ -5,21 +5,55 @@ import type { KqlColumn } from './kusto.js';
 
 /** Sentinel's tactic names (MITRE ATT&CK Enterprise, without spaces). */
 const TACTICS = new Set([
-  'Reconnaissance', 'ResourceDevelopment', 'InitialAccess', 'Execution', 'Persistence', 'PrivilegeEscalation',
-  'DefenseEvasion', 'CredentialAccess', 'Discovery', 'LateralMovement', 'Collection', 'CommandAndControl',
-  'Exfiltration', 'Impact',
+  'Reconnaissance',
+  'ResourceDevelopment',
+  'InitialAccess',
+  'Execution',
+  'Persistence',
+  'PrivilegeEscalation',
+  'DefenseEvasion',
+  'CredentialAccess',
+  'Discovery',
+  'LateralMovement',
+  'Collection',
+  'CommandAndControl',
+  'Exfiltration',
+  'Impact',
 ]);
 
 /** Identifiers Sentinel offers per entity type (Microsoft Sentinel entity types reference). */
 export const ENTITY_IDENTIFIERS: Record<string, readonly string[]> = {
-  Account: ['Name', 'FullName', 'NTDomain', 'DnsDomain', 'UPNSuffix', 'Sid', 'AadTenantId', 'AadUserId', 'PUID',
-    'IsDomainJoined', 'DisplayName', 'ObjectGuid', 'CloudAppAccountId'],
+  Account: [
+    'Name',
+    'FullName',
+    'NTDomain',
+    'DnsDomain',
+    'UPNSuffix',
+    'Sid',
+    'AadTenantId',
+    'AadUserId',
+    'PUID',
+    'IsDomainJoined',
+    'DisplayName',
+    'ObjectGuid',
+    'CloudAppAccountId',
+  ],
   IP: ['Address', 'AddressScope'],
   File: ['Directory', 'Name'],
   CloudApplication: ['AppId', 'Name', 'InstanceName'],
   URL: ['Url'],
-  Host: ['DnsDomain', 'NTDomain', 'HostName', 'FullName', 'NetBiosName', 'AzureID', 'OMSAgentID', 'OSFamily',
-    'OSVersion', 'IsDomainJoined'],
+  Host: [
+    'DnsDomain',
+    'NTDomain',
+    'HostName',
+    'FullName',
+    'NetBiosName',
+    'AzureID',
+    'OMSAgentID',
+    'OSFamily',
+    'OSVersion',
+    'IsDomainJoined',
+  ],
   Mailbox: ['MailboxPrimaryAddress', 'DisplayName', 'Upn', 'ExternalDirectoryObjectId', 'RiskLevel'],
 };
 
@@ -70,7 +104,8 @@ function commonProblems(doc: Doc): string[] {
   }
   const tactics = doc['tactics'];
   if (!Array.isArray(tactics) || tactics.length === 0) problems.push('tactics is missing or empty');
-  else for (const tactic of tactics) if (!TACTICS.has(String(tactic))) problems.push(`unknown tactic ${String(tactic)}`);
+  else
+    for (const tactic of tactics) if (!TACTICS.has(String(tactic))) problems.push(`unknown tactic ${String(tactic)}`);
   const techniques = doc['relevantTechniques'];
   if (!Array.isArray(techniques) || techniques.length === 0) problems.push('relevantTechniques is missing or empty');
   else {
@@ -80,7 +115,8 @@ function commonProblems(doc: Doc): string[] {
   }
   if (isNonEmptyString(doc['query'])) {
     if (!/\bMCASActivity\b/.test(doc['query'])) problems.push('query does not read through the MCASActivity parser');
-    if (doc['query'].includes(TABLE_DATA_TYPE)) problems.push('query reads the table directly, bypassing deduplication');
+    if (doc['query'].includes(TABLE_DATA_TYPE))
+      problems.push('query reads the table directly, bypassing deduplication');
   }
   return problems;
 }
@@ -119,7 +155,9 @@ export function entityMappingProblems(doc: Doc, columns: readonly KqlColumn[], r
       }
       const typesAllowed = IDENTIFIER_TYPES[`${entityType}.${identifier}`];
       if (typesAllowed !== undefined && !typesAllowed.includes(type)) {
-        problems.push(`${entityType}.${identifier}: column ${columnName} is ${type}, expected ${typesAllowed.join('/')}`);
+        problems.push(
+          `${entityType}.${identifier}: column ${columnName} is ${type}, expected ${typesAllowed.join('/')}`,
+        );
       }
     }
   }
@@ -133,7 +171,8 @@ function alertDetailProblems(doc: Doc, columns: readonly KqlColumn[]): string[] 
   const customDetails = (doc['customDetails'] ?? {}) as Record<string, unknown>;
   for (const [key, column] of Object.entries(customDetails)) {
     if (!/^[A-Za-z0-9]{1,20}$/.test(key)) problems.push(`custom detail key ${key} is not 1-20 letters and digits`);
-    if (!names.has(String(column))) problems.push(`custom detail ${key}: column ${String(column)} is not in the output`);
+    if (!names.has(String(column)))
+      problems.push(`custom detail ${key}: column ${String(column)} is not in the output`);
   }
   const override = (doc['alertDetailsOverride'] ?? {}) as Record<string, unknown>;
   for (const value of Object.values(override)) {
@@ -152,7 +191,8 @@ export function analyticRuleProblems(doc: Doc, columns: readonly KqlColumn[]): s
   const period = durationMinutes(doc['queryPeriod']);
   if (frequency === undefined) problems.push(`queryFrequency ${String(doc['queryFrequency'])} is not like 5m, 1h, 1d`);
   if (period === undefined) problems.push(`queryPeriod ${String(doc['queryPeriod'])} is not like 5m, 1h, 14d`);
-  if (frequency !== undefined && (frequency < 5 || frequency > 14 * 1440)) problems.push('queryFrequency is outside 5m..14d');
+  if (frequency !== undefined && (frequency < 5 || frequency > 14 * 1440))
+    problems.push('queryFrequency is outside 5m..14d');
   if (period !== undefined && (period < 5 || period > 14 * 1440)) problems.push('queryPeriod is outside 5m..14d');
   if (frequency !== undefined && period !== undefined && period < frequency) {
     problems.push('queryPeriod is shorter than queryFrequency: activities between runs would never be queried');

@@ -22,7 +22,9 @@ describe('MCASActivity workbook', () => {
 
   it('runs every query item against a Log Analytics workspace, within the time range parameter', () => {
     const parameters = (workbook['items'] as Record<string, unknown>[])
-      .flatMap((item) => ((item['content'] as Record<string, unknown>)['parameters'] ?? []) as Record<string, unknown>[])
+      .flatMap(
+        (item) => ((item['content'] as Record<string, unknown>)['parameters'] ?? []) as Record<string, unknown>[],
+      )
       .map((parameter) => parameter['name']);
     assert.ok(queries.length >= 5);
     for (const { name, content } of queries) {

@@ -55,12 +55,20 @@ describe('DataCollectorSink', () => {
     assert.match(date, /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
     assert.equal(
       request.headers['authorization'],
-      sharedKeyAuthorization({ workspaceId: WORKSPACE, keyBytes: Buffer.from(KEY, 'base64'), rfc1123Date: date, contentLengthBytes: BODY.length }),
+      sharedKeyAuthorization({
+        workspaceId: WORKSPACE,
+        keyBytes: Buffer.from(KEY, 'base64'),
+        rfc1123Date: date,
+        contentLengthBytes: BODY.length,
+      }),
     );
   });
 
   it('re-signs every attempt with a fresh x-ms-date after a 503', async (t) => {
-    const { server, sink, clock } = await sinkAgainst([{ status: 503, headers: { 'retry-after': '2' } }, { status: 200 }]);
+    const { server, sink, clock } = await sinkAgainst([
+      { status: 503, headers: { 'retry-after': '2' } },
+      { status: 200 },
+    ]);
     t.after(() => server.close());
     await sink.send({ body: BODY, recordCount: 1 });
     assert.equal(server.requests.length, 2);
@@ -72,7 +80,10 @@ describe('DataCollectorSink', () => {
 
   it('fails at once on 403 with a message that says what to check and holds no key', async (t) => {
     const { server, sink } = await sinkAgainst([
-      { status: 403, body: { Error: 'InvalidAuthorization', Message: 'An invalid scheme was specified in the Authorization header' } },
+      {
+        status: 403,
+        body: { Error: 'InvalidAuthorization', Message: 'An invalid scheme was specified in the Authorization header' },
+      },
     ]);
     t.after(() => server.close());
     await assert.rejects(sink.send({ body: BODY, recordCount: 1 }), (error: unknown) => {
@@ -95,10 +106,13 @@ describe('DataCollectorSink', () => {
     assert.equal(log.lines.filter((l) => l.level === 'warn').length, 1);
   });
 
-  it('gives up after the policy\'s attempts and reports the last status', async (t) => {
+  it("gives up after the policy's attempts and reports the last status", async (t) => {
     const { server, sink } = await sinkAgainst([{ status: 500 }, { status: 500 }, { status: 429 }]);
     t.after(() => server.close());
-    await assert.rejects(sink.send({ body: BODY, recordCount: 1 }), (error: unknown) => error instanceof HttpStatusError && error.status === 429);
+    await assert.rejects(
+      sink.send({ body: BODY, recordCount: 1 }),
+      (error: unknown) => error instanceof HttpStatusError && error.status === 429,
+    );
     assert.equal(server.requests.length, 3);
   });
 });
@@ -107,7 +121,12 @@ describe('DataCollectorSink with the Data Collector emulator', () => {
   it('splits a batch the service refuses as too large once, and delivers both halves', async (t) => {
     const { startDataCollectorEmulator } = await import('../../emulators/dataCollectorEmulator.js');
     for (const oversizeStatus of [413, 404] as const) {
-      const emulator = await startDataCollectorEmulator({ workspaceId: WORKSPACE, sharedKeyBase64: KEY, maxBodyBytes: 600, oversizeStatus });
+      const emulator = await startDataCollectorEmulator({
+        workspaceId: WORKSPACE,
+        sharedKeyBase64: KEY,
+        maxBodyBytes: 600,
+        oversizeStatus,
+      });
       t.after(() => emulator.close());
       const log = new RecordingLogger();
       const sink = realSink(emulator.url, log);
@@ -115,7 +134,10 @@ describe('DataCollectorSink with the Data Collector emulator', () => {
       const body = Buffer.from(JSON.stringify(rows));
       assert.ok(body.length > 600 && body.length < 1_200);
       await sink.send({ body, recordCount: rows.length });
-      assert.deepEqual(emulator.rows().map((r) => r['ActivityId']), rows.map((r) => r.ActivityId));
+      assert.deepEqual(
+        emulator.rows().map((r) => r['ActivityId']),
+        rows.map((r) => r.ActivityId),
+      );
       assert.equal(emulator.requests.filter((r) => r.status === oversizeStatus).length, 1);
       assert.match(log.text(), /sending it in two halves/);
     }
@@ -123,11 +145,18 @@ describe('DataCollectorSink with the Data Collector emulator', () => {
 
   it('fails when a half is still refused, instead of splitting without end', async (t) => {
     const { startDataCollectorEmulator } = await import('../../emulators/dataCollectorEmulator.js');
-    const emulator = await startDataCollectorEmulator({ workspaceId: WORKSPACE, sharedKeyBase64: KEY, maxBodyBytes: 100 });
+    const emulator = await startDataCollectorEmulator({
+      workspaceId: WORKSPACE,
+      sharedKeyBase64: KEY,
+      maxBodyBytes: 100,
+    });
     t.after(() => emulator.close());
     const sink = realSink(emulator.url, new RecordingLogger());
     const rows = Array.from({ length: 4 }, (_, i) => ({ ActivityId: `r${i}`, Description: 'x'.repeat(80) }));
-    await assert.rejects(sink.send({ body: Buffer.from(JSON.stringify(rows)), recordCount: 4 }), (e: unknown) => e instanceof HttpStatusError && e.status === 413);
+    await assert.rejects(
+      sink.send({ body: Buffer.from(JSON.stringify(rows)), recordCount: 4 }),
+      (e: unknown) => e instanceof HttpStatusError && e.status === 413,
+    );
     assert.equal(emulator.requests.length, 2);
     assert.equal(emulator.rows().length, 0);
   });

@@ -5,7 +5,11 @@ import { describe, it, type TestContext } from 'node:test';
 
 import type { TokenCredential } from '@azure/identity';
 
-import { type LogsIngestionEmulatorOptions, MAX_CALL_BYTES, startLogsIngestionEmulator } from '../../emulators/logsIngestionEmulator.js';
+import {
+  type LogsIngestionEmulatorOptions,
+  MAX_CALL_BYTES,
+  startLogsIngestionEmulator,
+} from '../../emulators/logsIngestionEmulator.js';
 import { startManagedIdentityEmulator } from '../../emulators/managedIdentityEmulator.js';
 import { loadTestTls } from '../../emulators/testTls.js';
 import { CLOUD_PROFILES } from '../../src/cloud.js';
@@ -90,18 +94,31 @@ describe('toIngestionRows', () => {
   it('adds TimeGenerated from ActivityTime, else CreatedTime, else now, and keeps every other field', () => {
     const nowMs = Date.UTC(2026, 10, 23, 12, 0, 0);
     const rows = toIngestionRows(
-      batchOf([row(1), { ActivityId: 'b', CreatedTime: '2026-11-21T00:00:00.000Z', IsFlagged: true }, { ActivityId: 'c' }]),
+      batchOf([
+        row(1),
+        { ActivityId: 'b', CreatedTime: '2026-11-21T00:00:00.000Z', IsFlagged: true },
+        { ActivityId: 'c' },
+      ]),
       nowMs,
     );
     assert.deepEqual(rows, [
       { TimeGenerated: row(1).ActivityTime, ...row(1) },
-      { TimeGenerated: '2026-11-21T00:00:00.000Z', ActivityId: 'b', CreatedTime: '2026-11-21T00:00:00.000Z', IsFlagged: true },
+      {
+        TimeGenerated: '2026-11-21T00:00:00.000Z',
+        ActivityId: 'b',
+        CreatedTime: '2026-11-21T00:00:00.000Z',
+        IsFlagged: true,
+      },
       { TimeGenerated: '2026-11-23T12:00:00.000Z', ActivityId: 'c' },
     ]);
   });
 
   it("takes TimeGenerated from another stream's time field when told", () => {
-    const rows = toIngestionRows(batchOf([{ AlertId: 'x', AlertTime: '2026-11-22T10:00:00.000Z', ActivityTime: 'no' }]), 0, 'AlertTime');
+    const rows = toIngestionRows(
+      batchOf([{ AlertId: 'x', AlertTime: '2026-11-22T10:00:00.000Z', ActivityTime: 'no' }]),
+      0,
+      'AlertTime',
+    );
     assert.equal(rows[0]?.['TimeGenerated'], '2026-11-22T10:00:00.000Z');
   });
 
@@ -137,11 +154,14 @@ describe('LogsIngestionSink', () => {
       },
     );
     assert.ok(request && request.compressedBytes > 0 && request.compressedBytes < request.uncompressedBytes);
-    assert.deepEqual(emulator.rows, rows.map((r) => ({ TimeGenerated: r.ActivityTime, ...r })));
+    assert.deepEqual(
+      emulator.rows,
+      rows.map((r) => ({ TimeGenerated: r.ActivityTime, ...r })),
+    );
     assert.ok(scopes.length > 0 && scopes.every((s) => s === 'https://monitor.azure.com/.default'));
   });
 
-  it('asks for the US Government monitor scope when given that cloud\'s audience', async (t) => {
+  it("asks for the US Government monitor scope when given that cloud's audience", async (t) => {
     const { sink, scopes } = await setUp(t, {}, { audience: CLOUD_PROFILES.usgov.monitorAudience });
     await sink.send(batchOf([row(1)]));
     assert.ok(scopes.length > 0 && scopes.every((s) => s === 'https://monitor.azure.us/.default'));
@@ -149,7 +169,9 @@ describe('LogsIngestionSink', () => {
 
   it('splits a batch over 1 MB into several gzip posts under the limit, each row accepted exactly once', async (t) => {
     const { emulator, sink } = await setUp(t);
-    const rows = Array.from({ length: 2_500 }, (_, i) => row(i, { RawDataJson: JSON.stringify({ pad: 'x'.repeat(900), i }) }));
+    const rows = Array.from({ length: 2_500 }, (_, i) =>
+      row(i, { RawDataJson: JSON.stringify({ pad: 'x'.repeat(900), i }) }),
+    );
     const batch = batchOf(rows);
     assert.ok(batch.body.length > 2 * MAX_CALL_BYTES);
 
@@ -168,12 +190,21 @@ describe('LogsIngestionSink', () => {
   it('waits for Retry-After seconds on 429 and then sends the chunk again', async (t) => {
     const { emulator, sink, clock, log } = await setUp(t, {
       faults: (i) =>
-        i === 0 ? { status: 429, headers: { 'retry-after': '7' }, body: { error: { code: 'TooManyRequests', message: 'Slow down.' } } } : undefined,
+        i === 0
+          ? {
+              status: 429,
+              headers: { 'retry-after': '7' },
+              body: { error: { code: 'TooManyRequests', message: 'Slow down.' } },
+            }
+          : undefined,
     });
 
     await sink.send(batchOf([row(1), row(2)]));
 
-    assert.deepEqual(emulator.requests.map((r) => r.status), [429, 204]);
+    assert.deepEqual(
+      emulator.requests.map((r) => r.status),
+      [429, 204],
+    );
     assert.deepEqual(clock.sleeps, [7_000]);
     assert.deepEqual(ids(emulator.rows), ['a-1', 'a-2']);
     assert.match(log.text(), /attempt 1 of 3 failed \(Log Analytics 429\); throttled, retrying in 7000 ms/);
@@ -184,7 +215,10 @@ describe('LogsIngestionSink', () => {
 
     await sink.send(batchOf([row(1)]));
 
-    assert.deepEqual(emulator.requests.map((r) => r.status), [429, 204]);
+    assert.deepEqual(
+      emulator.requests.map((r) => r.status),
+      [429, 204],
+    );
     assert.equal(clock.sleeps.length, 1);
     assert.ok((clock.sleeps[0] ?? -1) >= 0 && (clock.sleeps[0] ?? Infinity) <= 100);
   });
@@ -192,7 +226,10 @@ describe('LogsIngestionSink', () => {
   it('resends only the rows of a failed chunk, and throws with how many rows failed when it keeps failing', async (t) => {
     const poisoned = (rows: readonly Record<string, unknown>[]) => rows.some((r) => r['ActivityId'] === 'a-1400');
     const { emulator, sink, clock } = await setUp(t, {
-      faults: (_i, rows) => (poisoned(rows) ? { status: 503, body: { error: { code: 'ServiceUnavailable', message: 'Try later.' } } } : undefined),
+      faults: (_i, rows) =>
+        poisoned(rows)
+          ? { status: 503, body: { error: { code: 'ServiceUnavailable', message: 'Try later.' } } }
+          : undefined,
     });
     const rows = Array.from({ length: 1_500 }, (_, i) => row(i, { RawDataJson: 'y'.repeat(900) }));
 
@@ -204,11 +241,18 @@ describe('LogsIngestionSink', () => {
     assert.equal(failed.length, 3, 'the poisoned chunk is tried maxAttempts times');
     const failedRows = failed[0]?.rowCount ?? 0;
     assert.ok(failedRows > 0 && failed.every((r) => r.rowCount === failedRows), 'retries carry only the failed rows');
-    assert.equal(emulator.requests.filter((r) => r.status === 204).length, emulator.requests.length - 3, 'accepted chunks are not resent');
+    assert.equal(
+      emulator.requests.filter((r) => r.status === 204).length,
+      emulator.requests.length - 3,
+      'accepted chunks are not resent',
+    );
     assert.equal(emulator.rows.length, 1_500 - failedRows);
     assert.equal(new Set(ids(emulator.rows)).size, emulator.rows.length, 'no row was accepted twice');
     assert.equal(error.status, 503);
-    assert.match(error.message, new RegExp(`${failedRows} of 1500 rows \\(1 chunk\\) were not accepted; none of the batch counts as sent`));
+    assert.match(
+      error.message,
+      new RegExp(`${failedRows} of 1500 rows \\(1 chunk\\) were not accepted; none of the batch counts as sent`),
+    );
     assert.equal(clock.sleeps.length, 2);
   });
 
@@ -221,9 +265,15 @@ describe('LogsIngestionSink', () => {
     const error = (await failure.catch((e: unknown) => e)) as HttpStatusError;
 
     assert.equal(error.status, 413);
-    assert.match(error.message, /over the 1 MB call limit by itself.*report it\. 1 of 3 rows \(1 chunk\) were not accepted/);
+    assert.match(
+      error.message,
+      /over the 1 MB call limit by itself.*report it\. 1 of 3 rows \(1 chunk\) were not accepted/,
+    );
     assert.deepEqual(emulator.requests.map((r) => r.status).sort(), [204, 204, 413]);
-    assert.ok((emulator.requests.find((r) => r.status === 413)?.compressedBytes ?? Infinity) < MAX_CALL_BYTES, 'the gzip body was small; the uncompressed size counts');
+    assert.ok(
+      (emulator.requests.find((r) => r.status === 413)?.compressedBytes ?? Infinity) < MAX_CALL_BYTES,
+      'the gzip body was small; the uncompressed size counts',
+    );
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(ids(emulator.rows), ['a-1', 'a-3']);
   });
@@ -261,7 +311,10 @@ describe('LogsIngestionSink', () => {
       },
     };
     const { emulator, sink } = await setUp(t, {}, { credential: unavailable });
-    await assert.rejects(sink.send(batchOf([row(1)])), /Could not get a token for the Logs Ingestion API: .*no managed identity endpoint.*Turn on the function's managed identity/);
+    await assert.rejects(
+      sink.send(batchOf([row(1)])),
+      /Could not get a token for the Logs Ingestion API: .*no managed identity endpoint.*Turn on the function's managed identity/,
+    );
     assert.equal(emulator.requests.length, 0);
   });
 
@@ -294,7 +347,10 @@ try {
 
 describe('LogsIngestionSink with DefaultAzureCredential and a managed identity', () => {
   it('uploads with a token the managed identity issued for https://monitor.azure.com', async (t) => {
-    const emulator = await startLogsIngestionEmulator({ expectedToken: ACCESS_TOKEN, rules: { [DCR]: [DEFAULT_STREAM_NAME] } });
+    const emulator = await startLogsIngestionEmulator({
+      expectedToken: ACCESS_TOKEN,
+      rules: { [DCR]: [DEFAULT_STREAM_NAME] },
+    });
     t.after(() => emulator.close());
     const identity = await startManagedIdentityEmulator({ token: ACCESS_TOKEN });
     t.after(() => identity.close());

@@ -13,7 +13,12 @@ describe('sharedKeyAuthorization', () => {
     const bytes = Buffer.byteLength(NON_ASCII_BODY, 'utf8');
     assert.equal(bytes, 46);
     assert.equal(
-      sharedKeyAuthorization({ workspaceId: WORKSPACE, keyBytes: KEY, rfc1123Date: 'Mon, 23 Nov 2026 16:00:00 GMT', contentLengthBytes: bytes }),
+      sharedKeyAuthorization({
+        workspaceId: WORKSPACE,
+        keyBytes: KEY,
+        rfc1123Date: 'Mon, 23 Nov 2026 16:00:00 GMT',
+        contentLengthBytes: bytes,
+      }),
       `SharedKey ${WORKSPACE}:w2p91pg2XWx/Gsdjqay2zA4dFBtv7qfra8zKV7zrbl4=`,
     );
   });
@@ -31,7 +36,12 @@ describe('sharedKeyAuthorization', () => {
 
   it('signs an empty body at the epoch', () => {
     assert.equal(
-      sharedKeyAuthorization({ workspaceId: WORKSPACE, keyBytes: KEY, rfc1123Date: new Date(0).toUTCString(), contentLengthBytes: 0 }),
+      sharedKeyAuthorization({
+        workspaceId: WORKSPACE,
+        keyBytes: KEY,
+        rfc1123Date: new Date(0).toUTCString(),
+        contentLengthBytes: 0,
+      }),
       `SharedKey ${WORKSPACE}:KOQgXkRG2v/YeLnAw0AGitqRKNDAP1vHxDJCNRoP2gc=`,
     );
   });

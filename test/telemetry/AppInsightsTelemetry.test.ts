@@ -92,13 +92,22 @@ describe('AppInsightsTelemetry', () => {
   it('sends one McasConnectorRun event and two metrics whose fields carry the report', async (t) => {
     const emulator = await emulatorFor(t);
     const { telemetry, clock, log } = telemetryFor(emulator.url);
-    await telemetry.trackRun({ ...REPORT, outcome: 'failed', moreToDo: true, error: 'HttpStatusError: MCAS answered 401' });
+    await telemetry.trackRun({
+      ...REPORT,
+      outcome: 'failed',
+      moreToDo: true,
+      error: 'HttpStatusError: MCAS answered 401',
+    });
 
     assert.equal(emulator.requests.length, 1);
     assert.equal(emulator.requests[0]?.path, '/v2.1/track');
     assert.equal(emulator.requests[0]?.headers['content-type'], 'application/json');
     assert.equal(emulator.requests[0]?.status, 200);
-    const tags = { 'ai.cloud.role': 'mcas-connector-test', 'ai.cloud.roleInstance': hostname(), 'ai.internal.sdkVersion': 'mcas-activity-connector:0.1.0' };
+    const tags = {
+      'ai.cloud.role': 'mcas-connector-test',
+      'ai.cloud.roleInstance': hostname(),
+      'ai.internal.sdkVersion': 'mcas-activity-connector:0.1.0',
+    };
     const time = new Date(clock.nowMs()).toISOString();
     const [event, lag, sent, extra] = emulator.envelopes;
     assert.equal(extra, undefined);
@@ -122,8 +131,16 @@ describe('AppInsightsTelemetry', () => {
             error: 'HttpStatusError: MCAS answered 401',
           },
           measurements: {
-            fetched: 420, sent: 418, flagged: 2, batches: 3, pages: 5, retries: 1, throttled: 1, throttleWaitMs: 60_000,
-            durationMs: 93_512, lagMinutes: 7.5,
+            fetched: 420,
+            sent: 418,
+            flagged: 2,
+            batches: 3,
+            pages: 5,
+            retries: 1,
+            throttled: 1,
+            throttleWaitMs: 60_000,
+            durationMs: 93_512,
+            lagMinutes: 7.5,
           },
         },
       },
@@ -153,10 +170,16 @@ describe('AppInsightsTelemetry', () => {
     const { telemetry } = telemetryFor(emulator.url);
     await telemetry.trackRun({ ...REPORT, lagMinutes: Number.NaN });
     const [event] = emulator.ofType('EventData');
-    const baseData = event?.data?.baseData as { properties: Record<string, string>; measurements: Record<string, number> };
+    const baseData = event?.data?.baseData as {
+      properties: Record<string, string>;
+      measurements: Record<string, number>;
+    };
     assert.equal('error' in baseData.properties, false);
     assert.equal('lagMinutes' in baseData.measurements, false);
-    assert.deepEqual(emulator.ofType('MetricData').map((e) => (e.data?.baseData as { metrics: { name: string }[] }).metrics[0]?.name), ['McasRecordsSent']);
+    assert.deepEqual(
+      emulator.ofType('MetricData').map((e) => (e.data?.baseData as { metrics: { name: string }[] }).metrics[0]?.name),
+      ['McasRecordsSent'],
+    );
   });
 
   it('gets a token for the monitor scope and sends it as a bearer token when given a credential', async (t) => {
@@ -195,7 +218,11 @@ describe('AppInsightsTelemetry', () => {
   });
 
   it('keeps the token and the instrumentation key out of the warning even when the service echoes them', async (t) => {
-    const echo = { itemsReceived: 3, itemsAccepted: 0, errors: [{ index: 0, statusCode: 400, message: `${TOKEN} ${IKEY}` }] };
+    const echo = {
+      itemsReceived: 3,
+      itemsAccepted: 0,
+      errors: [{ index: 0, statusCode: 400, message: `${TOKEN} ${IKEY}` }],
+    };
     const emulator = await emulatorFor(t, { faults: () => ({ status: 400, body: echo }) });
     const { telemetry, log } = telemetryFor(emulator.url, { credential: new FakeCredential() });
     await telemetry.trackRun(REPORT);
@@ -205,10 +232,15 @@ describe('AppInsightsTelemetry', () => {
   });
 
   it('retries a 503 after its Retry-After and then delivers, with no warning', async (t) => {
-    const emulator = await emulatorFor(t, { faults: (i) => (i === 0 ? { status: 503, headers: { 'retry-after': '1' } } : undefined) });
+    const emulator = await emulatorFor(t, {
+      faults: (i) => (i === 0 ? { status: 503, headers: { 'retry-after': '1' } } : undefined),
+    });
     const { telemetry, clock, log } = telemetryFor(emulator.url);
     await telemetry.trackRun(REPORT);
-    assert.deepEqual(emulator.requests.map((r) => r.status), [503, 200]);
+    assert.deepEqual(
+      emulator.requests.map((r) => r.status),
+      [503, 200],
+    );
     assert.deepEqual(clock.sleeps, [1_000]);
     assert.equal(emulator.envelopes.length, 3);
     assert.deepEqual(warnings(log), []);
@@ -238,7 +270,10 @@ describe('AppInsightsTelemetry', () => {
     t.after(() => emulator.close());
     const { telemetry, log } = telemetryFor(emulator.url);
     await telemetry.trackRun(REPORT);
-    assert.deepEqual(emulator.requests.map((r) => r.status), [400]);
+    assert.deepEqual(
+      emulator.requests.map((r) => r.status),
+      [400],
+    );
     const [warning, ...more] = warnings(log);
     assert.deepEqual(more, []);
     assert.match(warning ?? '', /run report of activities: status 400.*Invalid instrumentation key/);
@@ -252,12 +287,18 @@ describe('AppInsightsTelemetry', () => {
     const { telemetry, clock, log } = telemetryFor(url);
     await telemetry.trackRun(REPORT);
     assert.equal(clock.sleeps.length, 2);
-    assert.deepEqual(warnings(log), ['Application Insights did not take the run report of activities: network error ECONNREFUSED.']);
+    assert.deepEqual(warnings(log), [
+      'Application Insights did not take the run report of activities: network error ECONNREFUSED.',
+    ]);
   });
 
   it('logs one warning and sends nothing when the credential cannot give a token', async (t) => {
     const emulator = await emulatorFor(t);
-    const credential = new FakeCredential(Object.assign(new Error('ManagedIdentityCredential: no identity endpoint\nmore'), { name: 'CredentialUnavailableError' }));
+    const credential = new FakeCredential(
+      Object.assign(new Error('ManagedIdentityCredential: no identity endpoint\nmore'), {
+        name: 'CredentialUnavailableError',
+      }),
+    );
     const { telemetry, log } = telemetryFor(emulator.url, { credential });
     await telemetry.trackRun(REPORT);
     assert.equal(emulator.requests.length, 0);
@@ -268,7 +309,11 @@ describe('AppInsightsTelemetry', () => {
   });
 
   it('warns once when the service accepts only part of the items', async (t) => {
-    const partial = { itemsReceived: 3, itemsAccepted: 2, errors: [{ index: 1, statusCode: 400, message: `Bad metric for ${IKEY}` }] };
+    const partial = {
+      itemsReceived: 3,
+      itemsAccepted: 2,
+      errors: [{ index: 1, statusCode: 400, message: `Bad metric for ${IKEY}` }],
+    };
     const emulator = await emulatorFor(t, { faults: () => ({ status: 206, body: partial }) });
     const { telemetry, log } = telemetryFor(emulator.url);
     await telemetry.trackRun(REPORT);
@@ -297,13 +342,22 @@ describe('parseConnectionString', () => {
     assert.equal(parseConnectionString(`InstrumentationKey=${IKEY}`).ingestionEndpoint, DEFAULT_INGESTION_ENDPOINT);
     assert.equal(DEFAULT_INGESTION_ENDPOINT, 'https://dc.services.visualstudio.com');
     assert.deepEqual(
-      parseConnectionString(`InstrumentationKey=${IKEY};EndpointSuffix=applicationinsights.us;Location=usgovvirginia;AADAudience=https://monitor.azure.us/`),
-      { instrumentationKey: IKEY, ingestionEndpoint: 'https://usgovvirginia.dc.applicationinsights.us', aadAudience: 'https://monitor.azure.us/' },
+      parseConnectionString(
+        `InstrumentationKey=${IKEY};EndpointSuffix=applicationinsights.us;Location=usgovvirginia;AADAudience=https://monitor.azure.us/`,
+      ),
+      {
+        instrumentationKey: IKEY,
+        ingestionEndpoint: 'https://usgovvirginia.dc.applicationinsights.us',
+        aadAudience: 'https://monitor.azure.us/',
+      },
     );
   });
 
   it('refuses a string without an instrumentation key, naming what is missing', () => {
-    assert.throws(() => parseConnectionString('IngestionEndpoint=https://dc.example.test/'), /has no InstrumentationKey/);
+    assert.throws(
+      () => parseConnectionString('IngestionEndpoint=https://dc.example.test/'),
+      /has no InstrumentationKey/,
+    );
     assert.throws(() => parseConnectionString('InstrumentationKey=not-a-guid'), /InstrumentationKey is not a GUID/);
   });
 
@@ -314,12 +368,15 @@ describe('parseConnectionString', () => {
       [`InstrumentationKey=${IKEY};IngestionEndpoint=http://dc.example.test/`, /must use https/],
       [`InstrumentationKey=${IKEY};IngestionEndpoint=https://dc.example.test/?sig=x`, /query/],
     ] as const) {
-      assert.throws(() => parseConnectionString(value), (error: unknown) => {
-        assert.ok(error instanceof Error);
-        assert.match(error.message, pattern);
-        assert.doesNotMatch(error.message, /just some text|dc\.example\.test|sig=x/);
-        return true;
-      });
+      assert.throws(
+        () => parseConnectionString(value),
+        (error: unknown) => {
+          assert.ok(error instanceof Error);
+          assert.match(error.message, pattern);
+          assert.doesNotMatch(error.message, /just some text|dc\.example\.test|sig=x/);
+          return true;
+        },
+      );
     }
   });
 });
@@ -353,9 +410,21 @@ describe('the Application Insights emulator', () => {
       headers: { 'content-type': 'application/json', ...headers },
       body,
     });
-    return { status: response.statusCode, body: (await response.body.json()) as { itemsReceived: number; itemsAccepted: number; errors: { index: number; statusCode: number; message: string }[] } };
+    return {
+      status: response.statusCode,
+      body: (await response.body.json()) as {
+        itemsReceived: number;
+        itemsAccepted: number;
+        errors: { index: number; statusCode: number; message: string }[];
+      },
+    };
   }
-  const envelope = { name: 'Microsoft.ApplicationInsights.Event', time: '2026-11-23T12:00:00.000Z', iKey: IKEY, data: { baseType: 'EventData', baseData: { ver: 2, name: 'x' } } };
+  const envelope = {
+    name: 'Microsoft.ApplicationInsights.Event',
+    time: '2026-11-23T12:00:00.000Z',
+    iKey: IKEY,
+    data: { baseType: 'EventData', baseData: { ver: 2, name: 'x' } },
+  };
 
   it('answers 400 to a body that is not a JSON array', async (t) => {
     const emulator = await emulatorFor(t);
@@ -370,11 +439,21 @@ describe('the Application Insights emulator', () => {
     const { time: _time, ...noTime } = envelope;
     const refused = await post(emulator.url, JSON.stringify([noKey, noTime, { ...envelope, name: '' }]));
     assert.equal(refused.status, 400);
-    assert.deepEqual(refused.body.errors.map((e) => [e.index, e.statusCode]), [[0, 400], [1, 400], [2, 400]]);
+    assert.deepEqual(
+      refused.body.errors.map((e) => [e.index, e.statusCode]),
+      [
+        [0, 400],
+        [1, 400],
+        [2, 400],
+      ],
+    );
     assert.match(refused.body.errors[1]?.message ?? '', /'time'/);
     const partial = await post(emulator.url, JSON.stringify([envelope, noTime]));
     assert.equal(partial.status, 206);
-    assert.deepEqual({ ...partial.body, errors: partial.body.errors.length }, { itemsReceived: 2, itemsAccepted: 1, errors: 1 });
+    assert.deepEqual(
+      { ...partial.body, errors: partial.body.errors.length },
+      { itemsReceived: 2, itemsAccepted: 1, errors: 1 },
+    );
     assert.equal(emulator.envelopes.length, 1);
   });
 
