@@ -4,13 +4,11 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
 
-import { CLOUD_PROFILES, MCAS_ACTIVITIES_APP_ROLE, MCAS_RESOURCE_APP_ID } from '../cloud.js';
+import { CLOUD_PROFILES, MCAS_ACTIVITIES_APP_ROLE, MCAS_RESOURCE_APP_ID, MCAS_SCOPE } from '../cloud.js';
 import { type Clock, systemClock } from '../clock.js';
 import { SecretError } from '../errors.js';
 import { Secret } from '../Secret.js';
 
-/** The scope of MCAS API tokens (api-authentication-application: `05a65629-…/.default`). */
-export const MCAS_SCOPE = `${MCAS_RESOURCE_APP_ID}/.default`;
 export const DEFAULT_APP_SECRET_NAME = 'mcas-app-client-secret';
 export const DEFAULT_APP_CERTIFICATE_NAME = 'mcas-app-certificate';
 /** A cached token is renewed this long before it expires, unless the credential says when to refresh. */

@@ -15,7 +15,7 @@ import type { Batch, LogSink, SinkRuntimeOptions } from './LogSink.js';
 
 export const DEFAULT_STREAM_NAME = 'Custom-MCAS_Activity_Log_CL';
 /** Chunks uploaded at once; the SDK's default. A default 4 MiB batch is about five chunks, so one round. */
-export const DEFAULT_MAX_CONCURRENCY = 5;
+const MAX_CONCURRENCY = 5;
 /** The SDK's chunk size (splitDataToChunksHelper.ts), for estimating how long one upload may take. */
 const SDK_CHUNK_BYTES = 1_000_000;
 const MAX_DETAIL_CHARS = 300;
@@ -33,8 +33,6 @@ export interface LogsIngestionSinkOptions extends SinkRuntimeOptions {
   audience?: string;
   /** The row's ISO 8601 field copied into TimeGenerated (the stream's timeGeneratedField). Default ActivityTime. */
   timeGeneratedField?: string;
-  /** timeoutMs bounds one round of concurrent chunk uploads; an upload of more chunks gets a multiple of it. */
-  maxConcurrency?: number;
   /** Pipeline options for the client, e.g. tlsOptions in tests. Retries are ours (see below), so none are taken here. */
   clientOptions?: Omit<LogsIngestionClientOptions, 'retryOptions' | 'audience'>;
 }
@@ -126,13 +124,13 @@ export class LogsIngestionSink implements LogSink {
     signal: AbortSignal | undefined,
   ): Promise<{ left: Record<string, unknown>[]; error?: Error }> {
     const o = this.#options;
-    const concurrency = Math.max(1, o.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY);
-    const rounds = Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(rows)) / SDK_CHUNK_BYTES / concurrency));
+    // timeoutMs bounds one round of concurrent chunk uploads; an upload of more chunks gets a multiple of it.
+    const rounds = Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(rows)) / SDK_CHUNK_BYTES / MAX_CONCURRENCY));
     const timeout = AbortSignal.timeout(o.timeoutMs * rounds);
     const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let failures: LogsUploadFailure[] = [];
     try {
-      await this.#client.upload(o.dcrImmutableId, this.#stream, rows, { maxConcurrency: concurrency, abortSignal });
+      await this.#client.upload(o.dcrImmutableId, this.#stream, rows, { maxConcurrency: MAX_CONCURRENCY, abortSignal });
     } catch (error) {
       if (!isAggregateLogsUploadError(error)) throw error;
       failures = error.errors;
