@@ -8,7 +8,7 @@ import {
   type LogsUploadFailure,
 } from '@azure/monitor-ingestion';
 
-import { HttpStatusError, isCredentialError } from '../errors.js';
+import { errorCode, errorStatus, HttpStatusError, isCredentialError } from '../errors.js';
 import { bodyExcerpt } from '../http.js';
 import { LOG_ANALYTICS_RETRY, withRetry } from '../retry.js';
 import type { Batch, LogSink, SinkRuntimeOptions } from './LogSink.js';
@@ -152,23 +152,20 @@ export class LogsIngestionSink implements LogSink {
     const chunks = `${failures.length} chunk${failures.length === 1 ? '' : 's'}`;
     const counts = `${failedRows} of ${total} rows (${chunks}) were not accepted; none of the batch counts as sent.`;
     const retryOn = (this.#options.retry ?? LOG_ANALYTICS_RETRY).retryOnStatus;
-    const withStatus = failures.filter((f) => statusOf(f.cause) !== undefined);
-    const chosen = withStatus.find((f) => !retryOn.includes(statusOf(f.cause) ?? 0)) ?? withStatus[0] ?? failures[0];
+    const withStatus = failures.filter((f) => errorStatus(f.cause) !== undefined);
+    const chosen = withStatus.find((f) => !retryOn.includes(errorStatus(f.cause) ?? 0)) ?? withStatus[0] ?? failures[0];
     const cause = chosen?.cause ?? new Error('unknown failure');
-    const status = statusOf(cause);
+    const status = errorStatus(cause);
     if (status !== undefined) {
       const response = (cause as { response?: { headers?: { get(name: string): string | undefined } } }).response;
-      const code = (cause as { code?: unknown }).code;
+      const code = errorCode(cause);
       return new HttpStatusError({
         service: 'Log Analytics',
         status,
         method: 'POST',
         url: this.#url,
         retryAfterHeader: response?.headers?.get('retry-after') ?? undefined,
-        bodyExcerpt: bodyExcerpt(
-          Buffer.from(typeof code === 'string' ? `${code}: ${cause.message}` : cause.message),
-          [],
-        ),
+        bodyExcerpt: bodyExcerpt(Buffer.from(code !== undefined ? `${code}: ${cause.message}` : cause.message), []),
         hint: `${HINTS[status] ?? ''} ${counts}`.trim(),
       });
     }
@@ -178,8 +175,8 @@ export class LogsIngestionSink implements LogSink {
           `Turn on the function's managed identity (or set AZURE_CLIENT_ID to a user-assigned one). ${counts}`,
       );
     }
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) {
+    const code = errorCode(cause);
+    if (code !== undefined && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) {
       // Keeps `code`, so that retry.ts treats resets and timeouts as transient.
       return Object.assign(new Error(`Could not reach the Logs Ingestion API (${code}). ${counts}`), { code });
     }
@@ -187,10 +184,4 @@ export class LogsIngestionSink implements LogSink {
       `Logs Ingestion upload failed (${cause.name}: ${cause.message.slice(0, MAX_DETAIL_CHARS)}). ${counts}`,
     );
   }
-}
-
-/** The HTTP status of a RestError from the SDK, when the service answered. */
-function statusOf(error: Error): number | undefined {
-  const status = (error as { statusCode?: unknown }).statusCode;
-  return typeof status === 'number' ? status : undefined;
 }

@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 
 import type { Clock, Sleep } from '../clock.js';
 import { isLoopbackHost } from '../config.js';
-import { HttpStatusError } from '../errors.js';
+import { errorCode, HttpStatusError } from '../errors.js';
 import { isTransientNetworkError, redactText, sendRequest } from '../http.js';
 import type { Logger } from '../logger.js';
 import { type RetryPolicy, withRetry } from '../retry.js';
@@ -316,8 +316,8 @@ class TokenError extends Error {
 
 function networkCode(error: unknown): string {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
+    const code = errorCode(e);
+    if (code !== undefined) return code;
   }
   return 'unknown';
 }

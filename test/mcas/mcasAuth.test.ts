@@ -299,7 +299,7 @@ describe('readMcasAppCredential from Key Vault', () => {
         { kind: 'clientSecret', vaultUrl: vault.vaultUrl, secretName: 'other-app-secret' },
         { credential: vaultCredential, clientOptions: { tlsOptions: tls } },
       ),
-      new RegExp(`secret 'other-app-secret' in Key Vault ${vault.vaultUrl} was not found`),
+      new RegExp(`Secret 'other-app-secret' was not found in Key Vault ${vault.vaultUrl}`),
     );
   });
 });
