@@ -140,40 +140,48 @@ export class BatchBuilder {
 export function splitBatchInHalf(batch: Batch): [Batch, Batch] {
   if (batch.recordCount < 2) throw new RangeError('A batch of one row cannot be split.');
   const middle = Math.ceil(batch.recordCount / 2);
-  const comma = commaAfterRow(batch.body, middle);
+  const ranges = [...rowRanges(batch.body)];
+  const lastOfFirst = ranges[middle - 1];
+  const firstOfSecond = ranges[middle];
+  if (!lastOfFirst || !firstOfSecond) throw new RangeError(`The batch body has fewer than ${middle + 1} rows.`);
   return [
-    { body: Buffer.concat([batch.body.subarray(0, comma), Buffer.from([CLOSE])]), recordCount: middle },
+    { body: Buffer.concat([batch.body.subarray(0, lastOfFirst[1]), Buffer.from([CLOSE])]), recordCount: middle },
     {
-      body: Buffer.concat([Buffer.from([OPEN]), batch.body.subarray(comma + 1)]),
+      body: Buffer.concat([Buffer.from([OPEN]), batch.body.subarray(firstOfSecond[0])]),
       recordCount: batch.recordCount - middle,
     },
   ];
 }
 
 const QUOTE = 0x22; // "
-const BACKSLASH = 0x5c; // \
+const BACKSLASH = 0x5c; // backslash
 const OPEN_BRACE = 0x7b; // {
 const CLOSE_BRACE = 0x7d; // }
 
 /**
- * Offset of the comma that ends row `row` (1-based) of a body: the commas between rows are the only ones at depth 1
- * outside strings. UTF-8 multi-byte sequences hold no ASCII bytes, so a byte-wise scan is exact.
+ * Where each row of a batch body starts and ends ([start, end) byte offsets): the rows are the values at depth 1 of
+ * the JSON array, found outside strings. UTF-8 multi-byte sequences hold no ASCII bytes, so a byte-wise scan is exact.
  */
-function commaAfterRow(body: Buffer, row: number): number {
+export function* rowRanges(body: Buffer): Generator<[number, number]> {
   let depth = 0;
   let inString = false;
   let escaped = false;
-  let rows = 0;
+  let start = -1;
   for (let i = 0; i < body.length; i++) {
     const byte = body[i];
     if (inString) {
       if (escaped) escaped = false;
       else if (byte === BACKSLASH) escaped = true;
       else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) inString = true;
-    else if (byte === OPEN || byte === OPEN_BRACE) depth++;
-    else if (byte === CLOSE || byte === CLOSE_BRACE) depth--;
-    else if (byte === COMMA && depth === 1 && ++rows === row) return i;
+      continue;
+    }
+    if (byte === QUOTE) inString = true;
+    else if (byte === OPEN || byte === OPEN_BRACE) {
+      if (depth === 1 && byte === OPEN_BRACE) start = i;
+      depth++;
+    } else if (byte === CLOSE || byte === CLOSE_BRACE) {
+      depth--;
+      if (depth === 1 && byte === CLOSE_BRACE) yield [start, i + 1];
+    }
   }
-  throw new RangeError(`The batch body has fewer than ${row + 1} rows.`);
 }
