@@ -329,6 +329,9 @@ const SettingsSchema = z.object({
 
 type Settings = z.infer<typeof SettingsSchema>;
 
+/** Every app setting the connector reads; those with a default are the keys of DEFAULTS. */
+export const SETTING_NAMES: readonly string[] = Object.freeze(Object.keys(SettingsSchema.shape));
+
 const FilterValueSchema = z.record(z.string(), z.unknown()).refine((ops) => Object.keys(ops).length > 0, 'is empty');
 
 function parseFilters(

@@ -12,6 +12,22 @@ const HOUR = 60 * MINUTE;
 
 type Raw = { _id: string; created: number };
 
+/** A source that records each query and answers it with `answer` (given the query and its 0-based number). */
+function recordingSource(
+  answer: (query: ActivitiesQuery, n: number) => McasPage,
+): PageSource & { queries: ActivitiesQuery[] } {
+  const queries: ActivitiesQuery[] = [];
+  return {
+    queries,
+    cursorField: 'created',
+    timeKey: 'created',
+    list: async (query) => {
+      queries.push(structuredClone(query));
+      return answer(query, queries.length - 1);
+    },
+  };
+}
+
 /**
  * An in-memory Activities API in scan mode, with the semantics the scan pager relies on: a `created` gte/lte window,
  * pages of `limit` records in ascending order, the continuation in `nextQueryFilters`, hasNext while records remain,
@@ -21,38 +37,24 @@ function scanApi(createdTimes: readonly number[]): PageSource & { queries: Activ
   const records: Raw[] = createdTimes
     .map((created, i) => ({ _id: `id-${i}`, created }))
     .sort((a, b) => a.created - b.created);
-  const queries: ActivitiesQuery[] = [];
-  return {
-    queries,
-    cursorField: 'created',
-    timeKey: 'created',
-    list: async (query) => {
-      queries.push(structuredClone(query));
-      assert.equal(query.isScan, true);
-      const { created, after } = query.filters as { created: { gte: number; lte: number }; after?: number };
-      const matching = records.filter((r) => r.created >= created.gte && r.created <= created.lte);
-      const from = after ?? 0;
-      const data = matching.slice(from, from + query.limit);
-      const hasNext = from + query.limit < matching.length;
-      return { data, hasNext, total: matching.length, nextQueryFilters: { created, after: from + data.length } };
-    },
-  };
+  return recordingSource((query) => {
+    assert.equal(query.isScan, true);
+    const { created, after } = query.filters as { created: { gte: number; lte: number }; after?: number };
+    const matching = records.filter((r) => r.created >= created.gte && r.created <= created.lte);
+    const from = after ?? 0;
+    const data = matching.slice(from, from + query.limit);
+    const hasNext = from + query.limit < matching.length;
+    return { data, hasNext, total: matching.length, nextQueryFilters: { created, after: from + data.length } };
+  });
 }
 
-/** A source answering from a list of pages, recording the queries. */
+/** A source answering from a list of pages. */
 function scripted(pages: McasPage[]): PageSource & { queries: ActivitiesQuery[] } {
-  const queries: ActivitiesQuery[] = [];
-  return {
-    queries,
-    cursorField: 'created',
-    timeKey: 'created',
-    list: async (query) => {
-      queries.push(query);
-      const page = pages[queries.length - 1];
-      if (!page) throw new Error('no more pages scripted');
-      return page;
-    },
-  };
+  return recordingSource((_query, n) => {
+    const page = pages[n];
+    if (!page) throw new Error('no more pages scripted');
+    return page;
+  });
 }
 
 /** Created times evenly spaced over each span's [fromMs, fromMs + spanMs), ascending (spans in order). */
