@@ -82,6 +82,7 @@ const SOFT_DEADLINE_SHARE = 0.75;
 
 /** A dry run's sink: accepts every batch and forgets it. */
 const DRY_RUN_SINK: LogSink = { send: async () => undefined };
+const NOTHING_SENT = Object.freeze({ sent: 0, batches: 0 });
 
 /** The summary of a run that failed, by the error it failed with: what it had delivered and saved until then. */
 const failedRuns = new WeakMap<object, RunSummary>();
@@ -121,11 +122,13 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     deadlineMs: startedMs + options.timeBudgetMs,
     log,
   });
-  /** The one place the summary is written. A dry run's sink forgot what it accepted: nothing counts as sent. */
+  // A dry run's sink forgets what it accepts: none of it counts as sent, in the summary or in progress.
+  const sent = (): { sent: number; batches: number } => (options.dryRun ? NOTHING_SENT : delivery.delivered);
+  /** The one place the summary is written. */
   const summarize = (): RunSummary => ({
     fetched: reading.fetched,
-    sent: options.dryRun ? 0 : delivery.delivered.sent,
-    batches: options.dryRun ? 0 : delivery.delivered.batches,
+    sent: sent().sent,
+    batches: sent().batches,
     flagged: delivery.delivered.flagged,
     pages: reading.pages,
     windowStart: iso(start.cursorMs),
@@ -147,7 +150,8 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
   );
   const pages = openPages(deps, options, stream, { start, endMs: windowEndMs }, startedMs + options.timeBudgetMs);
   const softDeadlineMs = startedMs + Math.floor(options.timeBudgetMs * SOFT_DEADLINE_SHARE);
-  const readError = await readPages(pages, delivery, reading, { deps, options, start, windowEndMs, softDeadlineMs });
+  const context = { deps, options, start, windowEndMs, softDeadlineMs, sent: () => sent().sent };
+  const readError = await readPages(pages, delivery, reading, context);
   const failure = await finishDelivery(delivery, readError, log);
 
   const summary = summarize();
@@ -221,7 +225,15 @@ async function readPages(
   pages: AsyncGenerator<RecordPage>,
   delivery: Delivery,
   reading: Reading,
-  ctx: { deps: RunDeps; options: RunOptions; start: Position; windowEndMs: number; softDeadlineMs: number },
+  ctx: {
+    deps: RunDeps;
+    options: RunOptions;
+    start: Position;
+    windowEndMs: number;
+    softDeadlineMs: number;
+    /** Rows sent so far, for progress. */
+    sent: () => number;
+  },
 ): Promise<unknown> {
   let stoppedBecause: string | undefined;
   try {
@@ -251,7 +263,7 @@ async function readPages(
       ctx.options.onProgress?.({
         pages: reading.pages,
         fetched: reading.fetched,
-        sent: delivery.delivered.sent,
+        sent: ctx.sent(),
         cursorMs: reading.lastCursorMs,
         windowStartMs: ctx.start.cursorMs,
         windowEndMs: ctx.windowEndMs,

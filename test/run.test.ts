@@ -7,6 +7,7 @@ import type { CheckpointStore } from '../src/checkpoint/CheckpointStore.js';
 import { MemoryCheckpointStore } from '../src/checkpoint/MemoryCheckpointStore.js';
 import { CheckpointConflictError, HttpStatusError, PartialSendError } from '../src/errors.js';
 import { RecordingLogger } from '../src/logger.js';
+import type { RunProgress } from '../src/run.js';
 import type { LogSink } from '../src/sink/LogSink.js';
 import { FakeClock } from './helpers/fakeTime.js';
 import { isCovered, receivedIds, runAgainst } from './helpers/pipeline.js';
@@ -667,14 +668,17 @@ describe('runIngestion end to end', () => {
         const stack = await startLocalStack({ activities });
         t.after(() => stack.close());
         const memory = new MemoryCheckpointStore('activities');
+        const progress: RunProgress[] = [];
         const summary = await runAgainst(stack, memory, {
           paging: scan500,
           maxBatchBytes: 2 * 1024 * 1024,
           window,
           dryRun: true,
+          onProgress: (p) => progress.push(p),
         });
         assert.equal(summary.fetched, activities.length);
         assert.equal(summary.sent, 0);
+        assert.ok(progress.length > 3 && progress.every((p) => p.sent === 0), 'progress counts nothing as sent');
         assert.equal(summary.batches, 0);
         assert.equal(stack.logAnalytics.requests.length, 0);
         assert.equal(memory.history.length, 0);
