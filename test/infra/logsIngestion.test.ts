@@ -16,7 +16,7 @@ import { AZURE_CLOUD_NAMES } from '../../src/cloud.js';
 import { DEFAULTS, readConfig } from '../../src/config.js';
 import { ACTIVITIES } from '../../src/streams.js';
 import { describeDiagnostics } from '../sentinel/kusto.js';
-import { conditionOf, evaluate, type ParamValues, resolveFromBicepFile, Unresolved, type Value } from './bicepEval.js';
+import { evaluate, type ParamValues, resolveFromBicepFile, Unresolved, type Value } from './bicepEval.js';
 import {
   assignedValue,
   type BicepFile,
@@ -34,6 +34,7 @@ import {
   resourceTypeOf,
   stringLiteral,
 } from './bicepTree.js';
+import { templateModel } from './templateModel.js';
 import { analyzeTransform, KUSTO_TYPES, type StreamColumn, unsupportedInTransform } from './transformKql.js';
 
 const ACTIVITY_STREAM = DEFAULTS.LOGS_INGESTION_STREAM;
@@ -53,6 +54,7 @@ const GUID = '11111111-2222-3333-4444-555555555555';
 /** What only a deployment knows, per app setting, in the shape Azure gives it (public cloud). */
 const DEPLOYMENT_VALUES: Readonly<Record<string, string>> = {
   AzureWebJobsStorage__blobServiceUri: 'https://stmcastest.blob.core.windows.net/',
+  AzureWebJobsStorage__queueServiceUri: 'https://stmcastest.queue.core.windows.net/',
   AzureWebJobsStorage__clientId: GUID,
   APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${GUID};IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/`,
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${GUID};Authorization=AAD`,
@@ -66,50 +68,7 @@ const DEPLOYMENT_VALUES: Readonly<Record<string, string>> = {
 
 let files: BicepFile[] = [];
 
-function fileAt(path: string): BicepFile {
-  const found = files.find((file) => file.path === path);
-  assert.ok(found, `${path} is missing`);
-  return found;
-}
-
-function declared(file: BicepFile, kind: string, name: string): Node {
-  const found = declarations(file, kind).find((node) => nameOf(node) === name);
-  assert.ok(found, `${file.path}: no ${kind} ${name}`);
-  return found;
-}
-
-function isObject(value: Value | undefined): value is { [key: string]: Value } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Unresolved);
-}
-
-function asObject(value: Value | undefined, what: string): { [key: string]: Value } {
-  assert.ok(isObject(value), `${what} is not an object: ${JSON.stringify(value)}`);
-  return value;
-}
-
-/** A module of main.bicep: its file, whether it deploys, and its params evaluated for main's parameters. */
-function mainModule(
-  name: string,
-  mainParams: ParamValues,
-): { file: BicepFile; deploys: Value; params: ParamValues; node: Node } {
-  const main = fileAt('infra/main.bicep');
-  const node = declared(main, 'module_declaration', name);
-  const path = stringLiteral(node.namedChildren.find((child) => child.type === 'string'));
-  assert.ok(path, `module ${name} has no plain path`);
-  const params = asObject(evaluate(main, property(bodyOf(node), 'params'), mainParams), `module ${name} params`);
-  return { file: fileAt(resolveFromBicepFile(main, path)), deploys: conditionOf(main, node, mainParams), params, node };
-}
-
-/** A module output that main.bicep reads (`<module>.outputs.<name>`), evaluated for main's parameters. */
-function moduleOutput(reference: Value | undefined, mainParams: ParamValues): Value {
-  const match = reference instanceof Unresolved ? /^(\w+)\.outputs\.(\w+)$/.exec(reference.text) : null;
-  assert.ok(match, `expected <module>.outputs.<name>, got ${JSON.stringify(reference)}`);
-  const [, moduleName = '', outputName = ''] = match;
-  const { file, params } = mainModule(moduleName, mainParams);
-  const output = declarations(file, 'output_declaration').find((node) => nameOf(node) === outputName);
-  assert.ok(output, `${file.path}: no output ${outputName}`);
-  return evaluate(file, assignedValue(output), params);
-}
+const { fileAt, declared, asObject, mainModule, moduleOutput, resourceIn } = templateModel(() => files);
 
 /** The resource an expression such as `rule.properties.immutableId` starts from, and its type. */
 function resourceBehind(file: BicepFile, value: Value | undefined): { name: string; type: string; existing: boolean } {
@@ -117,19 +76,6 @@ function resourceBehind(file: BicepFile, value: Value | undefined): { name: stri
   const name = /^\w+/.exec(value.text)?.[0] ?? '';
   const resource = declared(file, 'resource_declaration', name);
   return { name, type: resourceTypeOf(resource), existing: isExisting(resource) };
-}
-
-/** The evaluated body of a resource (name, location, properties, ...) and whether it deploys, for the given params. */
-function resourceIn(
-  file: BicepFile,
-  name: string,
-  params: ParamValues,
-): { deploys: Value; body: { [key: string]: Value } } {
-  const node = declared(file, 'resource_declaration', name);
-  return {
-    deploys: conditionOf(file, node, params),
-    body: asObject(evaluate(file, bodyOf(node), params), `${file.path} ${name}`),
-  };
 }
 
 function columnsOf(value: Value | undefined): StreamColumn[] {
@@ -431,7 +377,7 @@ describe('Logs Ingestion deployment', () => {
       const env: Record<string, string> = {};
       for (const [name, value] of Object.entries(values)) {
         const resolved =
-          value instanceof Unresolved && /^\w+\.outputs\.\w+$/.test(value.text)
+          value instanceof Unresolved && /^\w+\.\??outputs\.\w+$/.test(value.text)
             ? moduleOutput(value, mainParams)
             : value;
         const text = typeof resolved === 'string' ? resolved : DEPLOYMENT_VALUES[name];
