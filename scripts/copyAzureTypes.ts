@@ -4,7 +4,7 @@
 // the copied index, so a test can tell whether a newer stable version exists.
 // Run after changing a resource type or API version: `node dist/scripts/copyAzureTypes.js [snapshot folder]`
 // (default ../shared/azure-types, beside the repository).
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -74,7 +74,8 @@ function main(args: string[]): number {
   const files = [...new Set(used.flatMap((key) => (index[key] ?? []).map((entry) => entry.file)))].sort();
   rmSync(target, { recursive: true, force: true });
   mkdirSync(join(target, 'types'), { recursive: true });
-  for (const file of files) copyFileSync(join(source, 'types', file), join(target, 'types', file));
+  // Read and written rather than copied, so that the copies are writable whatever the snapshot's permissions.
+  for (const file of files) writeFileSync(join(target, 'types', file), readFileSync(join(source, 'types', file)));
   writeFileSync(join(target, 'index.json'), `${JSON.stringify(slimIndex, null, 1)}\n`);
   writeFileSync(join(target, 'README.md'), NOTICE);
   writeFileSync(join(target, 'LICENSE'), MIT);
