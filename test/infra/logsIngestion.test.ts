@@ -223,6 +223,9 @@ describe('Logs Ingestion deployment', () => {
       assert.deepEqual(deploys(LOGS_INGESTION), [true, true]);
       assert.deepEqual(deploys({ ...LOGS_INGESTION, alertsEnabled: false }), [true, false]);
       assert.deepEqual(deploys({ ...LOGS_INGESTION, unmanagedTables: ['MCAS_Activity_Log_CL'] }), [false, true]);
+      // Log Analytics table names ignore case: another spelling names the same table, which must stay alone too.
+      assert.deepEqual(deploys({ ...LOGS_INGESTION, unmanagedTables: ['mcas_activity_log_cl'] }), [false, true]);
+      assert.deepEqual(deploys({ ...LOGS_INGESTION, unmanagedTables: ['MCAS_ALERT_LOG_CL'] }), [true, false]);
       assert.deepEqual(
         deploys({
           ...LOGS_INGESTION,
