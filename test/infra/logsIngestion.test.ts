@@ -35,7 +35,13 @@ import {
   stringLiteral,
 } from './bicepTree.js';
 import { templateModel } from './templateModel.js';
-import { analyzeTransform, KUSTO_TYPES, type StreamColumn, unsupportedInTransform } from './transformKql.js';
+import {
+  analyzeAgainstTable,
+  analyzeTransform,
+  KUSTO_TYPES,
+  type StreamColumn,
+  unsupportedInTransform,
+} from './transformKql.js';
 
 const ACTIVITY_STREAM = DEFAULTS.LOGS_INGESTION_STREAM;
 /** The stream the connector derives for alerts: `Custom-<log type>_CL` with log type MCAS_Alert_Log. */
@@ -480,6 +486,36 @@ describe('Logs Ingestion deployment', () => {
       assert.deepEqual(
         moduleOutput(logsIngestion['LOGS_INGESTION_ENDPOINT'], LOGS_INGESTION),
         new Unresolved('endpoint.properties.logsIngestion.endpoint'),
+      );
+    });
+  });
+  // Here rather than in a file of its own: the Kusto language service takes seconds to load, once per test process.
+  describe('Key Vault audit query in infra/README.md', () => {
+    /** AZKVAuditLogs columns the query may use, from Azure Monitor's table reference (Azure Monitor Logs, AZKVAuditLogs). */
+    const AUDIT_COLUMNS: StreamColumn[] = [
+      { name: 'TimeGenerated', type: 'datetime' },
+      { name: 'OperationName', type: 'string' },
+      { name: 'Id', type: 'string' },
+      { name: 'Identity', type: 'dynamic' },
+      { name: 'CallerIpAddress', type: 'string' },
+      { name: 'ResultSignature', type: 'string' },
+      { name: 'ResultType', type: 'string' },
+      { name: 'HttpStatusCode', type: 'int' },
+      { name: 'RequestUri', type: 'string' },
+      { name: 'ClientInfo', type: 'string' },
+      { name: '_ResourceId', type: 'string' },
+    ];
+
+    it('parses, against the resource-specific table the diagnostic setting writes', async () => {
+      const readme = await readFile(join(REPO_ROOT, 'infra/README.md'), 'utf8');
+      const queries = [...readme.matchAll(/```kusto\n(AZKVAuditLogs[\s\S]*?)```/g)].map((match) => match[1] ?? '');
+      assert.equal(queries.length, 1, 'expected one AZKVAuditLogs query in infra/README.md');
+      const query = queries[0] ?? '';
+      const { diagnostics, columns } = analyzeAgainstTable(query, 'AZKVAuditLogs', AUDIT_COLUMNS);
+      assert.deepEqual(diagnostics, [], describeDiagnostics(query, diagnostics));
+      assert.deepEqual(
+        columns?.map((column) => column.name).sort(),
+        ['CallerIpAddress', 'Caller', 'First', 'Last', 'Reads', 'ResultSignature', 'Secret'].sort(),
       );
     });
   });
