@@ -93,8 +93,10 @@ describe('deployment package', () => {
 
     before(async () => {
       workDir = await mkdtemp(join(tmpdir(), 'mcas-package-'));
-      // The zip only: staging copies the same list file by file, checked on the small project below.
-      result = await buildPackage(REPO_ROOT, { zipPath: join(workDir, 'app.zip') });
+      // The zip only, its files stored rather than deflated: the same selection, entries and bytes as the deployed
+      // zip, in a fraction of the time (deflating 70 MB takes seconds). Staging and deflating are checked on the small
+      // project below.
+      result = await buildPackage(REPO_ROOT, { zipPath: join(workDir, 'app.zip'), compressionLevel: 0 });
       names = zipEntryNames(await readFile(result.zipPath));
       pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson;
     });
