@@ -22,15 +22,8 @@ import {
   resourceTypeOf,
   stringLiteral,
 } from './bicepTree.js';
-import { asObject, templateModel } from './templateModel.js';
+import { asObject, MAIN_PARAMS, templateModel } from './templateModel.js';
 
-const MAIN_PARAMS: ParamValues = {
-  environmentName: 'mcas-test',
-  location: 'westeurope',
-  sentinelWorkspaceResourceId:
-    '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sentinel/providers/Microsoft.OperationalInsights/workspaces/law-sentinel',
-  mcasPortalUrl: 'https://contoso.us2.portal.cloudappsecurity.com',
-};
 const ISOLATED: ParamValues = { ...MAIN_PARAMS, vnetEnabled: true };
 const MSSP: ParamValues = { ...MAIN_PARAMS, multiTenant: true };
 

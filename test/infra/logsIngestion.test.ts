@@ -34,7 +34,7 @@ import {
   resourceTypeOf,
   stringLiteral,
 } from './bicepTree.js';
-import { templateModel } from './templateModel.js';
+import { MAIN_PARAMS, templateModel } from './templateModel.js';
 import {
   analyzeAgainstTable,
   analyzeTransform,
@@ -47,15 +47,6 @@ const ACTIVITY_STREAM = DEFAULTS.LOGS_INGESTION_STREAM;
 /** The stream the connector derives for alerts: `Custom-<log type>_CL` with log type MCAS_Alert_Log. */
 const ALERT_STREAM = 'Custom-MCAS_Alert_Log_CL';
 const MONITORING_METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
-const SENTINEL_WORKSPACE =
-  '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sentinel/providers/Microsoft.OperationalInsights/workspaces/law-sentinel';
-/** main.bicep's required parameters, with values of the right shape. */
-const MAIN_PARAMS: ParamValues = {
-  environmentName: 'mcas-test',
-  location: 'westeurope',
-  sentinelWorkspaceResourceId: SENTINEL_WORKSPACE,
-  mcasPortalUrl: 'https://contoso.us2.portal.cloudappsecurity.com',
-};
 const GUID = '11111111-2222-3333-4444-555555555555';
 /** What only a deployment knows, per app setting, in the shape Azure gives it (public cloud). */
 const DEPLOYMENT_VALUES: Readonly<Record<string, string>> = {

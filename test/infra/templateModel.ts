@@ -14,6 +14,17 @@ import {
   stringLiteral,
 } from './bicepTree.js';
 
+const SENTINEL_WORKSPACE =
+  '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sentinel/providers/Microsoft.OperationalInsights/workspaces/law-sentinel';
+
+/** main.bicep's required parameters, with values of the right shape. */
+export const MAIN_PARAMS: ParamValues = {
+  environmentName: 'mcas-test',
+  location: 'westeurope',
+  sentinelWorkspaceResourceId: SENTINEL_WORKSPACE,
+  mcasPortalUrl: 'https://contoso.us2.portal.cloudappsecurity.com',
+};
+
 export function isObject(value: Value | undefined): value is { [key: string]: Value } {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Unresolved);
 }
