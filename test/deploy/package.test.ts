@@ -72,10 +72,18 @@ async function filesUnder(dir: string): Promise<string[]> {
 async function npmProductionDirs(): Promise<string[]> {
   const npmCli = process.env.npm_execpath;
   const [command, args] = npmCli?.endsWith('.js') ? [process.execPath, [npmCli]] : ['npm', [] as string[]];
-  const { stdout } = await promisify(execFile)(command, [...args, 'ls', '--omit=dev', '--all', '--parseable'], {
+  // npm ls exits non-zero when it finds problems in the tree (an extraneous package, say) but still lists it.
+  const stdout = await promisify(execFile)(command, [...args, 'ls', '--omit=dev', '--all', '--parseable'], {
     cwd: REPO_ROOT,
     maxBuffer: 16 * 1024 * 1024,
-  });
+  }).then(
+    (result) => result.stdout,
+    (error: unknown) => {
+      const listed = (error as { stdout?: unknown }).stdout;
+      if (typeof listed === 'string' && listed.trim() !== '') return listed;
+      throw error;
+    },
+  );
   return stdout
     .split('\n')
     .filter((line) => line.trim() !== '')
