@@ -133,8 +133,8 @@ var tags = {
 var checkpointContainerName = 'mcas-connector'
 var deploymentContainerName = 'app-package-${resourceToken}'
 
-// The multi-tenant names the connector reads (TENANT_QUEUE_NAME, TENANT_REGISTRY); the Functions host moves a message that
-// failed maxDequeueCount times to <queue>-poison.
+// The multi-tenant names the connector reads (TENANT_QUEUE_NAME, TENANT_REGISTRY); the Functions host moves a message
+// that failed maxDequeueCount times to <queue>-poison.
 var tenantQueueName = 'mcas-tenant-runs'
 var tenantRegistry = 'blob:${checkpointContainerName}/tenants.json'
 
