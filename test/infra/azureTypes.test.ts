@@ -122,6 +122,20 @@ const SEEDS: readonly Seed[] = [
     expected: /module keyVault: infra\/modules\/keyVault\.bicep has no parameter softDeleteRetentionDays/,
   },
   {
+    label: 'an object read where a string belongs (primaryEndpoints)',
+    file: 'infra/modules/functionApp.bicep',
+    from: 'AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob',
+    to: 'AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints',
+    expected: /AzureWebJobsStorage__blobServiceUri: an object where string is expected/,
+  },
+  {
+    label: "a function's string where an integer belongs (string(40))",
+    file: 'infra/modules/functionApp.bicep',
+    from: 'maximumInstanceCount: 40',
+    to: 'maximumInstanceCount: string(40)',
+    expected: /maximumInstanceCount: a string where integer is expected/,
+  },
+  {
     label: 'a misspelt property in a var (outputStreams)',
     file: 'infra/modules/dataCollection.bicep',
     from: "outputStream: 'Custom-${activityTableName}'",

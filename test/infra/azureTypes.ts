@@ -130,6 +130,54 @@ export function typeAndVersion(resource: Node): { type: string; version: string 
 /** Keys a Bicep resource or module body may carry that are not part of the resource's type. */
 const BICEP_RESOURCE_KEYS = new Set(['scope', 'parent', 'dependsOn']);
 
+/** What some Bicep functions return, for checking the kind of a value built with them. */
+const FUNCTION_KINDS: Readonly<Record<string, string>> = {
+  string: 'string',
+  guid: 'string',
+  uniqueString: 'string',
+  toLower: 'string',
+  toUpper: 'string',
+  concat: 'string',
+  format: 'string',
+  replace: 'string',
+  resourceId: 'string',
+  subscriptionResourceId: 'string',
+  tenantResourceId: 'string',
+  extensionResourceId: 'string',
+  int: 'integer',
+  length: 'integer',
+  bool: 'boolean',
+  empty: 'boolean',
+  contains: 'boolean',
+  startsWith: 'boolean',
+  endsWith: 'boolean',
+};
+
+/** The kind of value a type holds (string, integer, boolean, array, object), or undefined when it may be several. */
+function kindOf(types: AzureTypes, type: TypeRef): string | undefined {
+  const node = types.resolve(type);
+  switch (node.$type) {
+    case 'StringType':
+    case 'StringLiteralType':
+      return 'string';
+    case 'IntegerType':
+      return 'integer';
+    case 'BooleanType':
+      return 'boolean';
+    case 'ArrayType':
+      return 'array';
+    case 'ObjectType':
+    case 'DiscriminatedObjectType':
+      return 'object';
+    case 'UnionType': {
+      const kinds = new Set(node.elements.map((element) => kindOf(types, types.at(type, element))));
+      return kinds.size === 1 ? [...kinds][0] : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
 function where(file: BicepFile, node: Node): string {
   return `${file.path}:${node.startPosition.row + 1}`;
 }
@@ -184,6 +232,11 @@ export class TemplateChecker {
 
   private report(file: BicepFile, node: Node, message: string): void {
     this.problems.push(`${where(file, node)}: ${message}`);
+  }
+
+  private reportNone(file: BicepFile, node: Node, message: string): undefined {
+    this.report(file, node, message);
+    return undefined;
   }
 
   private checkResource(file: BicepFile, resource: Node): void {
@@ -258,9 +311,24 @@ export class TemplateChecker {
         if (param) this.checkParam(file, node, param, type, path);
         return;
       }
+      case 'member_expression': {
+        // A value read from a resource of this file: what it reads must be of a kind the property takes.
+        const read = this.readOf(file, node);
+        if (read) this.checkKind(file, node, kindOf(this.types, read), type, path);
+        return;
+      }
+      case 'binary_expression':
+      case 'unary_expression': {
+        const operator = node.children.find((child) => !child.isNamed)?.text ?? '';
+        if (['==', '!=', '&&', '||', '!', '<', '>', '<=', '>=', '=~', '!~'].includes(operator))
+          this.checkKind(file, node, 'boolean', type, path);
+        return;
+      }
       case 'call_expression': {
         const name = node.childForFieldName('function')?.text ?? '';
         const args = node.childForFieldName('arguments')?.namedChildren ?? [];
+        const returns = FUNCTION_KINDS[name];
+        if (returns) return this.checkKind(file, node, returns, type, path);
         // union() of objects: each part is checked for what it writes; only the whole could show a missing one.
         if (name === 'union') {
           for (const arg of args) this.checkNode(file, arg, type, path, { partial: true });
@@ -286,6 +354,34 @@ export class TemplateChecker {
         return this.checkValue(file, node, value, type, path);
       }
     }
+  }
+
+  /** The type a member expression reads, when it starts at a resource of the file and the definitions know it. */
+  private readOf(file: BicepFile, node: Node): TypeRef | undefined {
+    const steps: string[] = [];
+    let current: Node | null = node;
+    while (current && (current.type === 'member_expression' || current.type === 'subscript_expression')) {
+      steps.unshift(current.type === 'member_expression' ? (current.childForFieldName('property')?.text ?? '') : '[]');
+      current = current.childForFieldName('object');
+    }
+    if (current?.type !== 'identifier') return undefined;
+    const resource = declarations(file, 'resource_declaration').find((candidate) => nameOf(candidate) === current.text);
+    if (!resource) return undefined;
+    // Problems with the read itself are reported by checkReads; this only asks for its type.
+    const before = this.problems.length;
+    const read = this.checkResourceRead(file, node, resource, steps);
+    this.problems.length = before;
+    return read;
+  }
+
+  /** A value of a known kind (from a read, a function's result, a comparison) must be of a kind the type takes. */
+  private checkKind(file: BicepFile, at: Node, kind: string | undefined, type: TypeRef, path: string): void {
+    if (kind !== undefined && !this.accepts(type, kind))
+      this.report(
+        file,
+        at,
+        `${path}: ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} where ${describeType(this.types, type)} is expected`,
+      );
   }
 
   /** A parameter passed as a value: its declared kind, and each @allowed value, must fit the type. */
@@ -573,39 +669,43 @@ export class TemplateChecker {
     }
   }
 
-  private checkResourceRead(file: BicepFile, at: Node, resource: Node, steps: string[]): void {
+  /**
+   * Walks a read such as `storage.properties.primaryEndpoints.blob` through the resource's type: the type read, or
+   * undefined when the read is wrong (reported) or goes where the definitions say nothing (AnyType).
+   */
+  private checkResourceRead(file: BicepFile, at: Node, resource: Node, steps: string[]): TypeRef | undefined {
     const parsed = typeAndVersion(resource);
     let type = parsed && this.types.bodyOf(`${parsed.type}@${parsed.version}`);
-    if (!type) return; // reported with the resource
+    if (!type) return undefined; // reported with the resource
     const read = `${nameOf(resource)}.${steps.join('.')}`;
     for (const step of steps) {
       let node = this.types.resolve(type);
       if (node.$type === 'DiscriminatedObjectType') {
         const name = stringLiteral(bodyOf(resource) && findProperty(bodyOf(resource), 'name'));
         const element = name === undefined ? undefined : discriminated(this.types, type, node, name);
-        if (!element) return this.report(file, at, `${read}: cannot tell which kind of ${node.name} this is`);
+        if (!element) return this.reportNone(file, at, `${read}: cannot tell which kind of ${node.name} this is`);
         type = element.type;
         node = element.object;
       }
-      if (node.$type === 'AnyType') return;
+      if (node.$type === 'AnyType') return undefined;
       if (step === '[]') {
         if (node.$type !== 'ArrayType')
-          return this.report(file, at, `${read}: indexes a ${describeType(this.types, type)}`);
+          return this.reportNone(file, at, `${read}: indexes a ${describeType(this.types, type)}`);
         type = this.types.at(type, node.itemType);
         continue;
       }
       if (node.$type !== 'ObjectType')
-        return this.report(file, at, `${read}: ${step} read from a ${describeType(this.types, type)}`);
+        return this.reportNone(file, at, `${read}: ${step} read from a ${describeType(this.types, type)}`);
       const property = node.properties[step];
       if (property) {
         if ((property.flags & WRITE_ONLY) !== 0)
-          return this.report(file, at, `${read}: ${step} is write-only in ${node.name}`);
+          return this.reportNone(file, at, `${read}: ${step} is write-only in ${node.name}`);
         type = this.types.at(type, property.type);
       } else if (node.additionalProperties) {
         type = this.types.at(type, node.additionalProperties);
       } else {
         const otherCase = Object.keys(node.properties).find((name) => name.toLowerCase() === step.toLowerCase());
-        return this.report(
+        return this.reportNone(
           file,
           at,
           otherCase
@@ -614,6 +714,7 @@ export class TemplateChecker {
         );
       }
     }
+    return type;
   }
 
   private checkModuleRead(file: BicepFile, at: Node, module: Node, steps: string[]): void {
