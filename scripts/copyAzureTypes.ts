@@ -26,9 +26,9 @@ const NOTICE = `# Azure resource type definitions (test fixture)
 
 Copied by \`node dist/scripts/copyAzureTypes.js\` from the generated Bicep type definitions of Azure/bicep-types-az
 (\`generated/\`; snapshot of 2026-08-20), © Microsoft Corporation, under the MIT licence (LICENSE beside this file).
-Only the files the templates under infra/ use are here. \`index.json\` maps \`type@apiVersion\` (lower case) to a file, the
-type's index in it and its body reference; it lists every version of each type the templates use, while \`types/\`
-holds only the versions they use. test/infra/azureTypes.test.ts checks the templates against these definitions.
+Only the files the templates under infra/ use are here. \`index.json\` maps \`type@apiVersion\` (lower case) to a file,
+the type's index in it and its body reference; it lists every version of each type the templates use, while
+\`types/\` holds only the versions they use. test/infra/azureTypes.test.ts checks the templates against these definitions.
 `;
 
 const MIT = `MIT License

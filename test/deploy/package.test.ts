@@ -48,7 +48,7 @@ const NEVER_SHIPPED: readonly RegExp[] = [
   /^\.git\//,
 ];
 
-/** Entry names of a zip, read by fflate's reader (the package is written by fflate's writer, checked here end to end). */
+/** Entry names of a zip, read by fflate's reader. */
 function zipEntryNames(zip: Uint8Array): string[] {
   const names: string[] = [];
   unzipSync(zip, {
@@ -275,7 +275,7 @@ describe('deployment package', () => {
       }
     });
   });
-  it('is what azd deploys: azure.yaml takes the staged folder, built by npm run package before azd packs it', async () => {
+  it('is what azd deploys: azure.yaml takes the folder npm run package stages before azd packs it', async () => {
     interface Hook {
       run?: string;
       posix?: { run?: string };

@@ -136,6 +136,13 @@ const SEEDS: readonly Seed[] = [
     expected: /maximumInstanceCount: a string where integer is expected/,
   },
   {
+    label: 'a resource at a scope its type does not allow (a vault at subscription scope)',
+    file: 'infra/main.bicep',
+    from: "targetScope = 'subscription'\n",
+    to: "targetScope = 'subscription'\n\nresource stray 'Microsoft.KeyVault/vaults@2026-02-01' existing = {\n  name: 'kv'\n}\n",
+    expected: /resource stray: Microsoft\.KeyVault\/vaults cannot be read at subscription scope/,
+  },
+  {
     label: 'a misspelt property in a var (outputStreams)',
     file: 'infra/modules/dataCollection.bicep',
     from: "outputStream: 'Custom-${activityTableName}'",

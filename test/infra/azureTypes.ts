@@ -64,6 +64,12 @@ type ObjectTypeNode = Extract<TypeNode, { $type: 'ObjectType' }>;
 interface IndexEntry {
   file: string;
   body: string;
+  /**
+   * Where the type can be read and deployed, as bit flags: 1 tenant, 2 management group, 4 subscription, 8 resource
+   * group, 16 extension (on another resource).
+   */
+  readableScopes: number;
+  writableScopes: number;
 }
 
 /** A type reference resolved against the file it came from. */
@@ -96,6 +102,12 @@ export class AzureTypes {
   bodyOf(typeAtVersion: string): TypeRef | undefined {
     const entry = this.#index[typeAtVersion.toLowerCase()]?.[0];
     return entry ? { file: entry.file, ref: entry.body } : undefined;
+  }
+
+  /** The scopes (bit flags, see IndexEntry) at which a type and version can be read and deployed. */
+  scopesOf(typeAtVersion: string): { readable: number; writable: number } | undefined {
+    const entry = this.#index[typeAtVersion.toLowerCase()]?.[0];
+    return entry ? { readable: entry.readableScopes, writable: entry.writableScopes } : undefined;
   }
 
   /** The files the index names for these types and versions. */
@@ -178,6 +190,32 @@ function kindOf(types: AzureTypes, type: TypeRef): string | undefined {
   }
 }
 
+const SCOPE_BITS: Readonly<Record<string, number>> = {
+  tenant: 1,
+  managementGroup: 2,
+  subscription: 4,
+  resourceGroup: 8,
+};
+
+/**
+ * Where a resource is deployed: its `scope:` (a scope function, or another resource for an extension resource), else
+ * its file's target scope.
+ */
+function scopeOf(file: BicepFile, resource: Node): { name: string; bit: number } {
+  const scope = findProperty(bodyOf(resource), 'scope');
+  if (scope?.type === 'identifier') return { name: 'extension', bit: 16 };
+  const call = scope?.type === 'call_expression' ? (scope.childForFieldName('function')?.text ?? '') : undefined;
+  const target =
+    call ??
+    stringLiteral(
+      file.root.namedChildren
+        .find((node) => node.type === 'target_scope_assignment')
+        ?.namedChildren.find((node) => node.type === 'string'),
+    ) ??
+    'resourceGroup';
+  return { name: target, bit: SCOPE_BITS[target] ?? 0 };
+}
+
 function where(file: BicepFile, node: Node): string {
   return `${file.path}:${node.startPosition.row + 1}`;
 }
@@ -256,6 +294,15 @@ export class TemplateChecker {
     }
     const object = bodyOf(resource);
     if (!object) return this.report(file, resource, `${label}: no body`);
+    const scopes = this.types.scopesOf(typeAtVersion);
+    const scope = scopeOf(file, resource);
+    const allowed = isExisting(resource) ? scopes?.readable : scopes?.writable;
+    if (allowed !== undefined && (allowed & scope.bit) === 0)
+      this.report(
+        file,
+        resource,
+        `${label}: ${parsed.type} cannot be ${isExisting(resource) ? 'read' : 'deployed'} at ${scope.name} scope`,
+      );
     if (isExisting(resource)) {
       for (const entry of properties(object))
         if (!['name', ...BICEP_RESOURCE_KEYS].includes(keyOf(entry)))
@@ -541,7 +588,8 @@ export class TemplateChecker {
       case 'UnionType': {
         const members = node.elements.map((element) => this.types.at(type, element));
         // An open enum (known values, or any string) takes any string in Azure; a literal within two edits of a known
-        // value it is not (`Enable` for `Enabled`, `tls1_2` for `TLS1_2`) is a typo, and fails here, stricter than Bicep.
+        // value it is not (`Enable` for `Enabled`, `tls1_2` for `TLS1_2`) is a typo, and fails here, stricter than
+        // Bicep.
         const known = members
           .map((member) => this.types.resolve(member))
           .flatMap((member) => (member.$type === 'StringLiteralType' ? [member.value] : []));
@@ -619,7 +667,7 @@ export class TemplateChecker {
     }
   }
 
-  /** `module.params` against the module file's parameters: each one passed exists, each one without default is passed. */
+  /** `module.params` against the module file's parameters: each passed exists, each without default is passed. */
   private checkModuleParams(file: BicepFile, module: Node): void {
     const target = this.moduleFile(file, module);
     if (!target) return this.report(file, module, `module ${nameOf(module)}: its file is not among the templates`);

@@ -44,7 +44,7 @@ function moduleResource(moduleName: string, resourceName: string, mainParams: Pa
   return resourceIn(file, resourceName, params);
 }
 
-/** The app settings the function app module writes, for main's parameters (values known only when deploying stay Unresolved). */
+/** The app settings the function app module writes, for main's parameters (deployment-time values stay Unresolved). */
 function appSettings(mainParams: ParamValues): { [key: string]: Value } {
   return asObject(moduleResource('functionApp', 'appSettings', mainParams).body['properties'], 'app settings');
 }
@@ -72,7 +72,7 @@ describe('deployment options', () => {
       assert.equal(mainModule('functionApp', MAIN_PARAMS).params['appSubnetId'], '');
     });
 
-    it('on: private endpoints for blob and vault, public access off on both, the app integrated in a delegated subnet', () => {
+    it('on: private endpoints for blob and vault, public access off on both, the app in a delegated subnet', () => {
       assert.equal(mainModule('network', ISOLATED).deploys, true);
       const storage = asObject(moduleResource('storage', 'storage', ISOLATED).body['properties'], 'storage');
       assert.equal(storage['publicNetworkAccess'], 'Disabled');

@@ -482,7 +482,7 @@ describe('Logs Ingestion deployment', () => {
   });
   // Here rather than in a file of its own: the Kusto language service takes seconds to load, once per test process.
   describe('Key Vault audit query in infra/README.md', () => {
-    /** AZKVAuditLogs columns the query may use, from Azure Monitor's table reference (Azure Monitor Logs, AZKVAuditLogs). */
+    /** AZKVAuditLogs columns the query may use, from Azure Monitor's table reference (Azure Monitor Logs). */
     const AUDIT_COLUMNS: StreamColumn[] = [
       { name: 'TimeGenerated', type: 'datetime' },
       { name: 'OperationName', type: 'string' },

@@ -77,7 +77,7 @@ export function templateModel(files: () => readonly BicepFile[]) {
     return evaluate(file, assignedValue(output), params);
   }
 
-  /** The evaluated body of a resource (name, location, properties, ...) and whether it deploys, for the given params. */
+  /** The evaluated body of a resource (name, location, properties, ...) and whether it deploys, for given params. */
   function resourceIn(
     file: BicepFile,
     name: string,
