@@ -166,6 +166,18 @@ describe('deployment package', () => {
         assert.ok(rules.ignores(path), `${FUNCIGNORE} lets ${path} through`);
     });
 
+    it('is as large as infra/README.md says, give or take a quarter', async () => {
+      const readme = await readFile(join(REPO_ROOT, 'infra/README.md'), 'utf8');
+      const stated = /([\d.]+) MB unpacked/.exec(readme);
+      assert.ok(stated, 'infra/README.md states no unpacked size of the package');
+      const statedBytes = Number(stated[1]) * 1024 * 1024;
+      const ratio = result.contentBytes / statedBytes;
+      assert.ok(
+        ratio > 0.75 && ratio < 1.25,
+        `the package holds ${(result.contentBytes / 1024 / 1024).toFixed(1)} MB, the README says ${stated[1]} MB`,
+      );
+    });
+
     it('holds the bytes of the files it names', async () => {
       const host = unzipSync(await readFile(result.zipPath), { filter: (file) => file.name === 'host.json' });
       assert.deepEqual(Buffer.from(host['host.json'] ?? []), await readFile(join(REPO_ROOT, 'host.json')));
