@@ -35,6 +35,7 @@ const ROLE_NAMES: ReadonlyMap<string, string> = new Map([
   ['b86a8fe4-44ce-4948-aee5-eccb2c155cd7', 'Key Vault Secrets Officer'],
   ['b7e6dc6d-f1e8-4753-8033-0f276bb0955b', 'Storage Blob Data Owner'],
   ['3913510d-42f4-4e42-8a64-420c390055eb', 'Monitoring Metrics Publisher'],
+  ['974c5e8b-45b9-4653-ba55-5f855dd0fb88', 'Storage Queue Data Contributor'],
 ]);
 
 // How each setting that src/config.ts reads without a default is handled by the template. A new one fails the
@@ -52,11 +53,14 @@ const STORAGE_ENDPOINTS = ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsS
 const DEFAULTED_BUT_REQUIRED = ['MCAS_TIMER_SCHEDULE'];
 /** Read by the Functions host, not by config.ts: identity-based host storage and Entra-authenticated telemetry. */
 const HOST_SETTINGS = [
+  'AzureWebJobsStorage__queueServiceUri',
   'AzureWebJobsStorage__credential',
   'AzureWebJobsStorage__clientId',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
 ];
+/** The multi-tenant settings (names agreed with the tenant registry and its queue function, outside config.ts). */
+const MULTI_TENANT_SETTINGS = ['TENANT_REGISTRY', 'TENANT_QUEUE_NAME'];
 /** Deprecated on Flex Consumption, where the runtime and the package come from functionAppConfig. */
 const FLEX_DEPRECATED = [
   'FUNCTIONS_WORKER_RUNTIME',
@@ -189,7 +193,9 @@ describe('deployment templates', () => {
     it('name only settings the config reads, besides the Functions host own ones', () => {
       const { read } = settingsReadByConfig();
       const { settings } = appSettings();
-      const unknown = [...settings.keys()].filter((name) => !read.has(name) && !HOST_SETTINGS.includes(name));
+      const unknown = [...settings.keys()].filter(
+        (name) => !read.has(name) && !HOST_SETTINGS.includes(name) && !MULTI_TENANT_SETTINGS.includes(name),
+      );
       assert.deepEqual(unknown, [], 'neither config.ts nor the host reads these (a typo?)');
     });
 
@@ -288,7 +294,7 @@ describe('deployment templates', () => {
           {
             role: 'Key Vault Secrets Officer',
             scope: 'Microsoft.KeyVault/vaults',
-            principal: 'secretsOfficerPrincipalId',
+            principal: 'vaultOfficerPrincipalId',
             conditional: true,
           },
           {
@@ -315,6 +321,13 @@ describe('deployment templates', () => {
             scope: 'Microsoft.Storage/storageAccounts',
             principal: 'principalId',
             conditional: false,
+          },
+          // multiTenant only: the tenant-run queue trigger.
+          {
+            role: 'Storage Queue Data Contributor',
+            scope: 'Microsoft.Storage/storageAccounts',
+            principal: 'principalId',
+            conditional: true,
           },
         ].sort(byRole),
       );
