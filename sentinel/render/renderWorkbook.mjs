@@ -1,4 +1,4 @@
-// Renders sentinel/workbooks/MCASActivity.json to a PNG for the README, without Azure. Demo activities from the
+// Renders the solution's Workbooks/MCASActivity.json to PNG previews, without Azure. Demo activities from the
 // emulator's generator are mapped by the connector's own mapping code (dist/), written as the Data Collector API
 // would store them (type-suffixed columns, some batches delivered twice), read back the way the MCASActivity parser
 // reads them, and each workbook item's query is re-done in JavaScript here; charts are inline SVG (no CDN), and
