@@ -328,6 +328,24 @@ function textBlock(name, text) {
   return { name, type: 'Microsoft.Common.TextBlock', options: { text } };
 }
 
+/** A wizard step that lists content items, each as a section with the first paragraph of its description. */
+function listStep(name, label, intro, itemPrefix, documents) {
+  return {
+    name,
+    label,
+    bladeTitle: label,
+    elements: [
+      textBlock(`${name}-text`, intro),
+      ...documents.map((document, index) => ({
+        name: `${itemPrefix}${index + 1}`,
+        type: 'Microsoft.Common.Section',
+        label: document.content.name,
+        elements: [textBlock(`${itemPrefix}${index + 1}-text`, document.content.description.split('\n')[0])],
+      })),
+    ],
+  };
+}
+
 function createUiDefinition(sources, functions) {
   const { solution, connector } = sources;
   return {
@@ -402,41 +420,20 @@ function createUiDefinition(sources, functions) {
             },
           ],
         },
-        {
-          name: 'analytics',
-          label: 'Analytics',
-          subLabel: { preValidation: 'Configure the analytics', postValidation: 'Done' },
-          bladeTitle: 'Analytics',
-          elements: [
-            textBlock(
-              'analytics-text',
-              'This solution installs the following analytic rule templates. After installation, create rules from them in Microsoft Sentinel > Analytics.',
-            ),
-            ...sources.rules.map((rule, index) => ({
-              name: `analytic${index + 1}`,
-              type: 'Microsoft.Common.Section',
-              label: rule.content.name,
-              elements: [textBlock(`analytic${index + 1}-text`, rule.content.description.split('\n')[0])],
-            })),
-          ],
-        },
-        {
-          name: 'huntingqueries',
-          label: 'Hunting Queries',
-          bladeTitle: 'Hunting Queries',
-          elements: [
-            textBlock(
-              'huntingqueries-text',
-              'This solution installs the following hunting queries. Run them in Microsoft Sentinel > Hunting.',
-            ),
-            ...sources.hunting.map((query, index) => ({
-              name: `huntingquery${index + 1}`,
-              type: 'Microsoft.Common.Section',
-              label: query.content.name,
-              elements: [textBlock(`huntingquery${index + 1}-text`, query.content.description.split('\n')[0])],
-            })),
-          ],
-        },
+        listStep(
+          'analytics',
+          'Analytics',
+          'This solution installs the following analytic rule templates. After installation, create rules from them in Microsoft Sentinel > Analytics.',
+          'analytic',
+          sources.rules,
+        ),
+        listStep(
+          'huntingqueries',
+          'Hunting Queries',
+          'This solution installs the following hunting queries. Run them in Microsoft Sentinel > Hunting.',
+          'huntingquery',
+          sources.hunting,
+        ),
       ],
       outputs: {
         'workspace-location':

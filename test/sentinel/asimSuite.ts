@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 
 import { ASIM_FILTER_PARAMETERS, ASIM_SCHEMAS, type AsimSchema } from './asimSchemas.js';
 import { parserFunctions, readParsers } from './content.js';
-import { analyseWorkspace, type KqlColumn } from './kusto.js';
+import { analyseWorkspace, type KqlColumn, splitArguments } from './kusto.js';
 
 /**
  * Recommended fields these parsers leave out, and why: Defender for Cloud Apps records are about SaaS activity and
@@ -114,25 +114,6 @@ function expressionAt(text: string, start: number): string {
     if (depth < 0 || (depth === 0 && (char === ',' || char === '\n'))) return text.slice(start, index).trim();
   }
   return text.slice(start).trim();
-}
-
-function splitArguments(call: string): string[] {
-  const inner = call.slice(call.indexOf('(') + 1, call.lastIndexOf(')'));
-  const args: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let current = '';
-  for (const char of inner) {
-    if (char === "'") quoted = !quoted;
-    if (!quoted && char === '(') depth += 1;
-    if (!quoted && char === ')') depth -= 1;
-    if (!quoted && depth === 0 && char === ',') {
-      args.push(current.trim());
-      current = '';
-    } else current += char;
-  }
-  args.push(current.trim());
-  return args;
 }
 
 /** The values an assignment can produce: the results of case()/iff(), or the expression itself. */

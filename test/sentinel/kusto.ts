@@ -221,13 +221,16 @@ export function analyseWorkspace(shape: TableShape, functions: readonly KqlFunct
   return workspace;
 }
 
-/** Splits a KQL parameter list `(a:int=1, b:string='x,y')` into its parameters, at the commas outside quotes and brackets. */
-function splitParameters(list: string): string[] {
+/**
+ * Splits what stands between the outer parentheses of `f(a, g(b, c), 'x,y')` or a parameter list `(a:int=1, ...)` at
+ * the commas outside quotes and inner brackets.
+ */
+export function splitArguments(call: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let quoted = false;
   let current = '';
-  for (const char of list.slice(1, -1)) {
+  for (const char of call.slice(call.indexOf('(') + 1, call.lastIndexOf(')'))) {
     if (char === "'") quoted = !quoted;
     if (!quoted && char === '(') depth += 1;
     if (!quoted && char === ')') depth -= 1;
@@ -245,7 +248,7 @@ function splitParameters(list: string): string[] {
  * the body are reported (a call reports none from inside the function it calls).
  */
 export function bodyQuery(fn: KqlFunction): string {
-  const lets = splitParameters(fn.parameters).map((parameter) => {
+  const lets = splitArguments(fn.parameters).map((parameter) => {
     const match = /^(\w+)\s*:\s*\w+\s*=\s*(.+)$/s.exec(parameter);
     if (match === null) throw new Error(`${fn.name}: parameter without a default: ${parameter}`);
     return `let ${match[1]} = ${match[2]};\n`;
