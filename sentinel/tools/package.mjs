@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 
 import {
-  ALERT_RULES_API_VERSION,
   ARM_SCHEMA,
   armLiteral,
   huntingSearchProperties,
@@ -15,6 +14,7 @@ import {
 } from './armResources.mjs';
 
 const CONTENT_API_VERSION = '2023-04-01-preview';
+const RULE_TEMPLATES_API_VERSION = '2023-02-01-preview';
 const METADATA_API_VERSION = '2022-01-01-preview';
 const WORKBOOK_API_VERSION = '2022-04-01';
 const DATA_CONNECTOR_API_VERSION = '2021-03-01-preview';
@@ -108,7 +108,7 @@ function ruleItem(rule) {
       {
         type: 'Microsoft.SecurityInsights/AlertRuleTemplates',
         name: content.id,
-        apiVersion: ALERT_RULES_API_VERSION,
+        apiVersion: RULE_TEMPLATES_API_VERSION,
         kind: content.kind,
         location: "[parameters('workspace-location')]",
         properties: {
