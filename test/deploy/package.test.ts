@@ -72,8 +72,10 @@ async function filesUnder(dir: string): Promise<string[]> {
 async function npmProductionDirs(): Promise<string[]> {
   const npmCli = process.env.npm_execpath;
   const [command, args] = npmCli?.endsWith('.js') ? [process.execPath, [npmCli]] : ['npm', [] as string[]];
-  // npm ls exits non-zero when it finds problems in the tree (an extraneous package, say) but still lists it.
-  const stdout = await promisify(execFile)(command, [...args, 'ls', '--omit=dev', '--all', '--parseable'], {
+  // npm ls exits non-zero when it finds problems in the tree (an extraneous package, say) but still lists it. With
+  // --long each line is `path:name@version[:EXTRANEOUS]`: an extraneous package is one no production install holds (the
+  // `node` devDependency's set-up helper shows up so after its install script runs).
+  const stdout = await promisify(execFile)(command, [...args, 'ls', '--omit=dev', '--all', '--parseable', '--long'], {
     cwd: REPO_ROOT,
     maxBuffer: 16 * 1024 * 1024,
   }).then(
@@ -86,7 +88,8 @@ async function npmProductionDirs(): Promise<string[]> {
   );
   return stdout
     .split('\n')
-    .filter((line) => line.trim() !== '')
+    .filter((line) => line.trim() !== '' && !line.endsWith(':EXTRANEOUS'))
+    .map((line) => line.split(':')[0] ?? '')
     .map((line) => relative(REPO_ROOT, line).split('\\').join('/'))
     .filter((path) => path !== '')
     .sort();
