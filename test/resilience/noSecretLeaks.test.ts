@@ -245,7 +245,7 @@ describe('no secret leaks on failure paths', () => {
     });
 
     const vaultSecrets = { 'mcas-api-token': TOKEN, 'log-analytics-workspace-key': KEY };
-    [mcas, logAnalytics, vault, forbiddenVault, azurite, dir] = await Promise.all([
+    const started = await Promise.allSettled([
       startMcasEmulator({ activities, token: TOKEN, faults: () => mcasFault?.() }),
       startDataCollectorEmulator({
         workspaceId: WORKSPACE_ID,
@@ -256,7 +256,21 @@ describe('no secret leaks on failure paths', () => {
       startKeyVaultEmulator({ secrets: vaultSecrets, expectedToken: ACCESS_TOKEN, forbidden: true }),
       startAzurite(),
       mkdtemp(join(tmpdir(), 'leak-check-')),
-    ]);
+    ] as const);
+    // One emulator that fails to start (Azurite is slow on a loaded machine) must not leave the others listening,
+    // or this file's process never exits and the whole suite waits on it.
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.allSettled(
+        started.map((result) =>
+          result.status === 'fulfilled' && typeof result.value === 'object' ? result.value.close() : undefined,
+        ),
+      );
+      throw failed.reason;
+    }
+    [mcas, logAnalytics, vault, forbiddenVault, azurite, dir] = started.map(
+      (result) => (result as PromiseFulfilledResult<unknown>).value,
+    ) as [typeof mcas, typeof logAnalytics, typeof vault, typeof forbiddenVault, typeof azurite, typeof dir];
   });
 
   after(async () => {
