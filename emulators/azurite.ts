@@ -1,5 +1,6 @@
-// Starts a private Azurite blob emulator (the one in node_modules) on a free loopback port, for tests and the demo.
-// In-memory only, no telemetry; close() stops it and waits for the process to exit.
+// Starts a private Azurite blob emulator (the one in node_modules) on a free loopback port, for tests and the demo,
+// and on request its queue emulator too (multi-tenant mode's queue). In-memory only, no telemetry; close() stops them
+// and waits for the processes to exit.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -16,7 +17,7 @@ const DEFAULT_START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 const EXTENT_MEMORY_LIMIT_MB = 256;
 const MAX_OUTPUT_CHARS = 2_000;
-// Printed by azurite-blob (dist/src/blob/main.js) once its HTTP server is listening.
+// Printed by azurite-blob and azurite-queue (dist/src/{blob,queue}/main.js) once their HTTP server is listening.
 const LISTENING_LINE = /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/;
 
 export interface Azurite {
@@ -24,6 +25,8 @@ export interface Azurite {
   connectionString: string;
   /** `http://127.0.0.1:<port>/devstoreaccount1` */
   blobEndpoint: string;
+  /** The queue service's endpoint, when started with `queue: true` (the connection string then names it too). */
+  queueEndpoint?: string;
   /** Stops the emulator and waits for its process to exit. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -31,14 +34,52 @@ export interface Azurite {
 export interface StartAzuriteOptions {
   /** How long to wait for Azurite to listen before giving up (default 15 s). */
   startTimeoutMs?: number;
+  /** Start azurite-queue as well, on a port of its own. */
+  queue?: boolean;
 }
 
 /**
- * Spawns `azurite-blob` with the running Node (Azurite needs Node 22) on 127.0.0.1 and a port the OS picks
- * (`--blobPort 0`; the actual port is read back from Azurite's own "listens on" line), and resolves once it listens.
+ * Spawns `azurite-blob` (and `azurite-queue` when asked) with the running Node (Azurite needs Node 22) on 127.0.0.1 and
+ * a port the OS picks (`--blobPort 0`; the actual port is read back from Azurite's own "listens on" line), and
+ * resolves once they listen.
  */
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<Azurite> {
-  const entry = await resolveAzuriteBlobEntry();
+  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const started = await Promise.allSettled([
+    startService('blob', ['--extentMemoryLimit', String(EXTENT_MEMORY_LIMIT_MB)], timeoutMs),
+    options.queue ? startService('queue', [], timeoutMs) : Promise.resolve(undefined),
+  ]);
+  const [blobResult, queueResult] = started;
+  if (blobResult.status === 'rejected' || queueResult.status === 'rejected') {
+    // Stop whichever did start before failing.
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value?.close() : undefined)));
+    throw blobResult.status === 'rejected' ? blobResult.reason : (queueResult as PromiseRejectedResult).reason;
+  }
+  const blob = blobResult.value;
+  const queue = queueResult.value;
+  const blobEndpoint = `http://127.0.0.1:${blob.port}/${AZURITE_ACCOUNT_NAME}`;
+  const queueEndpoint = queue ? `http://127.0.0.1:${queue.port}/${AZURITE_ACCOUNT_NAME}` : undefined;
+  const connectionString =
+    `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};` +
+    `AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};` +
+    (queueEndpoint ? `QueueEndpoint=${queueEndpoint};` : '');
+  return {
+    connectionString,
+    blobEndpoint,
+    ...(queueEndpoint ? { queueEndpoint } : {}),
+    close: async () => {
+      await Promise.all([blob.close(), queue?.close()]);
+    },
+  };
+}
+
+/** Spawns `azurite-<service>` on 127.0.0.1 and a port the OS picks, and resolves once it listens. */
+async function startService(
+  service: 'blob' | 'queue',
+  extraArgs: string[],
+  startTimeoutMs: number,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const entry = await resolveAzuriteEntry(`azurite-${service}`);
   // --location cannot be combined with --inMemoryPersistence, so a temp working directory catches anything it writes.
   const workDir = await mkdtemp(join(tmpdir(), 'azurite-'));
   const env = { ...process.env };
@@ -47,13 +88,12 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     process.execPath,
     [
       entry,
-      '--blobHost',
+      `--${service}Host`,
       '127.0.0.1',
-      '--blobPort',
+      `--${service}Port`,
       '0',
       '--inMemoryPersistence',
-      '--extentMemoryLimit',
-      String(EXTENT_MEMORY_LIMIT_MB),
+      ...extraArgs,
       '--skipApiVersionCheck',
       '--disableTelemetry',
       '--silent',
@@ -83,24 +123,19 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   };
 
   try {
-    const port = await waitForPort(child, exited, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
-    const blobEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT_NAME}`;
-    const connectionString =
-      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};` +
-      `AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`;
-    return { connectionString, blobEndpoint, close };
+    return { port: await waitForPort(child, exited, startTimeoutMs), close };
   } catch (error) {
     await close();
     throw error;
   }
 }
 
-/** The `azurite-blob` bin of the installed package, found through its package.json rather than a global install. */
-async function resolveAzuriteBlobEntry(): Promise<string> {
+/** A bin (`azurite-blob`, `azurite-queue`) of the installed package, found through its package.json. */
+async function resolveAzuriteEntry(name: string): Promise<string> {
   const packageJsonPath = createRequire(import.meta.url).resolve('azurite/package.json');
   const manifest = JSON.parse(await readFile(packageJsonPath, 'utf8')) as { bin?: Record<string, string> };
-  const bin = manifest.bin?.['azurite-blob'];
-  if (bin === undefined) throw new Error(`${packageJsonPath} has no azurite-blob bin; is azurite 3.x installed?`);
+  const bin = manifest.bin?.[name];
+  if (bin === undefined) throw new Error(`${packageJsonPath} has no ${name} bin; is azurite 3.x installed?`);
   return join(dirname(packageJsonPath), bin);
 }
 

@@ -19,6 +19,8 @@ export interface RunOnceOptions {
   overrides?: WiringOverrides;
   /** Where the run report goes besides the log and the checkpoint store. */
   telemetry?: Telemetry;
+  /** Multi-tenant mode: the registry key of the tenant, carried by the run report. */
+  tenant?: string;
 }
 
 /**
@@ -111,7 +113,8 @@ function buildReport(
 }
 
 /** Logs the report as one structured line, stores it beside the checkpoint and sends it on; never throws. */
-async function report(runtime: Runtime, options: RunOnceOptions, runReport: RunReport): Promise<void> {
+async function report(runtime: Runtime, options: RunOnceOptions, stream: RunReport): Promise<void> {
+  const runReport = options.tenant === undefined ? stream : { ...stream, tenant: options.tenant };
   const { log, checkpoints } = runtime.deps;
   log.info(`Run report ${JSON.stringify(runReport)}`);
   if (options.dryRun) return;

@@ -49,6 +49,8 @@ export interface WiringOverrides {
   /** Stands in for the Entra credential used for MCAS (MCAS_AUTH=entra). */
   mcasCredential?: TokenCredential;
   checkpoints?: CheckpointStore;
+  /** Stands in for the function's identity for the Logs Ingestion sink only (a tenant's own app registration). */
+  sinkCredential?: TokenCredential;
 }
 
 export async function createDependencies(
@@ -86,7 +88,9 @@ export async function createDependencies(
     pacer,
     onRetry,
   });
-  const sink = await createSink(config, secrets, stream, identity, { dispatcher, clock, sleep, log, onRetry });
+  const { sinkCredential } = overrides;
+  const sinkIdentity = sinkCredential ? () => Promise.resolve(sinkCredential) : identity;
+  const sink = await createSink(config, secrets, stream, sinkIdentity, { dispatcher, clock, sleep, log, onRetry });
   const checkpoints = overrides.checkpoints ?? (await createCheckpointStore(config.checkpoint, stream.name, identity));
   return {
     deps: { mcas, sink, checkpoints, clock, sleep, log },
