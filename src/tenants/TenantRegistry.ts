@@ -17,62 +17,88 @@ const secretName = z.string().regex(SECRET_NAME, 'is not a Key Vault secret name
 const guid = (what: string) => z.string().regex(GUID, `expected ${what} (a GUID)`);
 
 /** How the connector signs in to the tenant's Defender for Cloud Apps API. */
-const AuthSchema = z.discriminatedUnion('kind', [
-  /** The legacy API token, kept in Key Vault under `tokenSecretName`. */
-  z.strictObject({ kind: z.literal('token'), tokenSecretName: secretName }),
-  /**
-   * A multitenant Entra app registration (Investigation.read, admin consent in the customer's tenant): its client id,
-   * the customer's tenant id, and the name of its certificate (PEM with key) or client secret in Key Vault.
-   */
-  z
-    .strictObject({
-      kind: z.literal('entraApp'),
-      clientId: guid("the app registration's client id"),
-      tenantId: guid("the customer's tenant id"),
-      certificateSecretName: secretName.optional(),
-      clientSecretName: secretName.optional(),
-    })
-    .refine((auth) => (auth.certificateSecretName === undefined) !== (auth.clientSecretName === undefined), {
-      message: 'give exactly one of certificateSecretName and clientSecretName',
-      path: ['certificateSecretName'],
+const AuthSchema = z.discriminatedUnion(
+  'kind',
+  [
+    /** The legacy API token, kept in Key Vault under `tokenSecretName`. */
+    z.strictObject({ kind: z.literal('token'), tokenSecretName: secretName }),
+    /**
+     * A multitenant Entra app registration (Investigation.read, admin consent in the customer's tenant): its client
+     * id, the customer's tenant id, and the name of its certificate (PEM with key) or client secret in Key Vault.
+     */
+    z
+      .strictObject({
+        kind: z.literal('entraApp'),
+        clientId: guid("the app registration's client id"),
+        tenantId: guid("the customer's tenant id"),
+        certificateSecretName: secretName.optional(),
+        clientSecretName: secretName.optional(),
+      })
+      .refine((auth) => (auth.certificateSecretName === undefined) !== (auth.clientSecretName === undefined), {
+        message: 'give exactly one of certificateSecretName and clientSecretName',
+        path: ['certificateSecretName'],
+      }),
+  ],
+  { error: 'expected an object with kind "token" or "entraApp"' },
+);
+
+function sinkSchema(cloud: CloudProfile) {
+  return z.discriminatedUnion(
+    'kind',
+    [
+      /** The HTTP Data Collector API: the workspace id and the name of its shared key in Key Vault. */
+      z.strictObject({
+        kind: z.literal('dataCollector'),
+        workspaceId: guid('the workspace id'),
+        keySecretName: secretName,
+        /** Only for sovereign or test endpoints; by default the workspace's endpoint in the deployment's cloud. */
+        endpoint: origin((h) =>
+          isDataCollectorHost(cloud, h) ? undefined : `${h} is not a Data Collector endpoint in ${cloud.name}`,
+        ).optional(),
+      }),
+      /** The Logs Ingestion API: the DCE (or DCR endpoint), the DCR's immutable id and the stream. */
+      z.strictObject({
+        kind: z.literal('logsIngestion'),
+        endpoint: origin((h) =>
+          isLogsIngestionHost(cloud, h) ? undefined : `${h} is not a logs ingestion endpoint in ${cloud.name}`,
+        ),
+        dcrImmutableId: z.string().regex(DCR_IMMUTABLE_ID, "expected the DCR's immutable id (dcr-<32 hex digits>)"),
+        streamName: z.string().regex(STREAM_NAME, 'expected a custom stream name (Custom-<name>)').optional(),
+      }),
+    ],
+    { error: 'expected an object with kind "dataCollector" or "logsIngestion"' },
+  );
+}
+
+const PagingSchema = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({ mode: z.literal('keyset'), pageSize: z.number().int().min(1).max(100).optional() }),
+    z.strictObject({
+      mode: z.literal('scan'),
+      pageSize: z.number().int().min(500).max(5000).optional(),
+      windowMinutes: z
+        .number()
+        .int()
+        .min(0)
+        .max(60 * 24 * 366)
+        .optional(),
     }),
-]);
-
-const SinkSchema = z.discriminatedUnion('kind', [
-  /** The HTTP Data Collector API: the workspace id and the name of its shared key in Key Vault. */
-  z.strictObject({
-    kind: z.literal('dataCollector'),
-    workspaceId: guid('the workspace id'),
-    keySecretName: secretName,
-    /** Only for sovereign or test endpoints; by default the workspace's endpoint in the deployment's cloud. */
-    endpoint: z.string().optional(),
-  }),
-  /** The Logs Ingestion API: the DCE (or DCR endpoint), the DCR's immutable id and the stream. */
-  z.strictObject({
-    kind: z.literal('logsIngestion'),
-    endpoint: z.string(),
-    dcrImmutableId: z.string().regex(DCR_IMMUTABLE_ID, "expected the DCR's immutable id (dcr-<32 hex digits>)"),
-    streamName: z.string().regex(STREAM_NAME, 'expected a custom stream name (Custom-<name>)').optional(),
-  }),
-]);
-
-const PagingSchema = z.discriminatedUnion('mode', [
-  z.strictObject({ mode: z.literal('keyset'), pageSize: z.number().int().min(1).max(100).optional() }),
-  z.strictObject({
-    mode: z.literal('scan'),
-    pageSize: z.number().int().min(500).max(5000).optional(),
-    windowMinutes: z
-      .number()
-      .int()
-      .min(0)
-      .max(60 * 24 * 366)
-      .optional(),
-  }),
-]);
+  ],
+  { error: 'expected an object with mode "keyset" or "scan"' },
+);
 
 const FilterSchema = z
   .record(z.string(), z.record(z.string(), z.unknown()))
   .refine((filters) => !('created' in filters), '"created" is set by the connector (it is the checkpoint)');
+
+/** A service origin whose host `hostProblem` accepts (any loopback host is accepted, for local test servers). */
+function origin(hostProblem: (host: string) => string | undefined) {
+  return z.string().superRefine((raw, ctx) => {
+    const message = originProblem(raw, hostProblem);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  });
+}
 
 function tenantEntrySchema(cloud: CloudProfile) {
   return z
@@ -81,39 +107,19 @@ function tenantEntrySchema(cloud: CloudProfile) {
       /** A label for people (reports, status); the key is what the connector uses. */
       name: z.string().max(200).optional(),
       enabled: z.boolean().default(true),
-      portalUrl: z.string(),
+      portalUrl: origin((h) => describeMcasHostProblem(cloud, h, 'token')),
       auth: AuthSchema,
-      sink: SinkSchema,
+      sink: sinkSchema(cloud),
       filters: FilterSchema.optional(),
       paging: PagingSchema.optional(),
       /** Below Microsoft's 30 a minute, e.g. when another tool reads the same tenant. */
       maxRequestsPerMinute: z.number().int().min(1).max(30).optional(),
     })
     .superRefine((entry, ctx) => {
-      const problem = (path: (string | number)[], message: string | undefined) => {
-        if (message !== undefined) ctx.addIssue({ code: 'custom', path, message });
-      };
-      const auth = entry.auth.kind === 'token' ? 'token' : 'entra';
-      problem(
-        ['portalUrl'],
-        originProblem(entry.portalUrl, (h) => describeMcasHostProblem(cloud, h, auth)),
-      );
-      if (entry.sink.kind === 'dataCollector' && entry.sink.endpoint !== undefined) {
-        problem(
-          ['sink', 'endpoint'],
-          originProblem(entry.sink.endpoint, (h) =>
-            isDataCollectorHost(cloud, h) ? undefined : `${h} is not a Data Collector endpoint in ${cloud.name}`,
-          ),
-        );
-      }
-      if (entry.sink.kind === 'logsIngestion') {
-        problem(
-          ['sink', 'endpoint'],
-          originProblem(entry.sink.endpoint, (h) =>
-            isLogsIngestionHost(cloud, h) ? undefined : `${h} is not a logs ingestion endpoint in ${cloud.name}`,
-          ),
-        );
-      }
+      // An Entra token works only for tenants that sign in with the deployment's cloud; a legacy token anywhere.
+      if (entry.auth.kind !== 'entraApp') return;
+      const message = originProblem(entry.portalUrl, (h) => describeMcasHostProblem(cloud, h, 'entra'));
+      if (message !== undefined) ctx.addIssue({ code: 'custom', path: ['portalUrl'], message });
     });
 }
 
@@ -197,10 +203,8 @@ export function describeProblem(problem: TenantProblem): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
-    return 'unknown kind';
-  }
-  return issue.message;
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return 'is required';
+  return issue.message.replace(/^Invalid input: /, '');
 }
 
 /** Why `raw` cannot be a service origin: https (http only on loopback), no path or query, a host `hostProblem` takes. */
