@@ -35,6 +35,8 @@ export function hostQueueSettings(): QueueSettings {
 
 export interface Invocation {
   messageId: string;
+  /** The message as the handler got it. */
+  message: unknown;
   dequeueCount: number;
   outcome: 'succeeded' | 'failed' | 'poisoned';
   error?: Error;
@@ -63,9 +65,11 @@ export async function drainQueue(
 
   const process = async (item: DequeuedMessageItem): Promise<void> => {
     const logs: Invocation['logs'] = [];
+    const message = decode(item.messageText);
     const record = (outcome: Invocation['outcome'], error?: Error): void => {
       invocations.push({
         messageId: item.messageId,
+        message,
         dequeueCount: item.dequeueCount,
         outcome,
         logs,
@@ -91,7 +95,7 @@ export async function drainQueue(
       logHandler: (level, ...args) => logs.push({ level, text: args.map(String).join(' ') }),
     });
     try {
-      await handler(decode(item.messageText), context);
+      await handler(message, context);
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
       if (item.dequeueCount >= settings.maxDequeueCount) {
