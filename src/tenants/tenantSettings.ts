@@ -1,6 +1,7 @@
 // The app settings one tenant's run sees: the deployment's shared settings (cloud, Key Vault, storage, budget) with
 // every tenant-specific one replaced from its registry entry, so no value of the deployment's own tenant, or of
 // another tenant, can reach this tenant's run. Pure: it reads only the env it is given.
+import { type CheckpointLocation, readConfig } from '../config.js';
 import type { TenantEntry } from './TenantRegistry.js';
 
 /** Settings that describe one tenant. They are never inherited from the deployment's settings. */
@@ -57,12 +58,37 @@ export function tenantCheckpointName(key: string): string {
   return `tenant-${key}`;
 }
 
-export function tenantRunSettings(entry: TenantEntry, base: NodeJS.ProcessEnv): TenantRunSettings {
+/** The deployment's settings without any tenant-specific one or local tenant secret. */
+function sharedSettings(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(base)) {
     if (name.startsWith('TENANT_SECRET_') || (TENANT_SPECIFIC as readonly string[]).includes(name)) continue;
     env[name] = value;
   }
+  return env;
+}
+
+/**
+ * Where every tenant's checkpoint is kept (CHECKPOINT_STORE, CHECKPOINT_CONTAINER, AzureWebJobsStorage), for readers
+ * that need no tenant's secrets (`cli status --all`). These are deployment settings, but readConfig checks them together
+ * with a tenant's, so a placeholder tenant on loopback, with placeholder local secrets, stands in. Throws ConfigError.
+ */
+export function tenantCheckpointLocation(base: NodeJS.ProcessEnv): CheckpointLocation {
+  const env = sharedSettings(base);
+  delete env['KEY_VAULT_URL'];
+  return readConfig({
+    ...env,
+    MCAS_PORTAL_URL: 'http://127.0.0.1',
+    MCAS_AUTH: 'token',
+    MCAS_API_TOKEN: 'placeholder',
+    LOG_SINK: 'dataCollector',
+    LOG_ANALYTICS_WORKSPACE_ID: '00000000-0000-0000-0000-000000000000',
+    LOG_ANALYTICS_WORKSPACE_KEY: Buffer.from('placeholder').toString('base64'),
+  }).checkpoint;
+}
+
+export function tenantRunSettings(entry: TenantEntry, base: NodeJS.ProcessEnv): TenantRunSettings {
+  const env = sharedSettings(base);
   const vault = (base['KEY_VAULT_URL'] ?? '').trim() !== '';
   const missing: TenantRunSettings['missing'] = [];
   /** In Azure the vault secret's name; locally the value of its TENANT_SECRET_ setting. */
