@@ -51,6 +51,8 @@ export interface WiringOverrides {
   checkpoints?: CheckpointStore;
   /** Stands in for the function's identity for the Logs Ingestion sink only (a tenant's own app registration). */
   sinkCredential?: TokenCredential;
+  /** The request pacer's window instead of a minute, so a bench can run MCAS's limit faster. */
+  pacerWindowMs?: number;
 }
 
 export async function createDependencies(
@@ -71,7 +73,12 @@ export async function createDependencies(
       counted.throttleWaitMs += info.delayMs;
     }
   };
-  const pacer = new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep });
+  const pacer = new RequestPacer({
+    maxRequests: config.mcas.maxRequestsPerMinute,
+    windowMs: overrides.pacerWindowMs,
+    clock,
+    sleep,
+  });
   // The function's identity (Key Vault, storage, Logs Ingestion), built once and only when something needs it.
   let azure: Promise<TokenCredential> | undefined;
   const identity = (): Promise<TokenCredential> =>
