@@ -13,6 +13,7 @@ import { BlobCheckpointStore } from '../../src/checkpoint/BlobCheckpointStore.js
 import { sleep as realSleep } from '../../src/clock.js';
 import { readConfig } from '../../src/config.js';
 import { mcasActivityTimer } from '../../src/functions/mcasActivityTimer.js';
+import { mcasAlertTimer } from '../../src/functions/mcasAlertTimer.js';
 import { mcasTenantRun } from '../../src/functions/mcasTenantRun.js';
 import { handleTenantMessage } from '../../src/tenants/handleTenantMessage.js';
 import { acquireTenantLock } from '../../src/tenants/TenantLock.js';
@@ -220,5 +221,16 @@ describe('many tenants through the queue (timer fan-out, queue function, poison 
     await lock.release();
     await withEnv(settings, () => mcasTenantRun(message, recordingContext('mcasTenantRun').context));
     assert.equal(rowIds(bravo).length, rowsBefore + 3);
+  });
+
+  it('leaves the alerts timer idle in multi-tenant mode instead of failing on settings that name no tenant', async () => {
+    const before = stacks.map((s) => s.mcas.requests.length);
+    await withEnv({ ...settings, MCAS_ALERTS_ENABLED: 'true' }, () =>
+      mcasAlertTimer(timer(), recordingContext('mcasAlertTimer').context),
+    );
+    assert.deepEqual(
+      stacks.map((s) => s.mcas.requests.length),
+      before,
+    );
   });
 });
