@@ -10,7 +10,8 @@ import type { RunSummary } from '../run.js';
 import { runOnce, type RunOnceOptions } from '../runOnce.js';
 import { Secret } from '../Secret.js';
 import type { RunReport, Telemetry } from '../telemetry/RunReport.js';
-import { createCheckpointStore, defaultCredential, type WiringOverrides } from '../wiring.js';
+import { createCheckpointStore, type WiringOverrides } from '../wiring.js';
+import { lazyIdentity } from './lazyIdentity.js';
 import { loadRegistry } from './loadRegistry.js';
 import { acquireTenantLock } from './TenantLock.js';
 import { describeProblem, RegistryError, type TenantEntry } from './TenantRegistry.js';
@@ -38,11 +39,7 @@ export async function runTenant(
   options: TenantRunOptions = {},
 ): Promise<TenantRunResult> {
   const overrides = options.overrides ?? {};
-  let identity: Promise<TokenCredential> | undefined;
-  const credential = (): Promise<TokenCredential> =>
-    (identity ??= overrides.credential
-      ? Promise.resolve(overrides.credential)
-      : defaultCredential({ managedIdentityClientId: env['AZURE_CLIENT_ID']?.trim() || undefined }));
+  const credential = lazyIdentity(env, overrides.credential);
 
   const entry = await findTenant(env, key, credential);
   if (!entry.enabled) {

@@ -63,10 +63,8 @@ export async function tenantsCommand(
     const location = registryLocation(env);
     if (location === undefined) return usage(io, 'TENANT_REGISTRY is not set; give the registry with --file PATH.');
     where = describeLocation(location);
-    registry = await loadRegistry(env, async () => {
-      const { defaultCredential } = await import('../wiring.js');
-      return defaultCredential({ managedIdentityClientId: env['AZURE_CLIENT_ID']?.trim() || undefined });
-    });
+    const { lazyIdentity } = await import('./lazyIdentity.js');
+    registry = await loadRegistry(env, lazyIdentity(env));
   }
   const lines = [`Registry ${where}:`];
   for (const t of registry.tenants) {

@@ -6,7 +6,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
 
 import type { Logger } from '../logger.js';
-import { defaultCredential } from '../wiring.js';
+import { lazyIdentity } from './lazyIdentity.js';
 import { loadRegistry } from './loadRegistry.js';
 import { describeProblem, TENANT_KEY } from './TenantRegistry.js';
 import { queueClient, storageAccess, tenantQueueName } from './tenantStorage.js';
@@ -66,11 +66,7 @@ export async function enqueueTenantRuns(
   log: Logger,
   options: FanOutOptions = {},
 ): Promise<FanOutResult> {
-  let identity: Promise<TokenCredential> | undefined;
-  const credential = (): Promise<TokenCredential> =>
-    (identity ??= options.credential
-      ? Promise.resolve(options.credential)
-      : defaultCredential({ managedIdentityClientId: env['AZURE_CLIENT_ID']?.trim() || undefined }));
+  const credential = lazyIdentity(env, options.credential);
   const registry = await loadRegistry(env, credential);
   for (const problem of registry.problems)
     log.error(`Registry: ${describeProblem(problem)} (this tenant does not run).`);

@@ -3,7 +3,8 @@
 import type { TokenCredential } from '@azure/identity';
 
 import { ensureError } from '../errors.js';
-import { createCheckpointStore, defaultCredential } from '../wiring.js';
+import { createCheckpointStore } from '../wiring.js';
+import { lazyIdentity } from './lazyIdentity.js';
 import { loadRegistry } from './loadRegistry.js';
 import { describeProblem } from './TenantRegistry.js';
 import { tenantCheckpointLocation, tenantCheckpointName } from './tenantSettings.js';
@@ -34,11 +35,7 @@ export async function readAllTenantStatus(
   env: NodeJS.ProcessEnv,
   options: StatusAllOptions,
 ): Promise<{ healthy: boolean; tenants: TenantStatus[] }> {
-  let identity: Promise<TokenCredential> | undefined;
-  const credential = (): Promise<TokenCredential> =>
-    (identity ??= options.credential
-      ? Promise.resolve(options.credential)
-      : defaultCredential({ managedIdentityClientId: env['AZURE_CLIENT_ID']?.trim() || undefined }));
+  const credential = lazyIdentity(env, options.credential);
   const nowMs = options.nowMs ?? Date.now();
   const registry = await loadRegistry(env, credential);
   const location = tenantCheckpointLocation(env);
