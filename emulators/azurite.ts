@@ -17,8 +17,11 @@ const DEFAULT_START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 const EXTENT_MEMORY_LIMIT_MB = 256;
 const MAX_OUTPUT_CHARS = 2_000;
-// Printed by azurite-blob and azurite-queue (dist/src/{blob,queue}/main.js) once their HTTP server is listening.
+// Printed by azurite-blob (dist/src/blob/main.js) once its HTTP server is listening.
 const LISTENING_LINE = /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/;
+// Printed by azurite (dist/src/azurite.js), which runs every service in one process, once each service listens.
+const BLOB_LISTENING_LINE = /Blob service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/;
+const QUEUE_LISTENING_LINE = /Queue service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/;
 
 export interface Azurite {
   /** Account-key connection string with an explicit BlobEndpoint on this instance's port. */
@@ -45,20 +48,18 @@ export interface StartAzuriteOptions {
  */
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<Azurite> {
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const started = await Promise.allSettled([
-    startService('blob', ['--extentMemoryLimit', String(EXTENT_MEMORY_LIMIT_MB)], timeoutMs),
-    options.queue ? startService('queue', [], timeoutMs) : Promise.resolve(undefined),
-  ]);
-  const [blobResult, queueResult] = started;
-  if (blobResult.status === 'rejected' || queueResult.status === 'rejected') {
-    // Stop whichever did start before failing.
-    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value?.close() : undefined)));
-    throw blobResult.status === 'rejected' ? blobResult.reason : (queueResult as PromiseRejectedResult).reason;
-  }
-  const blob = blobResult.value;
-  const queue = queueResult.value;
-  const blobEndpoint = `http://127.0.0.1:${blob.port}/${AZURITE_ACCOUNT_NAME}`;
-  const queueEndpoint = queue ? `http://127.0.0.1:${queue.port}/${AZURITE_ACCOUNT_NAME}` : undefined;
+  const loopback = (service: string) => [`--${service}Host`, '127.0.0.1', `--${service}Port`, '0'];
+  // With the queue, one `azurite` process serves blob, queue and table (it cannot leave table out): one Node process
+  // starts faster than two on a busy machine.
+  const started = options.queue
+    ? await startService('azurite', [...loopback('blob'), ...loopback('queue'), ...loopback('table')], timeoutMs, [
+        BLOB_LISTENING_LINE,
+        QUEUE_LISTENING_LINE,
+      ])
+    : await startService('azurite-blob', loopback('blob'), timeoutMs, [LISTENING_LINE]);
+  const [blobPort, queuePort] = started.ports;
+  const blobEndpoint = `http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT_NAME}`;
+  const queueEndpoint = queuePort !== undefined ? `http://127.0.0.1:${queuePort}/${AZURITE_ACCOUNT_NAME}` : undefined;
   const connectionString =
     `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};` +
     `AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};` +
@@ -67,19 +68,18 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     connectionString,
     blobEndpoint,
     ...(queueEndpoint ? { queueEndpoint } : {}),
-    close: async () => {
-      await Promise.all([blob.close(), queue?.close()]);
-    },
+    close: started.close,
   };
 }
 
-/** Spawns `azurite-<service>` on 127.0.0.1 and a port the OS picks, and resolves once it listens. */
+/** Spawns an Azurite bin with `serviceArgs`, and resolves with the port each of `listening` reports. */
 async function startService(
-  service: 'blob' | 'queue',
-  extraArgs: string[],
+  bin: 'azurite-blob' | 'azurite',
+  serviceArgs: string[],
   startTimeoutMs: number,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const entry = await resolveAzuriteEntry(`azurite-${service}`);
+  listening: readonly RegExp[],
+): Promise<{ ports: number[]; close(): Promise<void> }> {
+  const entry = await resolveAzuriteEntry(bin);
   // --location cannot be combined with --inMemoryPersistence, so a temp working directory catches anything it writes.
   const workDir = await mkdtemp(join(tmpdir(), 'azurite-'));
   const env = { ...process.env };
@@ -88,12 +88,10 @@ async function startService(
     process.execPath,
     [
       entry,
-      `--${service}Host`,
-      '127.0.0.1',
-      `--${service}Port`,
-      '0',
+      ...serviceArgs,
       '--inMemoryPersistence',
-      ...extraArgs,
+      '--extentMemoryLimit',
+      String(EXTENT_MEMORY_LIMIT_MB),
       '--skipApiVersionCheck',
       '--disableTelemetry',
       '--silent',
@@ -123,7 +121,7 @@ async function startService(
   };
 
   try {
-    return { port: await waitForPort(child, exited, startTimeoutMs), close };
+    return { ports: await waitForPorts(child, exited, startTimeoutMs, listening), close };
   } catch (error) {
     await close();
     throw error;
@@ -139,16 +137,25 @@ async function resolveAzuriteEntry(name: string): Promise<string> {
   return join(dirname(packageJsonPath), bin);
 }
 
-function waitForPort(child: ChildProcess, exited: Promise<void>, timeoutMs: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+function waitForPorts(
+  child: ChildProcess,
+  exited: Promise<void>,
+  timeoutMs: number,
+  listening: readonly RegExp[],
+): Promise<number[]> {
+  return new Promise<number[]>((resolve, reject) => {
     let output = '';
+    const ports: (number | undefined)[] = listening.map(() => undefined);
     const timer = setTimeout(() => fail(`Azurite did not start listening within ${timeoutMs} ms.`), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-MAX_OUTPUT_CHARS);
-      const port = LISTENING_LINE.exec(output)?.[1];
-      if (port !== undefined) {
+      listening.forEach((line, i) => {
+        const port = line.exec(output)?.[1];
+        if (port !== undefined) ports[i] ??= Number(port);
+      });
+      if (ports.every((port) => port !== undefined)) {
         clearTimeout(timer);
-        resolve(Number(port));
+        resolve(ports as number[]);
       }
     };
     function fail(message: string): void {

@@ -56,21 +56,20 @@ describe('many tenants through the queue (timer fan-out, queue function, poison 
 
   before(async () => {
     const nowMs = Date.now();
-    [azurite, stacks] = await Promise.all([
-      startAzurite({ queue: true }),
-      startTenantStacks(
-        [
-          { key: 'alpha', count: 300 },
-          { key: 'bravo', count: 150 },
-          { key: 'charlie', count: 220 },
-          // Throttles hard: three requests of every four are answered 429 (throttled, Retry-After 1 s).
-          { key: 'delta', count: 260, mcas: { faults: (i) => (i % 4 === 3 ? undefined : THROTTLED) } },
-          // Always fails: the token in the registry's secret is not the one MCAS accepts.
-          { key: 'echo', count: 100, registryToken: 'fake-mcas-token-revoked-long-ago' },
-        ],
-        nowMs,
-      ),
-    ]);
+    // One after the other, so that the after hook can close whatever started if the other fails.
+    stacks = await startTenantStacks(
+      [
+        { key: 'alpha', count: 300 },
+        { key: 'bravo', count: 150 },
+        { key: 'charlie', count: 220 },
+        // Throttles hard: three requests of every four are answered 429 (throttled, Retry-After 1 s).
+        { key: 'delta', count: 260, mcas: { faults: (i) => (i % 4 === 3 ? undefined : THROTTLED) } },
+        // Always fails: the token in the registry's secret is not the one MCAS accepts.
+        { key: 'echo', count: 100, registryToken: 'fake-mcas-token-revoked-long-ago' },
+      ],
+      nowMs,
+    );
+    azurite = await startAzurite({ queue: true });
     const registry = {
       tenants: [
         ...stacks.map((s) => s.entry),
@@ -191,7 +190,7 @@ describe('many tenants through the queue (timer fan-out, queue function, poison 
     }
   });
 
-  it('does not fetch anything for a tenant whose lock another run holds, and runs it once the lock is free', async () => {
+  it('does not fetch anything for a tenant whose lock another run holds, and runs it once the lock is free', async (t) => {
     const bravo = byKey('bravo');
     bravo.mcas.addActivities(
       generateActivities({ count: 3, startCreatedMs: Date.now() - 1, seed: 4, spanMs: 1 }).map((a, i) => ({
@@ -219,8 +218,19 @@ describe('many tenants through the queue (timer fan-out, queue function, poison 
     assert.ok(held.lines.some((l) => l.level === 'warning' && /lock is held/.test(l.text)));
 
     await lock.release();
-    await withEnv(settings, () => mcasTenantRun(message, recordingContext('mcasTenantRun').context));
+    // This run also reports to Application Insights: its event names the tenant.
+    const { startAppInsightsEmulator } = await import('../../emulators/appInsightsEmulator.js');
+    const insights = await startAppInsightsEmulator({ instrumentationKey: '00000000-0000-4000-8000-0000000000b2' });
+    t.after(() => insights.close());
+    const connectionString = `InstrumentationKey=00000000-0000-4000-8000-0000000000b2;IngestionEndpoint=${insights.url}/`;
+    await withEnv({ ...settings, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString }, () =>
+      mcasTenantRun(message, recordingContext('mcasTenantRun').context),
+    );
     assert.equal(rowIds(bravo).length, rowsBefore + 3);
+    const [event] = insights.ofType('EventData');
+    const properties = (event?.data as { baseData: { properties: Record<string, string> } }).baseData.properties;
+    assert.equal(properties['tenant'], 'bravo');
+    assert.equal(properties['outcome'], 'succeeded');
   });
 
   it('leaves the alerts timer idle in multi-tenant mode instead of failing on settings that name no tenant', async () => {

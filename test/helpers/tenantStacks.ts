@@ -28,44 +28,52 @@ export interface TenantStackSpec {
 }
 
 export async function startTenantStacks(specs: readonly TenantStackSpec[], nowMs: number): Promise<TenantStack[]> {
-  return Promise.all(
-    specs.map(async (spec, index) => {
-      const token = `fake-mcas-token-of-${spec.key}`;
-      const workspaceId = `00000000-0000-4000-8000-${String(index + 1).padStart(12, '0')}`;
-      const workspaceKey = Buffer.from(`fake workspace key of ${spec.key}`).toString('base64');
-      const activities = generateActivities({
-        count: spec.count,
-        startCreatedMs: nowMs - 2 * 3600_000,
-        seed: 100 + index,
-        spanMs: 3600_000,
-      }).map((a) => ({ ...a, _id: `${spec.key}-${String(a['_id'])}` }));
-      const [mcas, logAnalytics] = await Promise.all([
-        startMcasEmulator({ ...spec.mcas, activities, token }),
-        startDataCollectorEmulator({ workspaceId, sharedKeyBase64: workspaceKey }),
-      ]);
-      const entry = {
-        key: spec.key,
-        portalUrl: mcas.url,
-        auth: { kind: 'token', tokenSecretName: `${spec.key}-mcas-token` },
-        sink: {
-          kind: 'dataCollector',
-          workspaceId,
-          keySecretName: `${spec.key}-workspace-key`,
-          endpoint: logAnalytics.url,
-        },
-      };
-      return {
-        key: spec.key,
-        token: spec.registryToken ?? token,
-        workspaceId,
-        workspaceKey,
-        activities,
-        mcas,
-        logAnalytics,
-        entry,
-      };
-    }),
-  );
+  const started = await Promise.allSettled(specs.map((spec, index) => startTenantStack(spec, index, nowMs)));
+  const stacks = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    // Close what did start, or its servers would keep the test process alive.
+    await closeTenantStacks(stacks);
+    throw failed.reason;
+  }
+  return stacks;
+}
+
+async function startTenantStack(spec: TenantStackSpec, index: number, nowMs: number): Promise<TenantStack> {
+  const token = `fake-mcas-token-of-${spec.key}`;
+  const workspaceId = `00000000-0000-4000-8000-${String(index + 1).padStart(12, '0')}`;
+  const workspaceKey = Buffer.from(`fake workspace key of ${spec.key}`).toString('base64');
+  const activities = generateActivities({
+    count: spec.count,
+    startCreatedMs: nowMs - 2 * 3600_000,
+    seed: 100 + index,
+    spanMs: 3600_000,
+  }).map((a) => ({ ...a, _id: `${spec.key}-${String(a['_id'])}` }));
+  const [mcas, logAnalytics] = await Promise.all([
+    startMcasEmulator({ ...spec.mcas, activities, token }),
+    startDataCollectorEmulator({ workspaceId, sharedKeyBase64: workspaceKey }),
+  ]);
+  const entry = {
+    key: spec.key,
+    portalUrl: mcas.url,
+    auth: { kind: 'token', tokenSecretName: `${spec.key}-mcas-token` },
+    sink: {
+      kind: 'dataCollector',
+      workspaceId,
+      keySecretName: `${spec.key}-workspace-key`,
+      endpoint: logAnalytics.url,
+    },
+  };
+  return {
+    key: spec.key,
+    token: spec.registryToken ?? token,
+    workspaceId,
+    workspaceKey,
+    activities,
+    mcas,
+    logAnalytics,
+    entry,
+  };
 }
 
 /** The local secret settings (no Key Vault) of every tenant. */
