@@ -2,7 +2,6 @@
 // after host.json's maxDequeueCount attempts, moves it to the poison queue; the error is in the tenant's run report.
 import type { InvocationContext } from '@azure/functions';
 
-import type { Telemetry } from '../telemetry/RunReport.js';
 import type { WiringOverrides } from '../wiring.js';
 import { runTenant, type TenantRunResult } from './runTenant.js';
 import { parseTenantMessage } from './tenantQueue.js';
@@ -11,7 +10,6 @@ import { tenantQueueName } from './tenantStorage.js';
 export interface TenantHandlerOptions {
   env?: NodeJS.ProcessEnv;
   overrides?: WiringOverrides;
-  telemetry?: Telemetry;
 }
 
 export async function handleTenantMessage(
@@ -30,7 +28,6 @@ export async function handleTenantMessage(
   }
   const result = await runTenant(env, tenant, context, {
     ...(options.overrides ? { overrides: options.overrides } : {}),
-    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   if (result.outcome === 'ran') context.info(`Tenant ${tenant}: summary ${JSON.stringify(result.summary)}`);
   return result;

@@ -1,7 +1,7 @@
 // The function's identity for what multi-tenant mode reads itself (the registry, the queue, locks, app secrets).
 import type { TokenCredential } from '@azure/identity';
 
-import { defaultCredential } from '../wiring.js';
+import { createAzureCredential } from '../credentials.js';
 
 /**
  * The function's identity (storage, Key Vault), built once and only when first needed: `given` (tests) or the managed
@@ -10,7 +10,5 @@ import { defaultCredential } from '../wiring.js';
 export function lazyIdentity(env: NodeJS.ProcessEnv, given?: TokenCredential): () => Promise<TokenCredential> {
   let identity: Promise<TokenCredential> | undefined;
   return () =>
-    (identity ??= given
-      ? Promise.resolve(given)
-      : defaultCredential({ managedIdentityClientId: env['AZURE_CLIENT_ID']?.trim() || undefined }));
+    (identity ??= given ? Promise.resolve(given) : createAzureCredential(env['AZURE_CLIENT_ID']?.trim() || undefined));
 }

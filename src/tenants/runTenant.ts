@@ -9,7 +9,7 @@ import { createMcasCredential, readMcasAppCredential } from '../mcas/mcasAuth.js
 import type { RunSummary } from '../run.js';
 import { runOnce, type RunOnceOptions } from '../runOnce.js';
 import { Secret } from '../Secret.js';
-import type { RunReport, Telemetry } from '../telemetry/RunReport.js';
+import type { RunReport } from '../telemetry/RunReport.js';
 import { createCheckpointStore, type WiringOverrides } from '../wiring.js';
 import { lazyIdentity } from './lazyIdentity.js';
 import { loadRegistry } from './loadRegistry.js';
@@ -19,7 +19,6 @@ import { localSecretSetting, type TenantApp, tenantRunSettings } from './tenantS
 
 export interface TenantRunOptions {
   overrides?: WiringOverrides;
-  telemetry?: Telemetry;
   dryRun?: boolean;
   onProgress?: RunOnceOptions['onProgress'];
 }
@@ -74,7 +73,6 @@ export async function runTenant(
     const summary = await runOnce(settings.env, log, {
       overrides: { ...overrides, checkpoints, ...(app ? { mcasCredential: app, sinkCredential: app } : {}) },
       tenant: key,
-      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });

@@ -8,6 +8,9 @@ import type { QueueClient } from '@azure/storage-queue';
 import { blobServiceUrl, CLOUD_PROFILES, cloudProfile } from '../cloud.js';
 import { ConfigError } from '../errors.js';
 
+/** The app settings multi-tenant mode reads besides config.ts's: the registry's place and the queue's name. */
+export const TENANT_SETTING_NAMES: readonly string[] = Object.freeze(['TENANT_REGISTRY', 'TENANT_QUEUE_NAME']);
+
 /** Where the queue of tenant runs lives; its poison queue is `<name>-poison` (the Functions host's convention). */
 export const DEFAULT_TENANT_QUEUE_NAME = 'mcas-tenant-runs';
 const QUEUE_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
