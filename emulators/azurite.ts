@@ -1,5 +1,6 @@
-// Starts a private Azurite blob emulator (the one in node_modules) on a free loopback port, for tests and the demo.
-// In-memory only, no telemetry; close() stops it and waits for the process to exit.
+// Starts a private Azurite blob emulator (the one in node_modules) on a free loopback port, for tests and the demo,
+// and on request its queue emulator too (multi-tenant mode's queue). In-memory only, no telemetry; close() stops them
+// and waits for the processes to exit.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,12 +19,17 @@ const EXTENT_MEMORY_LIMIT_MB = 256;
 const MAX_OUTPUT_CHARS = 2_000;
 // Printed by azurite-blob (dist/src/blob/main.js) once its HTTP server is listening.
 const LISTENING_LINE = /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/;
+// Printed by azurite (dist/src/azurite.js), which runs every service in one process, once each service listens.
+const BLOB_LISTENING_LINE = /Blob service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/;
+const QUEUE_LISTENING_LINE = /Queue service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/;
 
 export interface Azurite {
   /** Account-key connection string with an explicit BlobEndpoint on this instance's port. */
   connectionString: string;
   /** `http://127.0.0.1:<port>/devstoreaccount1` */
   blobEndpoint: string;
+  /** The queue service's endpoint, when started with `queue: true` (the connection string then names it too). */
+  queueEndpoint?: string;
   /** Stops the emulator and waits for its process to exit. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -31,14 +37,49 @@ export interface Azurite {
 export interface StartAzuriteOptions {
   /** How long to wait for Azurite to listen before giving up (default 15 s). */
   startTimeoutMs?: number;
+  /** Start azurite-queue as well, on a port of its own. */
+  queue?: boolean;
 }
 
 /**
- * Spawns `azurite-blob` with the running Node (Azurite needs Node 22) on 127.0.0.1 and a port the OS picks
- * (`--blobPort 0`; the actual port is read back from Azurite's own "listens on" line), and resolves once it listens.
+ * Spawns `azurite-blob` (and `azurite-queue` when asked) with the running Node (Azurite needs Node 22) on 127.0.0.1 and
+ * a port the OS picks (`--blobPort 0`; the actual port is read back from Azurite's own "listens on" line), and
+ * resolves once they listen.
  */
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<Azurite> {
-  const entry = await resolveAzuriteBlobEntry();
+  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const loopback = (service: string) => [`--${service}Host`, '127.0.0.1', `--${service}Port`, '0'];
+  // With the queue, one `azurite` process serves blob, queue and table (it cannot leave table out): one Node process
+  // starts faster than two on a busy machine.
+  const started = options.queue
+    ? await startService('azurite', [...loopback('blob'), ...loopback('queue'), ...loopback('table')], timeoutMs, [
+        BLOB_LISTENING_LINE,
+        QUEUE_LISTENING_LINE,
+      ])
+    : await startService('azurite-blob', loopback('blob'), timeoutMs, [LISTENING_LINE]);
+  const [blobPort, queuePort] = started.ports;
+  const blobEndpoint = `http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT_NAME}`;
+  const queueEndpoint = queuePort !== undefined ? `http://127.0.0.1:${queuePort}/${AZURITE_ACCOUNT_NAME}` : undefined;
+  const connectionString =
+    `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};` +
+    `AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};` +
+    (queueEndpoint ? `QueueEndpoint=${queueEndpoint};` : '');
+  return {
+    connectionString,
+    blobEndpoint,
+    ...(queueEndpoint ? { queueEndpoint } : {}),
+    close: started.close,
+  };
+}
+
+/** Spawns an Azurite bin with `serviceArgs`, and resolves with the port each of `listening` reports. */
+async function startService(
+  bin: 'azurite-blob' | 'azurite',
+  serviceArgs: string[],
+  startTimeoutMs: number,
+  listening: readonly RegExp[],
+): Promise<{ ports: number[]; close(): Promise<void> }> {
+  const entry = await resolveAzuriteEntry(bin);
   // --location cannot be combined with --inMemoryPersistence, so a temp working directory catches anything it writes.
   const workDir = await mkdtemp(join(tmpdir(), 'azurite-'));
   const env = { ...process.env };
@@ -47,10 +88,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     process.execPath,
     [
       entry,
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
+      ...serviceArgs,
       '--inMemoryPersistence',
       '--extentMemoryLimit',
       String(EXTENT_MEMORY_LIMIT_MB),
@@ -83,37 +121,41 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   };
 
   try {
-    const port = await waitForPort(child, exited, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
-    const blobEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT_NAME}`;
-    const connectionString =
-      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};` +
-      `AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`;
-    return { connectionString, blobEndpoint, close };
+    return { ports: await waitForPorts(child, exited, startTimeoutMs, listening), close };
   } catch (error) {
     await close();
     throw error;
   }
 }
 
-/** The `azurite-blob` bin of the installed package, found through its package.json rather than a global install. */
-async function resolveAzuriteBlobEntry(): Promise<string> {
+/** A bin (`azurite-blob`, `azurite-queue`) of the installed package, found through its package.json. */
+async function resolveAzuriteEntry(name: string): Promise<string> {
   const packageJsonPath = createRequire(import.meta.url).resolve('azurite/package.json');
   const manifest = JSON.parse(await readFile(packageJsonPath, 'utf8')) as { bin?: Record<string, string> };
-  const bin = manifest.bin?.['azurite-blob'];
-  if (bin === undefined) throw new Error(`${packageJsonPath} has no azurite-blob bin; is azurite 3.x installed?`);
+  const bin = manifest.bin?.[name];
+  if (bin === undefined) throw new Error(`${packageJsonPath} has no ${name} bin; is azurite 3.x installed?`);
   return join(dirname(packageJsonPath), bin);
 }
 
-function waitForPort(child: ChildProcess, exited: Promise<void>, timeoutMs: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+function waitForPorts(
+  child: ChildProcess,
+  exited: Promise<void>,
+  timeoutMs: number,
+  listening: readonly RegExp[],
+): Promise<number[]> {
+  return new Promise<number[]>((resolve, reject) => {
     let output = '';
+    const ports: (number | undefined)[] = listening.map(() => undefined);
     const timer = setTimeout(() => fail(`Azurite did not start listening within ${timeoutMs} ms.`), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-MAX_OUTPUT_CHARS);
-      const port = LISTENING_LINE.exec(output)?.[1];
-      if (port !== undefined) {
+      listening.forEach((line, i) => {
+        const port = line.exec(output)?.[1];
+        if (port !== undefined) ports[i] ??= Number(port);
+      });
+      if (ports.every((port) => port !== undefined)) {
         clearTimeout(timer);
-        resolve(Number(port));
+        resolve(ports as number[]);
       }
     };
     function fail(message: string): void {

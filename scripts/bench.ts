@@ -9,6 +9,7 @@ import { benchCpu } from './benchCpu.js';
 import { benchMemory } from './benchMemory.js';
 import { benchRequestFloors, benchThrottle } from './benchRequests.js';
 import { type BenchRow, isQuick } from './benchSupport.js';
+import { benchTenants } from './benchTenants.js';
 
 type Section = (log: (line: string) => void) => Promise<BenchRow[]>;
 
@@ -18,6 +19,7 @@ const SECTIONS: readonly [string, Section][] = [
   ['request floors', benchRequestFloors],
   ['throttle ceiling', benchThrottle],
   ['memory', benchMemory],
+  ['many tenants', benchTenants],
 ];
 
 function cpuModel(): string {

@@ -26,6 +26,8 @@ Commands:
       Reads one MCAS activity, an array of them, or an API page ({"data": [...]}) from FILE or stdin and prints one
       mapped row per line as JSON.
 
+Many tenants (TENANT_REGISTRY): tenants validate [--file PATH], status --all, run --tenant KEY (see README).
+
 Settings are app settings (see README); ./local.settings.json Values are used when present.`;
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -39,6 +41,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       return backfillCommand(rest, env);
     case 'status':
       return statusCommand(rest, env);
+    case 'tenants':
+      return (await import('./tenants/tenantCli.js')).tenantsCommand(rest, withLocalSettings(env));
     case undefined:
     case '-h':
     case '--help':
@@ -52,6 +56,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
 }
 
 async function runCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (args.some((a) => a === '--tenant' || a.startsWith('--tenant=')))
+    return (await import('./tenants/tenantCli.js')).runTenantCommand(args, withLocalSettings(env), stderrLogger);
   const { values } = parseArgs({
     args: [...args],
     options: { since: { type: 'string' }, until: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
@@ -136,6 +142,10 @@ async function backfillCommand(args: readonly string[], env: NodeJS.ProcessEnv):
 }
 
 async function statusCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (args.includes('--all')) {
+    const rest = args.filter((a) => a !== '--all');
+    return (await import('./tenants/tenantCli.js')).statusAllCommand(rest, withLocalSettings(env));
+  }
   const { values } = parseArgs({
     args: [...args],
     options: {

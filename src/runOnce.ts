@@ -17,6 +17,8 @@ export interface RunOnceOptions {
   timeBudgetMs?: number;
   onProgress?: RunOptions['onProgress'];
   overrides?: WiringOverrides;
+  /** Multi-tenant mode: the registry key of the tenant, carried by the run report. */
+  tenant?: string;
 }
 
 /**
@@ -98,7 +100,8 @@ function buildReport(stream: StreamSpec, runtime: Runtime, startedMs: number, su
 }
 
 /** Logs the report as one structured line, stores it beside the checkpoint and sends it on; never throws. */
-async function report(runtime: Runtime, options: RunOnceOptions, runReport: RunReport): Promise<void> {
+async function report(runtime: Runtime, options: RunOnceOptions, stream: RunReport): Promise<void> {
+  const runReport = options.tenant === undefined ? stream : { ...stream, tenant: options.tenant };
   const { log, checkpoints } = runtime.deps;
   log.info(`Run report ${JSON.stringify(runReport)}`);
   if (options.dryRun) return;

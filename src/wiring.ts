@@ -49,6 +49,10 @@ export interface WiringOverrides {
   /** Stands in for the Entra credential used for MCAS (MCAS_AUTH=entra). */
   mcasCredential?: TokenCredential;
   checkpoints?: CheckpointStore;
+  /** Stands in for the function's identity for the Logs Ingestion sink only (a tenant's own app registration). */
+  sinkCredential?: TokenCredential;
+  /** The request pacer's window instead of a minute, so a bench can run MCAS's limit faster. */
+  pacerWindowMs?: number;
 }
 
 export async function createDependencies(
@@ -69,7 +73,12 @@ export async function createDependencies(
       counted.throttleWaitMs += info.delayMs;
     }
   };
-  const pacer = new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep });
+  const pacer = new RequestPacer({
+    maxRequests: config.mcas.maxRequestsPerMinute,
+    windowMs: overrides.pacerWindowMs,
+    clock,
+    sleep,
+  });
   // The function's identity (Key Vault, storage, Logs Ingestion), built once and only when something needs it.
   let azure: Promise<TokenCredential> | undefined;
   const identity = (): Promise<TokenCredential> =>
@@ -86,7 +95,9 @@ export async function createDependencies(
     pacer,
     onRetry,
   });
-  const sink = await createSink(config, secrets, stream, identity, { dispatcher, clock, sleep, log, onRetry });
+  const { sinkCredential } = overrides;
+  const sinkIdentity = sinkCredential ? () => Promise.resolve(sinkCredential) : identity;
+  const sink = await createSink(config, secrets, stream, sinkIdentity, { dispatcher, clock, sleep, log, onRetry });
   const checkpoints = overrides.checkpoints ?? (await createCheckpointStore(config.checkpoint, stream.name, identity));
   return {
     deps: { mcas, sink, checkpoints, clock, sleep, log },

@@ -9,6 +9,12 @@ export async function mcasActivityTimer(timer: Timer, context: InvocationContext
   if (timer.isPastDue) context.warn('Timer is past due; catching up from the checkpoint.');
   // Loaded here, not at import: the host indexes this module at cold start, and a bad setting should fail a run
   // with a clear error in its invocation log rather than break the module's import.
+  if ((process.env['TENANT_REGISTRY'] ?? '').trim() !== '') {
+    // Many tenants: this tick only enqueues one run per tenant; the queue function ingests them (mcasTenantRun).
+    const { enqueueTenantRuns } = await import('../tenants/tenantQueue.js');
+    await enqueueTenantRuns(process.env, context);
+    return;
+  }
   const { runOnce } = await import('../runOnce.js');
   const summary = await runOnce(process.env, context);
   context.info(`Summary ${JSON.stringify(summary)}`);

@@ -11,6 +11,11 @@ export async function mcasAlertTimer(timer: Timer, context: InvocationContext): 
     import('../runOnce.js'),
     import('../streams.js'),
   ]);
+  if ((process.env['TENANT_REGISTRY'] ?? '').trim() !== '') {
+    // Many tenants: alerts are not fanned out per tenant; the deployment's own settings name no tenant to read.
+    context.debug('TENANT_REGISTRY is set: the alerts timer does nothing in multi-tenant mode.');
+    return;
+  }
   if (!readConfig(process.env).alertsEnabled) {
     context.debug('MCAS alerts are off (MCAS_ALERTS_ENABLED is not true); nothing to do.');
     return;

@@ -17,11 +17,13 @@ export class RequestPacer {
   #waiters: (() => void)[] = [];
   #waitedMs = 0;
 
-  constructor(options: { maxRequests: number; windowMs: number; clock: Clock; sleep: Sleep }) {
-    if (!(options.maxRequests >= 1) || !(options.windowMs > 0))
+  /** `windowMs`: the limit's window, a minute by default (MCAS's limit is a number of requests a minute). */
+  constructor(options: { maxRequests: number; windowMs?: number; clock: Clock; sleep: Sleep }) {
+    const windowMs = options.windowMs ?? 60_000;
+    if (!(options.maxRequests >= 1) || !(windowMs > 0))
       throw new RangeError('RequestPacer needs maxRequests >= 1 and windowMs > 0.');
     this.#maxRequests = options.maxRequests;
-    this.#windowMs = options.windowMs;
+    this.#windowMs = windowMs;
     this.#clock = options.clock;
     this.#sleep = options.sleep;
   }

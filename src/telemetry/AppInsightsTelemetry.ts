@@ -266,6 +266,7 @@ export class AppInsightsTelemetry implements Telemetry {
       startedAt: report.startedAt,
     };
     if (report.error !== undefined) properties['error'] = report.error.slice(0, MAX_PROPERTY_CHARS);
+    if (report.tenant !== undefined) properties['tenant'] = report.tenant;
     const measurements = finiteOnly({
       fetched: report.fetched,
       sent: report.sent,
@@ -297,7 +298,7 @@ export class AppInsightsTelemetry implements Telemetry {
         envelope('Microsoft.ApplicationInsights.Metric', 'MetricData', {
           ver: 2,
           metrics: [metric],
-          properties: { stream: report.stream },
+          properties: { stream: report.stream, ...(report.tenant !== undefined ? { tenant: report.tenant } : {}) },
         }),
       );
     }

@@ -25,6 +25,8 @@ export interface RunReport {
   checkpoint: string;
   /** On failure: the error's name and message (never a secret: our messages carry none). */
   error?: string | undefined;
+  /** Multi-tenant mode: the tenant's registry key. */
+  tenant?: string | undefined;
 }
 
 /** The stored form, checked when read back; a report that does not parse is treated as absent (it is only a report). */
@@ -45,6 +47,7 @@ export const RunReportSchema = z.object({
   moreToDo: z.boolean(),
   checkpoint: z.string(),
   error: z.string().optional(),
+  tenant: z.string().optional(),
 }) satisfies z.ZodType<RunReport>;
 
 /** Parses a stored report; undefined when it is not one. */

@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
 import { DEFAULTS, SETTING_NAMES } from '../../src/config.js';
+import { TENANT_SETTING_NAMES } from '../../src/tenants/tenantStorage.js';
 import {
   assignedValue,
   type BicepFile,
@@ -59,8 +60,6 @@ const HOST_SETTINGS = [
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
 ];
-/** The multi-tenant settings (names agreed with the tenant registry and its queue function, outside config.ts). */
-const MULTI_TENANT_SETTINGS = ['TENANT_REGISTRY', 'TENANT_QUEUE_NAME'];
 /** Deprecated on Flex Consumption, where the runtime and the package come from functionAppConfig. */
 const FLEX_DEPRECATED = [
   'FUNCTIONS_WORKER_RUNTIME',
@@ -81,7 +80,7 @@ const SECRET_BEARING =
  */
 function settingsReadByConfig(): { read: Set<string>; defaulted: Set<string> } {
   const defaulted = new Set(Object.keys(DEFAULTS));
-  const read = new Set([...SETTING_NAMES, ...defaulted]);
+  const read = new Set([...SETTING_NAMES, ...TENANT_SETTING_NAMES, ...defaulted]);
   return { read, defaulted };
 }
 
@@ -193,9 +192,7 @@ describe('deployment templates', () => {
     it('name only settings the config reads, besides the Functions host own ones', () => {
       const { read } = settingsReadByConfig();
       const { settings } = appSettings();
-      const unknown = [...settings.keys()].filter(
-        (name) => !read.has(name) && !HOST_SETTINGS.includes(name) && !MULTI_TENANT_SETTINGS.includes(name),
-      );
+      const unknown = [...settings.keys()].filter((name) => !read.has(name) && !HOST_SETTINGS.includes(name));
       assert.deepEqual(unknown, [], 'neither config.ts nor the host reads these (a typo?)');
     });
 
