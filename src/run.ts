@@ -10,6 +10,7 @@ import { KeysetPosition, type Position } from './mcas/KeysetPosition.js';
 import type { McasClient } from './mcas/McasClient.js';
 import { type PagedRecord, pageRecords, type PageSource, type RecordPage } from './mcas/pageRecords.js';
 import { ScanTooLargeError, scanRecords } from './mcas/scanRecords.js';
+import { plural } from './plural.js';
 import { prefetchOne } from './prefetch.js';
 import type { Batch, LogSink } from './sink/LogSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
@@ -140,7 +141,7 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
   const stream = options.stream ?? ACTIVITIES;
   log.info(
     `Reading ${stream.resource} with ${stream.cursorField} ${iso(start.cursorMs)} .. ${iso(windowEndMs)} ` +
-      `(${stored ? `from ${deps.checkpoints.describe()}` : 'first run: initial lookback'}, ${paging.mode} paging` +
+      `(${startLabel(stored !== undefined, deps.checkpoints, options)}, ${paging.mode} paging` +
       `${options.dryRun ? ', dry run' : ''}).`,
   );
 
@@ -171,8 +172,9 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
 
   const result = finish();
   log.info(
-    `Run done: fetched ${result.fetched}, sent ${result.sent} in ${result.batches} batches, flagged ${result.flagged}, ` +
-      `checkpoint ${result.checkpoint}${result.moreToDo ? ', more to do' : ''} (${result.durationMs} ms).`,
+    `Run done: fetched ${result.fetched}, sent ${result.sent} in ${plural(result.batches, 'batch', 'batches')}, ` +
+      `flagged ${result.flagged}, ${options.dryRun ? 'nothing saved (dry run)' : `checkpoint ${result.checkpoint}`}` +
+      `${result.moreToDo ? ', more to do' : ''} (${result.durationMs} ms).`,
   );
   return result;
 }
@@ -547,6 +549,13 @@ function describePage(pageNumber: number, records: readonly { createdMs: number 
   const range = first && last ? `, ${iso(first.createdMs)} .. ${iso(last.createdMs)}` : '';
   const skipped = returned - records.length;
   return `Page ${pageNumber}: ${records.length} records${range}${skipped > 0 ? ` (${skipped} already delivered)` : ''}.`;
+}
+
+/** Where the window starts from, for the run's first log line. */
+function startLabel(hasCheckpoint: boolean, checkpoints: CheckpointStore, options: RunOptions): string {
+  if (hasCheckpoint) return `from ${checkpoints.describe()}`;
+  if (options.window?.startMs !== undefined) return 'from the start of the requested range';
+  return `no checkpoint yet: the initial lookback of ${Math.round(options.initialLookbackMs / 60_000)} minutes`;
 }
 
 function iso(ms: number): string {
