@@ -1,5 +1,6 @@
 // Progress of a long run for a person watching: a live line on a terminal, plain lines otherwise. Pure formatting
 // plus a tiny writer; the run reports progress through RunOptions.onProgress.
+import type { Logger } from './logger.js';
 import type { RunProgress } from './run.js';
 
 /** "pages 12, records 1,180, 43.5 % of the range, ETA 2m 10s". `elapsedMs` is since the run started. */
@@ -30,23 +31,37 @@ export function progressWriter(
   stream: { isTTY?: boolean; write(text: string): unknown },
   nowMs: () => number,
   plainEveryMs = 10_000,
-): { update(progress: RunProgress): void; done(): void } {
+): { update(progress: RunProgress): void; logger(log: Logger): Logger; done(): void } {
   const startedMs = nowMs();
   let lastPlainMs = -Infinity;
-  let wroteLive = false;
+  /** The live line on screen, if any (terminal only). */
+  let live: string | undefined;
+  /** A log line clears the live line first and draws it again after, so the two never share a line. */
+  const around =
+    (write: (message: string) => void) =>
+    (message: string): void => {
+      if (live === undefined) return write(message);
+      stream.write('\r\u001b[2K');
+      write(message);
+      stream.write(live);
+    };
   return {
     update(progress) {
       const text = describeProgress(progress, nowMs() - startedMs);
       if (stream.isTTY) {
+        live = text;
         stream.write(`\r\u001b[2K${text}`);
-        wroteLive = true;
       } else if (nowMs() - lastPlainMs >= plainEveryMs) {
         stream.write(`progress: ${text}\n`);
         lastPlainMs = nowMs();
       }
     },
+    logger(log) {
+      return { info: around((m) => log.info(m)), warn: around((m) => log.warn(m)), error: around((m) => log.error(m)) };
+    },
     done() {
-      if (wroteLive) stream.write('\n');
+      if (live !== undefined) stream.write('\n');
+      live = undefined;
     },
   };
 }

@@ -45,4 +45,23 @@ describe('progress', () => {
     assert.equal(written.length, 2);
     assert.ok(written.every((line) => line.startsWith('progress: ') && line.endsWith('\n')));
   });
+
+  it('never writes a log line onto the live line: it clears it, logs, and draws it again', () => {
+    const written: string[] = [];
+    const stream = { isTTY: true, write: (t: string) => written.push(t) };
+    const writer = progressWriter(stream, () => 0);
+    const log = writer.logger({
+      info: (m) => stream.write(`[info] ${m}\n`),
+      warn: (m) => stream.write(`[warn] ${m}\n`),
+      error: (m) => stream.write(`[error] ${m}\n`),
+    });
+    log.info('before any progress');
+    writer.update(progress);
+    log.info('Run done');
+    writer.done();
+    const screen = written.join('');
+    assert.ok(screen.startsWith('[info] before any progress\n'));
+    const live = describeProgress(progress, 0);
+    assert.ok(screen.endsWith(`\r\u001b[2K${live}\r\u001b[2K[info] Run done\n${live}\n`), JSON.stringify(screen));
+  });
 });
