@@ -31,6 +31,11 @@ export interface Azurite {
 export interface StartAzuriteOptions {
   /** How long to wait for Azurite to listen before giving up (default 15 s). */
   startTimeoutMs?: number;
+  /**
+   * Azurite's flags instead of the defaults (in memory, no API version check), e.g. those of `npm run azurite`, to
+   * test them. `--blobPort` becomes 0 and `--location` a temporary folder, so the instance is private all the same.
+   */
+  flags?: readonly string[];
 }
 
 /**
@@ -43,23 +48,21 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   const workDir = await mkdtemp(join(tmpdir(), 'azurite-'));
   const env = { ...process.env };
   delete env.AZURITE_DB; // would switch Azurite to a SQL metadata store
-  const child = spawn(
-    process.execPath,
-    [
-      entry,
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
-      '--inMemoryPersistence',
-      '--extentMemoryLimit',
-      String(EXTENT_MEMORY_LIMIT_MB),
-      '--skipApiVersionCheck',
-      '--disableTelemetry',
-      '--silent',
-    ],
-    { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const flags = options.flags
+    ? privateFlags(options.flags, workDir)
+    : [
+        '--blobHost',
+        '127.0.0.1',
+        '--blobPort',
+        '0',
+        '--inMemoryPersistence',
+        '--extentMemoryLimit',
+        String(EXTENT_MEMORY_LIMIT_MB),
+        '--skipApiVersionCheck',
+        '--disableTelemetry',
+        '--silent',
+      ];
+  const child = spawn(process.execPath, [entry, ...flags], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   // 'error' without 'exit' happens when the process could not be spawned at all.
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
@@ -93,6 +96,19 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     await close();
     throw error;
   }
+}
+
+/** `flags` with the port the OS picks and the data in `workDir`, so a test's instance collides with nothing. */
+function privateFlags(flags: readonly string[], workDir: string): string[] {
+  const out = [...flags];
+  const set = (name: string, value: string): void => {
+    const at = out.indexOf(name);
+    if (at >= 0) out.splice(at, 2, name, value);
+    else out.push(name, value);
+  };
+  set('--blobPort', '0');
+  set('--location', workDir);
+  return out;
 }
 
 /** The `azurite-blob` bin of the installed package, found through its package.json rather than a global install. */
