@@ -57,7 +57,7 @@ export async function runBackfill(
   const config = readConfig(env);
   const stream = options.stream ?? ACTIVITIES;
   const credential = async () => options.overrides?.credential ?? defaultCredential(config);
-  const store = (name: string) => createCheckpointStore(config.checkpoint, name, credential);
+  const store = (name: string) => createCheckpointStore(config.checkpoint, name, credential, { log });
   const name = await resumableName(options, stream, store, log);
   const live = await (await store(stream.name)).load();
   const liveOriginMs = live?.checkpoint.origin;

@@ -19,11 +19,13 @@ import { McasClient } from './mcas/McasClient.js';
 import { MCAS_RETRY, type RetryInfo } from './retry.js';
 import { RequestPacer } from './mcas/RequestPacer.js';
 import type { RunDeps } from './run.js';
+import { checkpointTarget, mcasTarget, sinkTarget } from './serviceTargets.js';
 import type { Secrets } from './secrets.js';
 import { DataCollectorSink } from './sink/DataCollectorSink.js';
 import type { LogSink } from './sink/LogSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
 import { NO_TELEMETRY, type Telemetry } from './telemetry/RunReport.js';
+import { explainUnreachable } from './unreachable.js';
 
 export interface Runtime {
   deps: RunDeps;
@@ -74,7 +76,7 @@ export async function createDependencies(
   let azure: Promise<TokenCredential> | undefined;
   const identity = (): Promise<TokenCredential> =>
     (azure ??= overrides.credential ? Promise.resolve(overrides.credential) : defaultCredential(config));
-  const mcas = new McasClient({
+  const mcasClient = new McasClient({
     portalUrl: config.mcas.portalUrl,
     authorization: await mcasAuthorization(config, secrets, identity, clock, overrides),
     dispatcher,
@@ -86,8 +88,17 @@ export async function createDependencies(
     pacer,
     onRetry,
   });
-  const sink = await createSink(config, secrets, stream, identity, { dispatcher, clock, sleep, log, onRetry });
-  const checkpoints = overrides.checkpoints ?? (await createCheckpointStore(config.checkpoint, stream.name, identity));
+  // Failures to reach a service are worded with the setting that points at it (src/unreachable.ts).
+  const mcasAt = mcasTarget(config);
+  const mcas: RunDeps['mcas'] = {
+    list: (...args) => explainUnreachable(mcasAt, () => mcasClient.list(...args)),
+  };
+  const sinkAt = sinkTarget(config);
+  const sending = await createSink(config, secrets, stream, identity, { dispatcher, clock, sleep, log, onRetry });
+  const sink: LogSink = { send: (...args) => explainUnreachable(sinkAt, () => sending.send(...args)) };
+  const checkpoints =
+    overrides.checkpoints ??
+    (await createCheckpointStore(config.checkpoint, stream.name, identity, { log, clock, sleep }));
   return {
     deps: { mcas, sink, checkpoints, clock, sleep, log },
     counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
@@ -171,22 +182,48 @@ async function createSink(
   });
 }
 
-/** The store for one named stream. Storage SDKs are loaded only when the blob store is used. */
+/**
+ * The store for one named stream. Storage SDKs are loaded only when the blob store is used. A blob store retries
+ * through the connector's retry loop, logging each retry to `io.log` (the SDK's own retries are off), and names the
+ * setting to check when the account cannot be reached.
+ */
 export async function createCheckpointStore(
   location: CheckpointLocation,
   name: string,
   credential: () => Promise<TokenCredential>,
+  io: { log?: Logger; clock?: Clock; sleep?: Sleep } = {},
 ): Promise<CheckpointStore> {
   if (location.kind === 'file') {
     const { FileCheckpointStore } = await import('./checkpoint/FileCheckpointStore.js');
     return new FileCheckpointStore(location.path, name);
   }
   const { BlobCheckpointStore } = await import('./checkpoint/BlobCheckpointStore.js');
-  if ('connectionString' in location) {
-    return BlobCheckpointStore.fromConnectionString(location.connectionString.reveal(), location.container, name);
-  }
-  return BlobCheckpointStore.fromServiceUrl(location.serviceUrl, await credential(), location.container, name);
+  const { RetryingCheckpointStore } = await import('./checkpoint/RetryingCheckpointStore.js');
+  const sdkOptions = { retryOptions: { maxTries: 1 } };
+  const blob =
+    'connectionString' in location
+      ? BlobCheckpointStore.fromConnectionString(
+          location.connectionString.reveal(),
+          location.container,
+          name,
+          sdkOptions,
+        )
+      : BlobCheckpointStore.fromServiceUrl(
+          location.serviceUrl,
+          await credential(),
+          location.container,
+          name,
+          sdkOptions,
+        );
+  return new RetryingCheckpointStore(blob, {
+    target: checkpointTarget(location),
+    log: io.log ?? SILENT,
+    clock: io.clock ?? systemClock,
+    sleep: io.sleep ?? realSleep,
+  });
 }
+
+const SILENT: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The function's managed identity (a user-assigned one when AZURE_CLIENT_ID is set), or a developer login locally. */
 export async function defaultCredential(config: Pick<Config, 'managedIdentityClientId'>): Promise<TokenCredential> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { generateActivities } from '../emulators/activityGenerator.js';
 import { generateAlerts } from '../emulators/alertGenerator.js';
+import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME } from '../emulators/azurite.js';
 import { FAKE_MCAS_TOKEN, FAKE_WORKSPACE_KEY, type LocalStack, startLocalStack } from '../emulators/localStack.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -376,3 +378,63 @@ describe('cli run', () => {
     assert.match(result.stderr, /--since expects an ISO 8601 time/);
   });
 });
+
+describe('cli when a service cannot be reached', () => {
+  let stack: LocalStack;
+  let closedPort: number;
+  before(async () => {
+    stack = await startLocalStack({ activities: [] });
+    closedPort = await freePort();
+  });
+  after(() => stack.close());
+
+  it('names the checkpoint storage, its setting and what to do, without retrying a refused Azurite', async () => {
+    const env = {
+      ...stack.settings,
+      AzureWebJobsStorage:
+        `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};AccountKey=${AZURITE_ACCOUNT_KEY};` +
+        `BlobEndpoint=http://127.0.0.1:${closedPort}/${AZURITE_ACCOUNT_NAME};`,
+    };
+    const result = await cli(['run'], { env });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `ServiceUnreachableError: Could not reach the checkpoint storage at http://127\\.0\\.0\\.1:${closedPort}/devstoreaccount1 ` +
+          '\\(AzureWebJobsStorage\\): the connection was refused.*\\(ECONNREFUSED\\)\\. Start Azurite \\(npm run azurite',
+      ),
+    );
+    assert.match(result.stderr, /CHECKPOINT_STORE=file:\.checkpoints/);
+    assert.doesNotMatch(result.stderr, /retrying/);
+    assert.doesNotMatch(result.stderr, new RegExp(AZURITE_ACCOUNT_KEY.slice(0, 16)));
+  });
+
+  it('names MCAS and MCAS_PORTAL_URL when MCAS refuses the connection', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-unreachable-'));
+    after(() => rm(dir, { recursive: true, force: true }));
+    const env = {
+      ...stack.settings,
+      MCAS_PORTAL_URL: `http://127.0.0.1:${closedPort}`,
+      CHECKPOINT_STORE: `file:${dir}`,
+    };
+    const result = await cli(['run'], { env });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `Could not reach MCAS at http://127\\.0\\.0\\.1:${closedPort} \\(MCAS_PORTAL_URL\\): the connection was refused`,
+      ),
+    );
+    assert.match(result.stderr, /Check MCAS_PORTAL_URL/);
+    assert.doesNotMatch(result.stderr, /retrying/);
+  });
+});
+
+/** A loopback port that nothing listens on (it was free a moment ago). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+  return port;
+}
