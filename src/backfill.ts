@@ -85,7 +85,10 @@ export async function runBackfill(
     window: { startMs: options.fromMs, endMs },
     timeBudgetMs: options.timeBudgetMs,
     ...(options.dryRun ? { dryRun: true } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    // A resumed backfill counts its share done from the range's start, not from where this invocation began.
+    ...(options.onProgress
+      ? { onProgress: (p: RunProgress) => options.onProgress?.({ ...p, rangeStartMs: options.fromMs }) }
+      : {}),
     ...(options.overrides ? { overrides: options.overrides } : {}),
   });
   return { name, endMs, liveOriginMs, summary };

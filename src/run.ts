@@ -106,6 +106,10 @@ export interface RunProgress {
   cursorMs: number;
   windowStartMs: number;
   windowEndMs: number;
+  /** MCAS's approximate count of records after this page up to the window's end (keyset paging only). */
+  remaining?: number | undefined;
+  /** Start of a longer range this run resumed inside (a backfill's), for the share done; set by the caller. */
+  rangeStartMs?: number | undefined;
 }
 
 /** Share of the time budget after which no new page is fetched; the rest is for the last batch and checkpoint. */
@@ -312,6 +316,11 @@ async function consume(
         cursorMs: ctx.lastCursorMs,
         windowStartMs: ctx.start.cursorMs,
         windowEndMs: ctx.windowEndMs,
+        // A keyset page's total counts from its own start; a scan page's counts a sub-window, so it says nothing here.
+        remaining:
+          ctx.options.paging?.mode !== 'scan' && page.total !== undefined
+            ? Math.max(0, page.total - page.returnedCount)
+            : undefined,
       });
       if (stopAtSoftDeadline && page.hasNext && deps.clock.nowMs() >= ctx.softDeadlineMs) {
         stopEarly(ctx);

@@ -51,6 +51,16 @@ export interface WiringOverrides {
   /** Stands in for the Entra credential used for MCAS (MCAS_AUTH=entra). */
   mcasCredential?: TokenCredential;
   checkpoints?: CheckpointStore;
+  /** Told before the run waits for MCAS (its rate limit, or after a throttled answer), for progress displays. */
+  onWait?: (wait: McasWait) => void;
+}
+
+/** A wait for MCAS that a person watching should hear about. */
+export interface McasWait {
+  /** rateLimit: the pacer keeps the run under MCAS_MAX_REQUESTS_PER_MINUTE. throttled: MCAS answered "slow down". */
+  kind: 'rateLimit' | 'throttled';
+  waitMs: number;
+  requestsPerMinute: number;
 }
 
 export async function createDependencies(
@@ -64,6 +74,7 @@ export async function createDependencies(
   const sleep = overrides.sleep ?? realSleep;
   const dispatcher = createDispatcher();
   const counted = { retries: 0, throttled: 0, throttleWaitMs: 0 };
+  const requestsPerMinute = config.mcas.maxRequestsPerMinute;
   const onRetry = (info: RetryInfo): void => {
     counted.retries++;
     if (info.throttled) {
@@ -71,7 +82,13 @@ export async function createDependencies(
       counted.throttleWaitMs += info.delayMs;
     }
   };
-  const pacer = new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep });
+  const pacer = new RequestPacer({
+    maxRequests: requestsPerMinute,
+    windowMs: 60_000,
+    clock,
+    sleep,
+    onWait: (waitMs) => overrides.onWait?.({ kind: 'rateLimit', waitMs, requestsPerMinute }),
+  });
   // The function's identity (Key Vault, storage, Logs Ingestion), built once and only when something needs it.
   let azure: Promise<TokenCredential> | undefined;
   const identity = (): Promise<TokenCredential> =>
@@ -86,7 +103,10 @@ export async function createDependencies(
     log,
     retry: { ...MCAS_RETRY, throttleMinDelayMs: config.mcas.throttleWaitMs },
     pacer,
-    onRetry,
+    onRetry: (info) => {
+      onRetry(info);
+      if (info.throttled) overrides.onWait?.({ kind: 'throttled', waitMs: info.delayMs, requestsPerMinute });
+    },
   });
   // Failures to reach a service are worded with the setting that points at it (src/unreachable.ts).
   const mcasAt = mcasTarget(config);

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 
 import { ConfigError, ensureError } from '../errors.js';
 import { type Logger, stderrLogger } from '../logger.js';
+import type { ProgressWriter } from '../progress.js';
+import type { McasWait } from '../wiring.js';
 import { ACTIVITIES, ALERTS, type StreamSpec } from '../streams.js';
 import { LocalSettingsError, withLocalSettings } from './localSettings.js';
 import {
@@ -86,11 +88,13 @@ async function runCommand(args: readonly string[], env: NodeJS.ProcessEnv): Prom
 
   const { runOnce } = await import('../runOnce.js');
   const { MemoryCheckpointStore } = await import('../checkpoint/MemoryCheckpointStore.js');
+  const progress = await startProgress(settings);
   // A fixed range is a one-off: it must neither start from nor move the live checkpoint.
   const fixedRange = startMs !== undefined;
-  const overrides = fixedRange ? { checkpoints: new MemoryCheckpointStore('adhoc') } : {};
-  const { progressWriter } = await import('../progress.js');
-  const progress = progressWriter(process.stderr, () => Date.now());
+  const overrides = {
+    onWait: (wait: McasWait) => progress.wait(wait),
+    ...(fixedRange ? { checkpoints: new MemoryCheckpointStore('adhoc') } : {}),
+  };
   const summary = await runOnce(settings, progress.logger(quietOnTerminal(stderrLogger)), {
     stream,
     window: fixedRange ? { startMs, endMs } : undefined,
@@ -124,10 +128,10 @@ async function backfillCommand(args: readonly string[], env: NodeJS.ProcessEnv):
   const settings = withLocalSettings(env);
 
   const { runBackfill } = await import('../backfill.js');
-  const { progressWriter } = await import('../progress.js');
-  const progress = progressWriter(process.stderr, () => Date.now());
+  const progress = await startProgress(settings);
   const result = await runBackfill(settings, progress.logger(quietOnTerminal(stderrLogger)), {
     stream,
+    overrides: { onWait: (wait: McasWait) => progress.wait(wait) },
     fromMs,
     toMs,
     dryRun,
@@ -222,6 +226,13 @@ function readInputFile(path: string): string {
 
 function writeJson(value: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** The progress display on stderr. Settings are read here only for the request limit; runOnce checks them all. */
+async function startProgress(settings: NodeJS.ProcessEnv): Promise<ProgressWriter> {
+  const [{ readConfig }, { progressWriter }] = await Promise.all([import('../config.js'), import('../progress.js')]);
+  const requestsPerMinute = readConfig(settings).mcas.maxRequestsPerMinute;
+  return progressWriter(process.stderr, () => Date.now(), { requestsPerMinute });
 }
 
 /** On a terminal the live progress line replaces the per-page log lines; elsewhere every line is kept. */

@@ -17,13 +17,23 @@ export class RequestPacer {
   #waiters: (() => void)[] = [];
   #waitedMs = 0;
 
-  constructor(options: { maxRequests: number; windowMs: number; clock: Clock; sleep: Sleep }) {
+  readonly #onWait: ((waitMs: number) => void) | undefined;
+
+  /** `onWait` is told of each wait before it starts, for progress displays. */
+  constructor(options: {
+    maxRequests: number;
+    windowMs: number;
+    clock: Clock;
+    sleep: Sleep;
+    onWait?: (waitMs: number) => void;
+  }) {
     if (!(options.maxRequests >= 1) || !(options.windowMs > 0))
       throw new RangeError('RequestPacer needs maxRequests >= 1 and windowMs > 0.');
     this.#maxRequests = options.maxRequests;
     this.#windowMs = options.windowMs;
     this.#clock = options.clock;
     this.#sleep = options.sleep;
+    this.#onWait = options.onWait;
   }
 
   /** Total time spent waiting for a slot, for the run report. */
@@ -67,6 +77,7 @@ export class RequestPacer {
         throw new DeadlineReachedError('the next MCAS request would have to wait past the time budget');
       }
       this.#waitedMs += waitMs;
+      this.#onWait?.(waitMs);
       await this.#sleep(waitMs, options.signal);
     }
   }
