@@ -5,9 +5,11 @@ import type { TokenCredential } from '@azure/identity';
 import type { SecretClient, SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { describeWorkspaceKeyProblem, type SecretSource } from './config.js';
+import { credentialAdvice, whoNeedsTheRole } from './credentialAdvice.js';
 import { isCredentialError, SecretError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Secret } from './Secret.js';
+import { describeNetworkCode } from './unreachable.js';
 
 /** The secrets a run needs; one the chosen MCAS auth or sink does not use is left out. */
 export interface Secrets {
@@ -26,8 +28,6 @@ export interface LoadSecretsOptions {
   /** Pipeline options for the SecretClient (tests pass tlsOptions; production passes nothing). */
   clientOptions?: SecretClientOptions;
 }
-
-const MAX_DETAIL_CHARS = 300;
 
 /**
  * Returns the secrets the source names, trimmed. From Key Vault, reads them in parallel; throws SecretError when a
@@ -103,9 +103,7 @@ function describeReadFailure(error: unknown, vaultUrl: string, name: string): Se
   if (!(error instanceof Error)) return new SecretError(`Could not read ${secret} from Key Vault ${vaultUrl}.`);
   if (isCredentialError(error)) {
     return new SecretError(
-      `Could not get a token for Key Vault ${vaultUrl} to read ${secret}: no managed identity answered for this app. ` +
-        "Turn on the Function App's system-assigned identity, or assign a user-assigned one and set AZURE_CLIENT_ID " +
-        `to its client id.${managedIdentityDetail(error)}`,
+      `Could not get a token for Key Vault ${vaultUrl} to read ${secret}: ${credentialAdvice(error, process.env)}`,
       { cause: error },
     );
   }
@@ -121,28 +119,23 @@ function describeReadFailure(error: unknown, vaultUrl: string, name: string): Se
     }
     if (status === 401 || status === 403) {
       return new SecretError(
-        `Key Vault ${vaultUrl} refused to let this app read ${secret} (HTTP ${status}). Give the function's managed ` +
-          "identity the 'Key Vault Secrets User' role on the vault (or a secret 'get' access policy on a vault that " +
-          "uses access policies), and check that the vault's firewall lets the function in.",
+        `Key Vault ${vaultUrl} refused to let this app read ${secret} (HTTP ${status}). Give ` +
+          `${whoNeedsTheRole(process.env)} the 'Key Vault Secrets User' role on the vault (or a secret 'get' access ` +
+          "policy on a vault that uses access policies), and check that the vault's firewall lets the function in.",
         { cause: error },
       );
     }
     return new SecretError(`Key Vault ${vaultUrl} answered HTTP ${status} when reading ${secret}.`, { cause: error });
   }
   if (error.name === 'RestError' && status === undefined && typeof code === 'string') {
-    return new SecretError(`Could not reach Key Vault ${vaultUrl} to read ${secret} (${code}).`, { cause: error });
+    return new SecretError(
+      `Could not reach Key Vault ${vaultUrl} (KEY_VAULT_URL) to read ${secret}: ${describeNetworkCode(code)} (${code}). ` +
+        "Check KEY_VAULT_URL, and that the vault's firewall lets this machine in.",
+      { cause: error },
+    );
   }
   const detail = typeof code === 'string' ? `${error.name} ${code}` : error.name;
   return new SecretError(`Could not read ${secret} from Key Vault ${vaultUrl} (${detail}).`);
-}
-
-/** What the managed identity credential itself said, from a DefaultAzureCredential failure; it holds no secret. */
-function managedIdentityDetail(error: Error): string {
-  const errors = (error as { errors?: unknown }).errors;
-  const found = (Array.isArray(errors) ? errors : [error]).find(
-    (e): e is Error => e instanceof Error && e.message.startsWith('ManagedIdentityCredential'),
-  );
-  return found ? ` (${found.message.slice(0, MAX_DETAIL_CHARS)})` : '';
 }
 
 /** The vault's name for az commands: the first label of its host (myvault in https://myvault.vault.azure.net). */

@@ -26,7 +26,7 @@ export class ServiceUnreachableError extends Error {
   readonly code: string;
   constructor(target: ServiceTarget, code: string, options?: ErrorOptions) {
     super(
-      `Could not reach ${target.service} at ${target.url} (${target.setting}): ${REASONS[code] ?? 'the connection failed'} ` +
+      `Could not reach ${target.service} at ${target.url} (${target.setting}): ${describeNetworkCode(code)} ` +
         `(${code}). ${target.check}`,
       options,
     );
@@ -59,6 +59,11 @@ const REASONS: Readonly<Record<string, string>> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: TLS_REASON,
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: TLS_REASON,
 };
+
+/** A network error code in words, e.g. "the host name was not found" for ENOTFOUND. */
+export function describeNetworkCode(code: string): string {
+  return REASONS[code] ?? 'the connection failed';
+}
 
 /** The code and address of the network failure in `error` (its causes and aggregated errors included), if any. */
 export function connectionFailure(error: unknown): { code: string; address?: string } | undefined {

@@ -6,6 +6,7 @@ import type { SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { CLOUD_PROFILES, MCAS_ACTIVITIES_APP_ROLE, MCAS_RESOURCE_APP_ID } from '../cloud.js';
 import { type Clock, systemClock } from '../clock.js';
+import { credentialAdvice, whoNeedsTheRole } from '../credentialAdvice.js';
 import { SecretError } from '../errors.js';
 import { Secret } from '../Secret.js';
 
@@ -230,15 +231,14 @@ function describeVaultFailure(error: unknown, where: string, name: string, vault
   }
   if (errorName === 'RestError' && (status === 401 || status === 403)) {
     return new SecretError(
-      `Key Vault ${vaultUrl} refused to let this app read secret '${name}' (HTTP ${status}); give the function's ` +
-        "managed identity the 'Key Vault Secrets User' role on the vault.",
+      `Key Vault ${vaultUrl} refused to let this app read secret '${name}' (HTTP ${status}); give ` +
+        `${whoNeedsTheRole(process.env)} the 'Key Vault Secrets User' role on the vault.`,
       { cause: error },
     );
   }
-  if (/Credential|Authentication/.test(errorName)) {
+  if (/Credential|Authentication/.test(errorName) && error instanceof Error) {
     return new SecretError(
-      `Could not get a token for Key Vault ${vaultUrl} to read secret '${name}': no managed identity answered; turn on ` +
-        "the Function App's identity (AZURE_CLIENT_ID names a user-assigned one).",
+      `Could not get a token for Key Vault ${vaultUrl} to read secret '${name}': ${credentialAdvice(error, process.env)}`,
       { cause: error },
     );
   }
