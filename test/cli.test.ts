@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -205,6 +205,20 @@ describe('cli usage', () => {
     const general = await cli(['--help']);
     assert.equal(general.code, 0);
     assert.match(general.stdout, /^Usage: mcas-activity-connector <command>/);
+  });
+});
+
+describe('cli as the package bin', () => {
+  it('is an executable script that runs with the node on PATH, as npx runs it', async () => {
+    assert.ok((statSync(CLI).mode & 0o111) !== 0, 'npm run build leaves dist/src/cli.js executable');
+    const path = [dirname(process.execPath), process.env['PATH'] ?? ''].join(delimiter);
+    const result = await new Promise<CliResult>((resolvePromise) => {
+      execFile(CLI, ['map', '--help'], { env: { PATH: path } }, (error, stdout, stderr) => {
+        resolvePromise({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: mcas-activity-connector map /);
   });
 });
 
