@@ -36,23 +36,39 @@ export function estimateEtaMs(progress: RunProgress, elapsedMs: number, limits: 
 }
 
 /**
- * "pages 12, records 1,180 fetched / 1,000 sent, about 4,300 left, 21.5 % of the range, 39/s, ETA 1m 50s".
- * The share of the range counts from `rangeStartMs` when the run resumed inside a longer range (a backfill).
+ * "pages 12, records 1,180 fetched / 1,000 sent, about 4,300 left (21.5 %), at …, 39/s, ETA 1m 50s". The share done
+ * is of the records when MCAS counted what is left, else of the time range; a run that resumed inside a longer range
+ * (a backfill, `rangeStartMs`) counts its share of that range from its start. `waitLeftMs`: the run is waiting for
+ * MCAS that long, which the ETA cannot be shorter than.
  */
-export function describeProgress(progress: RunProgress, elapsedMs: number, limits: ProgressLimits): string {
-  const startMs = progress.rangeStartMs ?? progress.windowStartMs;
-  const span = progress.windowEndMs - startMs;
-  const fraction = span > 0 ? Math.min(1, Math.max(0, (progress.cursorMs - startMs) / span)) : 1;
+export function describeProgress(
+  progress: RunProgress,
+  elapsedMs: number,
+  limits: ProgressLimits,
+  waitLeftMs = 0,
+): string {
   const remaining = estimateRemaining(progress);
   const etaMs = estimateEtaMs(progress, elapsedMs, limits);
   const rate = elapsedMs > 0 ? progress.fetched / (elapsedMs / 1000) : 0;
   return (
     `pages ${progress.pages}, records ${count(progress.fetched)} fetched / ${count(progress.sent)} sent` +
-    `${remaining !== undefined ? `, about ${count(remaining)} left` : ''}` +
-    `, ${(fraction * 100).toFixed(1)} % of the range, at ${new Date(progress.cursorMs).toISOString()}` +
+    `${remaining !== undefined ? `, about ${count(remaining)} left` : ''}, ${describeShare(progress)}` +
+    `, at ${new Date(progress.cursorMs).toISOString()}` +
     `${progress.fetched > 0 && elapsedMs > 0 ? `, ${count(Math.round(rate))}/s` : ''}` +
-    `${etaMs !== undefined ? `, ETA ${formatDuration(etaMs)}` : ''}`
+    `${etaMs !== undefined ? `, ETA ${formatDuration(Math.max(etaMs, waitLeftMs))}` : ''}`
   );
+}
+
+/** "2.5 % of the records" (MCAS counted what is left) or "50.7 % of the range". */
+function describeShare(progress: RunProgress): string {
+  if (progress.remaining !== undefined && progress.rangeStartMs === undefined) {
+    const total = progress.fetched + progress.remaining;
+    return `${((total > 0 ? progress.fetched / total : 1) * 100).toFixed(1)} % of the records`;
+  }
+  const startMs = progress.rangeStartMs ?? progress.windowStartMs;
+  const span = progress.windowEndMs - startMs;
+  const fraction = span > 0 ? Math.min(1, Math.max(0, (progress.cursorMs - startMs) / span)) : 1;
+  return `${(fraction * 100).toFixed(1)} % of the range`;
 }
 
 /** "waiting 57s for MCAS's rate limit (30 requests a minute)". */
@@ -102,19 +118,22 @@ export function progressWriter(
   const plainEveryMs = options.plainEveryMs ?? 10_000;
   const startedMs = nowMs();
   let lastPlainMs = -Infinity;
-  let lastText: string | undefined;
+  let last: RunProgress | undefined;
   /** The live line on screen, if any (terminal only). */
   let live: string | undefined;
   let waiting: { wait: McasWait; untilMs: number; ticker: NodeJS.Timeout | undefined } | undefined;
 
-  const draw = (text: string): void => {
-    live = text;
-    stream.write(`\r\u001b[2K${text}`);
+  /** The progress line, with the wait in progress if any. */
+  const render = (): string => {
+    const waitLeftMs = waiting ? Math.max(0, waiting.untilMs - nowMs()) : 0;
+    const text = last ? describeProgress(last, nowMs() - startedMs, limits, waitLeftMs) : undefined;
+    if (!waiting) return text ?? '';
+    const wait = describeWait(waiting.wait, waitLeftMs);
+    return text === undefined ? wait : `${wait}; ${text}`;
   };
-  const drawWait = (): void => {
-    if (!waiting) return;
-    const text = describeWait(waiting.wait, Math.max(0, waiting.untilMs - nowMs()));
-    draw(lastText === undefined ? text : `${lastText}, ${text}`);
+  const draw = (): void => {
+    live = render();
+    stream.write(`\r\u001b[2K${live}`);
   };
   const stopWaiting = (): void => {
     if (waiting?.ticker) clearInterval(waiting.ticker);
@@ -132,10 +151,10 @@ export function progressWriter(
   return {
     update(progress) {
       stopWaiting();
-      lastText = describeProgress(progress, nowMs() - startedMs, limits);
-      if (stream.isTTY) draw(lastText);
+      last = progress;
+      if (stream.isTTY) draw();
       else if (nowMs() - lastPlainMs >= plainEveryMs) {
-        stream.write(`progress: ${lastText}\n`);
+        stream.write(`progress: ${render()}\n`);
         lastPlainMs = nowMs();
       }
     },
@@ -144,11 +163,11 @@ export function progressWriter(
       stopWaiting();
       waiting = { wait, untilMs: nowMs() + wait.waitMs, ticker: undefined };
       if (stream.isTTY) {
-        drawWait();
-        waiting.ticker = setInterval(drawWait, options.tickMs ?? 1_000);
+        draw();
+        waiting.ticker = setInterval(draw, options.tickMs ?? 1_000);
         waiting.ticker.unref();
       } else {
-        stream.write(`progress: ${describeWait(wait, wait.waitMs)}${lastText ? `, after ${lastText}` : ''}\n`);
+        stream.write(`progress: ${render()}\n`);
         lastPlainMs = nowMs();
       }
     },
