@@ -123,8 +123,13 @@ export function progressWriter(
   let live: string | undefined;
   let waiting: { wait: McasWait; untilMs: number; ticker: NodeJS.Timeout | undefined } | undefined;
 
+  const stopWaiting = (): void => {
+    if (waiting?.ticker) clearInterval(waiting.ticker);
+    waiting = undefined;
+  };
   /** The progress line, with the wait in progress if any. */
   const render = (): string => {
+    if (waiting && nowMs() >= waiting.untilMs) stopWaiting();
     const waitLeftMs = waiting ? Math.max(0, waiting.untilMs - nowMs()) : 0;
     const text = last ? describeProgress(last, nowMs() - startedMs, limits, waitLeftMs) : undefined;
     if (!waiting) return text ?? '';
@@ -134,10 +139,6 @@ export function progressWriter(
   const draw = (): void => {
     live = render();
     stream.write(`\r\u001b[2K${live}`);
-  };
-  const stopWaiting = (): void => {
-    if (waiting?.ticker) clearInterval(waiting.ticker);
-    waiting = undefined;
   };
   /** A log line clears the live line first and draws it again after, so the two never share a line. */
   const around =
@@ -149,8 +150,8 @@ export function progressWriter(
       stream.write(live);
     };
   return {
+    // A page read ahead may be reported while the request after it waits: the wait goes on showing until it is over.
     update(progress) {
-      stopWaiting();
       last = progress;
       if (stream.isTTY) draw();
       else if (nowMs() - lastPlainMs >= plainEveryMs) {
