@@ -129,7 +129,7 @@ export function progressWriter(
   };
   /** The progress line, with the wait in progress if any. */
   const render = (): string => {
-    if (waiting && nowMs() >= waiting.untilMs) stopWaiting();
+    if (waiting && waiting.untilMs - nowMs() < 500) stopWaiting(); // "waiting 0s" says nothing
     const waitLeftMs = waiting ? Math.max(0, waiting.untilMs - nowMs()) : 0;
     const text = last ? describeProgress(last, nowMs() - startedMs, limits, waitLeftMs) : undefined;
     if (!waiting) return text ?? '';
