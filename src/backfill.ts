@@ -77,8 +77,8 @@ export async function runBackfill(
     return { name, endMs, liveOriginMs, summary: undefined };
   }
   log.info(
-    `Backfill ${name}: ${stream.name} with ${stream.cursorField} ${new Date(options.fromMs).toISOString()} .. ` +
-      `${new Date(endMs).toISOString()}, checkpoint ${name}.`,
+    `Backfilling ${stream.name} with ${stream.cursorField} ${new Date(options.fromMs).toISOString()} .. ` +
+      `${new Date(endMs).toISOString()}, under its own checkpoint ${name}.`,
   );
   const summary = await runOnce(env, log, {
     stream: { ...stream, name },
