@@ -131,7 +131,7 @@ describe('cli map', () => {
   });
 });
 
-describe('cli usage', () => {
+describe('cli usage', { concurrency: true }, () => {
   const cases: { args: string[]; message: RegExp; usage: RegExp }[] = [
     {
       args: ['run', '--bogus'],
@@ -195,12 +195,12 @@ describe('cli usage', () => {
   }
 
   it('prints the usage of every command for --help and -h, with exit code 0', async () => {
-    for (const command of ['run', 'backfill', 'status', 'map']) {
-      for (const flag of ['--help', '-h']) {
-        const result = await cli([command, flag]);
-        assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stdout, new RegExp(`^Usage: mcas-activity-connector ${command} `));
-      }
+    const runs = ['run', 'backfill', 'status', 'map'].flatMap((command) =>
+      ['--help', '-h'].map(async (flag) => ({ command, result: await cli([command, flag]) })),
+    );
+    for (const { command, result } of await Promise.all(runs)) {
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^Usage: mcas-activity-connector ${command} `));
     }
     const general = await cli(['--help']);
     assert.equal(general.code, 0);
