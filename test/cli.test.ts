@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -12,6 +11,7 @@ import { generateActivities } from '../emulators/activityGenerator.js';
 import { generateAlerts } from '../emulators/alertGenerator.js';
 import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME } from '../emulators/azurite.js';
 import { FAKE_MCAS_TOKEN, FAKE_WORKSPACE_KEY, type LocalStack, startLocalStack } from '../emulators/localStack.js';
+import { closedPort } from './helpers/closedPort.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
@@ -395,10 +395,10 @@ describe('cli run', () => {
 
 describe('cli when a service cannot be reached', () => {
   let stack: LocalStack;
-  let closedPort: number;
+  let port: number;
   before(async () => {
     stack = await startLocalStack({ activities: [] });
-    closedPort = await freePort();
+    port = await closedPort();
   });
   after(() => stack.close());
 
@@ -407,14 +407,14 @@ describe('cli when a service cannot be reached', () => {
       ...stack.settings,
       AzureWebJobsStorage:
         `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};AccountKey=${AZURITE_ACCOUNT_KEY};` +
-        `BlobEndpoint=http://127.0.0.1:${closedPort}/${AZURITE_ACCOUNT_NAME};`,
+        `BlobEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT_NAME};`,
     };
     const result = await cli(['run'], { env });
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
       new RegExp(
-        `ServiceUnreachableError: Could not reach the checkpoint storage at http://127\\.0\\.0\\.1:${closedPort}/devstoreaccount1 ` +
+        `ServiceUnreachableError: Could not reach the checkpoint storage at http://127\\.0\\.0\\.1:${port}/devstoreaccount1 ` +
           '\\(AzureWebJobsStorage\\): the connection was refused.*\\(ECONNREFUSED\\)\\. Start Azurite \\(npm run azurite',
       ),
     );
@@ -428,7 +428,7 @@ describe('cli when a service cannot be reached', () => {
     after(() => rm(dir, { recursive: true, force: true }));
     const env = {
       ...stack.settings,
-      MCAS_PORTAL_URL: `http://127.0.0.1:${closedPort}`,
+      MCAS_PORTAL_URL: `http://127.0.0.1:${port}`,
       CHECKPOINT_STORE: `file:${dir}`,
     };
     const result = await cli(['run'], { env });
@@ -436,19 +436,10 @@ describe('cli when a service cannot be reached', () => {
     assert.match(
       result.stderr,
       new RegExp(
-        `Could not reach MCAS at http://127\\.0\\.0\\.1:${closedPort} \\(MCAS_PORTAL_URL\\): the connection was refused`,
+        `Could not reach MCAS at http://127\\.0\\.0\\.1:${port} \\(MCAS_PORTAL_URL\\): the connection was refused`,
       ),
     );
     assert.match(result.stderr, /Check MCAS_PORTAL_URL/);
     assert.doesNotMatch(result.stderr, /retrying/);
   });
 });
-
-/** A loopback port that nothing listens on (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-  return port;
-}
