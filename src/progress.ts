@@ -144,7 +144,10 @@ export function progressWriter(
   const around =
     (write: (message: string) => void) =>
     (message: string): void => {
-      if (live === undefined) return write(message);
+      if (live === undefined) {
+        write(message);
+        return;
+      }
       stream.write('\r\u001b[2K');
       write(message);
       stream.write(live);

@@ -238,7 +238,12 @@ async function startProgress(settings: NodeJS.ProcessEnv): Promise<ProgressWrite
 /** On a terminal the live progress line replaces the per-page log lines; elsewhere every line is kept. */
 function quietOnTerminal(log: Logger): Logger {
   if (!process.stderr.isTTY) return log;
-  return { ...log, info: (message) => (/^Page \d+:/.test(message) ? undefined : log.info(message)) };
+  return {
+    ...log,
+    info: (message) => {
+      if (!/^Page \d+:/.test(message)) log.info(message);
+    },
+  };
 }
 
 /** Status output is for people or probes: only warnings and errors reach stderr. */
