@@ -287,24 +287,6 @@ describe('loadSecrets from Key Vault with DefaultAzureCredential and a managed i
     assert.ok(identity.requests.every((r) => r.clientId === undefined && r.status === 200));
   });
 
-  it('off Azure with no sign-in, says to run az login and which credentials were tried, never the raw dump', async (t) => {
-    const vault = await startVault(t, { [TOKEN_NAME]: MCAS_TOKEN, [KEY_NAME]: WORKSPACE_KEY });
-    // A laptop: the instance metadata endpoint (a loopback stand-in) knows no identity; no az, azd or pwsh on PATH.
-    const imds = await imdsWithoutIdentity(t);
-    const run = await loadInChild(vaultSource(vault.vaultUrl), { AZURE_POD_IDENTITY_AUTHORITY_HOST: imds });
-
-    await assert.rejects(run.load(), SecretError);
-    const message = run.report.error?.message ?? '';
-    assert.match(
-      message,
-      new RegExp(
-        `^Could not get a token for Key Vault ${vault.vaultUrl} to read secret '${TOKEN_NAME}': no Azure sign-in was found on this machine\\. Run az login `,
-      ),
-    );
-    assert.match(message, /DefaultAzureCredential tried: .*Azure CLI \(not installed\)/);
-    assert.doesNotMatch(message, /aka\.ms|ChainedTokenCredential|troubleshoot|managed identity answered/);
-  });
-
   it('says no managed identity answered when the client id is not assigned to the app', async (t) => {
     const vault = await startVault(t, { [TOKEN_NAME]: MCAS_TOKEN, [KEY_NAME]: WORKSPACE_KEY });
     const identity = await startIdentity(t, { clientIds: [CLIENT_ID] });
@@ -352,6 +334,28 @@ describe('loadSecrets from Key Vault with DefaultAzureCredential and a managed i
       new RegExp(`'${TOKEN_NAME}' was not found in Key Vault ${vault.vaultUrl}`),
     );
     assertNoSecretIn(run.output, [WORKSPACE_KEY], 'the child error or logs');
+  });
+});
+
+// Apart from the concurrent managed identity tests above: each child loads the whole sign-in library, and more of them
+// at once only slow each other down.
+describe('loadSecrets from Key Vault with DefaultAzureCredential on a laptop', () => {
+  it('off Azure with no sign-in, says to run az login and which credentials were tried, never the raw dump', async (t) => {
+    const vault = await startVault(t, { [TOKEN_NAME]: MCAS_TOKEN, [KEY_NAME]: WORKSPACE_KEY });
+    // A laptop: the instance metadata endpoint (a loopback stand-in) knows no identity; no az, azd or pwsh on PATH.
+    const imds = await imdsWithoutIdentity(t);
+    const run = await loadInChild(vaultSource(vault.vaultUrl), { AZURE_POD_IDENTITY_AUTHORITY_HOST: imds });
+
+    await assert.rejects(run.load(), SecretError);
+    const message = run.report.error?.message ?? '';
+    assert.match(
+      message,
+      new RegExp(
+        `^Could not get a token for Key Vault ${vault.vaultUrl} to read secret '${TOKEN_NAME}': no Azure sign-in was found on this machine\\. Run az login `,
+      ),
+    );
+    assert.match(message, /DefaultAzureCredential tried: .*Azure CLI \(not installed\)/);
+    assert.doesNotMatch(message, /aka\.ms|ChainedTokenCredential|troubleshoot|managed identity answered/);
   });
 });
 
