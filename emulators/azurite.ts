@@ -39,6 +39,11 @@ export interface StartAzuriteOptions {
   startTimeoutMs?: number;
   /** Start azurite-queue as well, on a port of its own. */
   queue?: boolean;
+  /**
+   * Azurite's flags instead of the defaults (in memory, no API version check), e.g. those of `npm run azurite`, to
+   * test them. `--blobPort` becomes 0 and `--location` a temporary folder, so the instance is private all the same.
+   */
+  flags?: readonly string[];
 }
 
 /**
@@ -56,7 +61,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
         BLOB_LISTENING_LINE,
         QUEUE_LISTENING_LINE,
       ])
-    : await startService('azurite-blob', loopback('blob'), timeoutMs, [LISTENING_LINE]);
+    : await startService('azurite-blob', loopback('blob'), timeoutMs, [LISTENING_LINE], options.flags);
   const [blobPort, queuePort] = started.ports;
   const blobEndpoint = `http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT_NAME}`;
   const queueEndpoint = queuePort !== undefined ? `http://127.0.0.1:${queuePort}/${AZURITE_ACCOUNT_NAME}` : undefined;
@@ -78,26 +83,25 @@ async function startService(
   serviceArgs: string[],
   startTimeoutMs: number,
   listening: readonly RegExp[],
+  flags?: readonly string[],
 ): Promise<{ ports: number[]; close(): Promise<void> }> {
   const entry = await resolveAzuriteEntry(bin);
   // --location cannot be combined with --inMemoryPersistence, so a temp working directory catches anything it writes.
   const workDir = await mkdtemp(join(tmpdir(), 'azurite-'));
   const env = { ...process.env };
   delete env.AZURITE_DB; // would switch Azurite to a SQL metadata store
-  const child = spawn(
-    process.execPath,
-    [
-      entry,
-      ...serviceArgs,
-      '--inMemoryPersistence',
-      '--extentMemoryLimit',
-      String(EXTENT_MEMORY_LIMIT_MB),
-      '--skipApiVersionCheck',
-      '--disableTelemetry',
-      '--silent',
-    ],
-    { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = flags
+    ? privateFlags(flags, workDir)
+    : [
+        ...serviceArgs,
+        '--inMemoryPersistence',
+        '--extentMemoryLimit',
+        String(EXTENT_MEMORY_LIMIT_MB),
+        '--skipApiVersionCheck',
+        '--disableTelemetry',
+        '--silent',
+      ];
+  const child = spawn(process.execPath, [entry, ...args], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   // 'error' without 'exit' happens when the process could not be spawned at all.
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
@@ -126,6 +130,19 @@ async function startService(
     await close();
     throw error;
   }
+}
+
+/** `flags` with the port the OS picks and the data in `workDir`, so a test's instance collides with nothing. */
+function privateFlags(flags: readonly string[], workDir: string): string[] {
+  const out = [...flags];
+  const set = (name: string, value: string): void => {
+    const at = out.indexOf(name);
+    if (at >= 0) out.splice(at, 2, name, value);
+    else out.push(name, value);
+  };
+  set('--blobPort', '0');
+  set('--location', workDir);
+  return out;
 }
 
 /** A bin (`azurite-blob`, `azurite-queue`) of the installed package, found through its package.json. */

@@ -1,5 +1,6 @@
 // The error classes a run can end with. Each says when it is thrown and what an operator should do about it.
 // Messages never contain a secret, a request body we sent, or a URL query.
+import { plural } from './plural.js';
 
 /** Settings are missing or malformed. The message lists every problem at once; the fix is in the app settings. */
 export class ConfigError extends Error {
@@ -97,7 +98,8 @@ export class PartialSendError extends Error {
   readonly recordsSent: number;
   constructor(batchesSent: number, recordsSent: number, cause: Error) {
     super(
-      `Sent ${recordsSent} records in ${batchesSent} batches, then failed: ${cause.message} ` +
+      `Sent ${plural(recordsSent, 'record', 'records')} in ${plural(batchesSent, 'batch', 'batches')}, then failed: ` +
+        `${cause.message} ` +
         'The checkpoint covers the accepted batches; the next run resumes from there.',
       { cause },
     );

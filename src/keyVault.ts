@@ -4,7 +4,9 @@
 import type { TokenCredential } from '@azure/identity';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
 
+import { credentialAdvice, whoNeedsTheRole } from './credentialAdvice.js';
 import { errorCode, errorStatus, isCredentialError, SecretError } from './errors.js';
+import { describeNetworkCode } from './unreachable.js';
 
 export interface VaultOptions {
   /** The function's identity (credentials.ts), or a test's. */
@@ -17,8 +19,6 @@ export interface Vault {
   /** The secret's value, trimmed. Throws SecretError when it is missing or empty, or cannot be read. */
   read(name: string): Promise<string>;
 }
-
-const MAX_DETAIL_CHARS = 300;
 
 export async function openVault(vaultUrl: string, options: VaultOptions): Promise<Vault> {
   const { SecretClient } = await import('@azure/keyvault-secrets');
@@ -52,9 +52,7 @@ function describeReadFailure(error: unknown, vaultUrl: string, name: string): Se
   if (!(error instanceof Error)) return new SecretError(`Could not read ${secret} from Key Vault ${vaultUrl}.`);
   if (isCredentialError(error)) {
     return new SecretError(
-      `Could not get a token for Key Vault ${vaultUrl} to read ${secret}: no managed identity answered for this app. ` +
-        "Turn on the Function App's system-assigned identity, or assign a user-assigned one and set AZURE_CLIENT_ID " +
-        `to its client id.${managedIdentityDetail(error)}`,
+      `Could not get a token for Key Vault ${vaultUrl} to read ${secret}: ${credentialAdvice(error, process.env)}`,
       { cause: error },
     );
   }
@@ -71,28 +69,23 @@ function describeReadFailure(error: unknown, vaultUrl: string, name: string): Se
     }
     if (status === 401 || status === 403) {
       return new SecretError(
-        `Key Vault ${vaultUrl} refused to let this app read ${secret} (HTTP ${status}). Give the function's managed ` +
-          "identity the 'Key Vault Secrets User' role on the vault (or a secret 'get' access policy on a vault that " +
-          "uses access policies), and check that the vault's firewall lets the function in.",
+        `Key Vault ${vaultUrl} refused to let this app read ${secret} (HTTP ${status}). Give ` +
+          `${whoNeedsTheRole(process.env)} the 'Key Vault Secrets User' role on the vault (or a secret 'get' access ` +
+          "policy on a vault that uses access policies), and check that the vault's firewall lets the function in.",
         { cause: error },
       );
     }
     return new SecretError(`Key Vault ${vaultUrl} answered HTTP ${status} when reading ${secret}.`, { cause: error });
   }
   if (error.name === 'RestError' && status === undefined && code !== undefined) {
-    return new SecretError(`Could not reach Key Vault ${vaultUrl} to read ${secret} (${code}).`, { cause: error });
+    return new SecretError(
+      `Could not reach Key Vault ${vaultUrl} (KEY_VAULT_URL) to read ${secret}: ${describeNetworkCode(code)} (${code}). ` +
+        "Check KEY_VAULT_URL, and that the vault's firewall lets this machine in.",
+      { cause: error },
+    );
   }
   const detail = code !== undefined ? `${error.name} ${code}` : error.name;
   return new SecretError(`Could not read ${secret} from Key Vault ${vaultUrl} (${detail}).`);
-}
-
-/** What the managed identity credential itself said, from a DefaultAzureCredential failure; it holds no secret. */
-function managedIdentityDetail(error: Error): string {
-  const errors = (error as { errors?: unknown }).errors;
-  const found = (Array.isArray(errors) ? errors : [error]).find(
-    (e): e is Error => e instanceof Error && e.message.startsWith('ManagedIdentityCredential'),
-  );
-  return found ? ` (${found.message.slice(0, MAX_DETAIL_CHARS)})` : '';
 }
 
 /** The vault's name for az commands: the first label of its host (myvault in https://myvault.vault.azure.net). */

@@ -4,6 +4,7 @@ import type { Clock, Sleep } from './clock.js';
 import { errorCode, HttpStatusError } from './errors.js';
 import { isTransientNetworkError } from './http.js';
 import type { Logger } from './logger.js';
+import { isRefusedByLoopback } from './unreachable.js';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -49,6 +50,8 @@ export interface RetryOptions {
   /** Source of randomness in [0, 1), for jitter; injectable for tests. */
   random?: () => number;
   onRetry?: (info: RetryInfo) => void;
+  /** Decides instead of the policy's statuses, for errors that are not HttpStatusError (the storage SDK's). */
+  retryable?: (error: unknown) => boolean;
 }
 
 export interface RetryInfo {
@@ -87,7 +90,8 @@ export function isThrottled(error: unknown, policy: RetryPolicy): boolean {
 export function isRetryable(error: unknown, policy: RetryPolicy): boolean {
   if (error instanceof HttpStatusError)
     return policy.retryOnStatus.includes(error.status) || isThrottled(error, policy);
-  return isTransientNetworkError(error);
+  // A service on this machine that refuses the connection is not running; waiting will not start it.
+  return isTransientNetworkError(error) && !isRefusedByLoopback(error);
 }
 
 /** The wait before the next attempt: the server's Retry-After when usable (no jitter added), else backoff. */
@@ -119,7 +123,8 @@ export async function withRetry<T>(
     try {
       return await attempt(attemptNumber);
     } catch (error) {
-      if (attemptNumber >= policy.maxAttempts || !isRetryable(error, policy)) throw error;
+      const retryable = options.retryable ? options.retryable(error) : isRetryable(error, policy);
+      if (attemptNumber >= policy.maxAttempts || !retryable) throw error;
       const nowMs = options.clock.nowMs();
       const delayMs = retryDelayMs(error, attemptNumber, policy, nowMs, options.random);
       if (options.deadlineMs !== undefined && nowMs + delayMs >= options.deadlineMs) throw error;

@@ -10,6 +10,7 @@ import type { Position } from './mcas/KeysetPosition.js';
 import type { McasClient } from './mcas/McasClient.js';
 import { pageRecords, type PageSource, type RecordPage } from './mcas/pageRecords.js';
 import { type ScanOptions, scanRecords } from './mcas/scanRecords.js';
+import { plural } from './plural.js';
 import { prefetchOne } from './prefetch.js';
 import type { LogSink } from './sink/LogSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
@@ -75,6 +76,10 @@ export interface RunProgress {
   cursorMs: number;
   windowStartMs: number;
   windowEndMs: number;
+  /** MCAS's approximate count of records after this page up to the window's end (keyset paging only). */
+  remaining?: number | undefined;
+  /** Start of a longer range this run resumed inside (a backfill's), for the share done; set by the caller. */
+  rangeStartMs?: number | undefined;
 }
 
 /** Share of the time budget after which no new page is fetched; the rest is for the last batch and checkpoint. */
@@ -144,7 +149,7 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
   }
   log.info(
     `Reading ${stream.resource} with ${stream.cursorField} ${iso(start.cursorMs)} .. ${iso(windowEndMs)} ` +
-      `(${stored ? `from ${deps.checkpoints.describe()}` : 'first run: initial lookback'}, ` +
+      `(${startLabel(stored !== undefined, deps.checkpoints, options)}, ` +
       `${options.paging?.mode ?? 'keyset'} paging` +
       `${options.dryRun ? ', dry run' : ''}).`,
   );
@@ -160,8 +165,9 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     throw failure;
   }
   log.info(
-    `Run done: fetched ${summary.fetched}, sent ${summary.sent} in ${summary.batches} batches, flagged ${summary.flagged}, ` +
-      `checkpoint ${summary.checkpoint}${summary.moreToDo ? ', more to do' : ''} (${summary.durationMs} ms).`,
+    `Run done: fetched ${summary.fetched}, sent ${summary.sent} in ${plural(summary.batches, 'batch', 'batches')}, ` +
+      `flagged ${summary.flagged}, ${options.dryRun ? 'nothing saved (dry run)' : `checkpoint ${summary.checkpoint}`}` +
+      `${summary.moreToDo ? ', more to do' : ''} (${summary.durationMs} ms).`,
   );
   return summary;
 }
@@ -267,6 +273,11 @@ async function readPages(
         cursorMs: reading.lastCursorMs,
         windowStartMs: ctx.start.cursorMs,
         windowEndMs: ctx.windowEndMs,
+        // A keyset page's total counts from its own start; a scan page's counts a sub-window, so it says nothing here.
+        remaining:
+          ctx.options.paging?.mode !== 'scan' && page.total !== undefined
+            ? Math.max(0, page.total - page.returnedCount)
+            : undefined,
       });
       // Between pages, and only where the next run can resume without reading again what this one delivered.
       const resumable = page.mark !== undefined || last?.mark !== undefined;
@@ -301,6 +312,13 @@ function describePage(pageNumber: number, records: readonly { createdMs: number 
   const range = first && last ? `, ${iso(first.createdMs)} .. ${iso(last.createdMs)}` : '';
   const skipped = returned - records.length;
   return `Page ${pageNumber}: ${records.length} records${range}${skipped > 0 ? ` (${skipped} already delivered)` : ''}.`;
+}
+
+/** Where the window starts from, for the run's first log line. */
+function startLabel(hasCheckpoint: boolean, checkpoints: CheckpointStore, options: RunOptions): string {
+  if (hasCheckpoint) return `from ${checkpoints.describe()}`;
+  if (options.window?.startMs !== undefined) return 'from the start of the requested range';
+  return `no checkpoint yet: the initial lookback of ${Math.round(options.initialLookbackMs / 60_000)} minutes`;
 }
 
 function iso(ms: number): string {

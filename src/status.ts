@@ -89,7 +89,7 @@ export function formatStatus(status: StreamStatus): string {
   ];
   if (run?.error) lines.push(`last error   ${run.error}`);
   lines.push(
-    `backlog      ${status.backlog !== undefined ? `about ${status.backlog} in MCAS after the checkpoint` : `unknown${status.backlogError ? ` (${status.backlogError})` : ''}`}`,
+    `backlog      ${status.backlog !== undefined ? `about ${status.backlog} in MCAS ${status.checkpoint ? 'after the checkpoint' : "within the first run's lookback (INITIAL_LOOKBACK_MINUTES)"}` : `unknown${status.backlogError ? ` (${status.backlogError})` : ''}`}`,
   );
   lines.push(`health       ${status.healthy ? 'OK' : `NOT OK: ${status.problems.join(' ')}`}`);
   return lines.join('\n');

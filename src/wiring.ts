@@ -19,11 +19,13 @@ import { McasClient } from './mcas/McasClient.js';
 import { MCAS_RETRY, type RetryInfo } from './retry.js';
 import { RequestPacer } from './mcas/RequestPacer.js';
 import type { RunDeps } from './run.js';
+import { checkpointTarget, mcasTarget, sinkTarget } from './serviceTargets.js';
 import type { Secrets } from './secrets.js';
 import { DataCollectorSink } from './sink/DataCollectorSink.js';
 import type { LogSink } from './sink/LogSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
 import { NO_TELEMETRY, type Telemetry } from './telemetry/RunReport.js';
+import { explainUnreachable } from './unreachable.js';
 
 export interface Runtime {
   deps: RunDeps;
@@ -53,6 +55,16 @@ export interface WiringOverrides {
   sinkCredential?: TokenCredential;
   /** The request pacer's window instead of a minute, so a bench can run MCAS's limit faster. */
   pacerWindowMs?: number;
+  /** Told before the run waits for MCAS (its rate limit, or after a throttled answer), for progress displays. */
+  onWait?: (wait: McasWait) => void;
+}
+
+/** A wait for MCAS that a person watching should hear about. */
+export interface McasWait {
+  /** rateLimit: the pacer keeps the run under MCAS_MAX_REQUESTS_PER_MINUTE. throttled: MCAS answered "slow down". */
+  kind: 'rateLimit' | 'throttled';
+  waitMs: number;
+  requestsPerMinute: number;
 }
 
 export async function createDependencies(
@@ -66,6 +78,7 @@ export async function createDependencies(
   const sleep = overrides.sleep ?? realSleep;
   const dispatcher = createDispatcher();
   const counted = { retries: 0, throttled: 0, throttleWaitMs: 0 };
+  const requestsPerMinute = config.mcas.maxRequestsPerMinute;
   const onRetry = (info: RetryInfo): void => {
     counted.retries++;
     if (info.throttled) {
@@ -74,16 +87,17 @@ export async function createDependencies(
     }
   };
   const pacer = new RequestPacer({
-    maxRequests: config.mcas.maxRequestsPerMinute,
+    maxRequests: requestsPerMinute,
     windowMs: overrides.pacerWindowMs,
     clock,
     sleep,
+    onWait: (waitMs) => overrides.onWait?.({ kind: 'rateLimit', waitMs, requestsPerMinute }),
   });
   // The function's identity (Key Vault, storage, Logs Ingestion), built once and only when something needs it.
   let azure: Promise<TokenCredential> | undefined;
   const identity = (): Promise<TokenCredential> =>
     (azure ??= overrides.credential ? Promise.resolve(overrides.credential) : defaultCredential(config));
-  const mcas = new McasClient({
+  const mcasClient = new McasClient({
     portalUrl: config.mcas.portalUrl,
     authorization: await mcasAuthorization(config, secrets, identity, clock, overrides),
     dispatcher,
@@ -93,12 +107,24 @@ export async function createDependencies(
     log,
     retry: { ...MCAS_RETRY, throttleMinDelayMs: config.mcas.throttleWaitMs },
     pacer,
-    onRetry,
+    onRetry: (info) => {
+      onRetry(info);
+      if (info.throttled) overrides.onWait?.({ kind: 'throttled', waitMs: info.delayMs, requestsPerMinute });
+    },
   });
+  // Failures to reach a service are worded with the setting that points at it (src/unreachable.ts).
+  const mcasAt = mcasTarget(config);
+  const mcas: RunDeps['mcas'] = {
+    list: (...args) => explainUnreachable(mcasAt, () => mcasClient.list(...args)),
+  };
+  const sinkAt = sinkTarget(config);
   const { sinkCredential } = overrides;
   const sinkIdentity = sinkCredential ? () => Promise.resolve(sinkCredential) : identity;
-  const sink = await createSink(config, secrets, stream, sinkIdentity, { dispatcher, clock, sleep, log, onRetry });
-  const checkpoints = overrides.checkpoints ?? (await createCheckpointStore(config.checkpoint, stream.name, identity));
+  const sending = await createSink(config, secrets, stream, sinkIdentity, { dispatcher, clock, sleep, log, onRetry });
+  const sink: LogSink = { send: (...args) => explainUnreachable(sinkAt, () => sending.send(...args)) };
+  const checkpoints =
+    overrides.checkpoints ??
+    (await createCheckpointStore(config.checkpoint, stream.name, identity, { log, clock, sleep }));
   return {
     deps: { mcas, sink, checkpoints, clock, sleep, log },
     counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
@@ -182,22 +208,48 @@ async function createSink(
   });
 }
 
-/** The store for one named stream. Storage SDKs are loaded only when the blob store is used. */
+/**
+ * The store for one named stream. Storage SDKs are loaded only when the blob store is used. A blob store retries
+ * through the connector's retry loop, logging each retry to `io.log` (the SDK's own retries are off), and names the
+ * setting to check when the account cannot be reached.
+ */
 export async function createCheckpointStore(
   location: CheckpointLocation,
   name: string,
   credential: () => Promise<TokenCredential>,
+  io: { log?: Logger; clock?: Clock; sleep?: Sleep } = {},
 ): Promise<CheckpointStore> {
   if (location.kind === 'file') {
     const { FileCheckpointStore } = await import('./checkpoint/FileCheckpointStore.js');
     return new FileCheckpointStore(location.path, name);
   }
   const { BlobCheckpointStore } = await import('./checkpoint/BlobCheckpointStore.js');
-  if ('connectionString' in location) {
-    return BlobCheckpointStore.fromConnectionString(location.connectionString.reveal(), location.container, name);
-  }
-  return BlobCheckpointStore.fromServiceUrl(location.serviceUrl, await credential(), location.container, name);
+  const { RetryingCheckpointStore } = await import('./checkpoint/RetryingCheckpointStore.js');
+  const sdkOptions = { retryOptions: { maxTries: 1 } };
+  const blob =
+    'connectionString' in location
+      ? BlobCheckpointStore.fromConnectionString(
+          location.connectionString.reveal(),
+          location.container,
+          name,
+          sdkOptions,
+        )
+      : BlobCheckpointStore.fromServiceUrl(
+          location.serviceUrl,
+          await credential(),
+          location.container,
+          name,
+          sdkOptions,
+        );
+  return new RetryingCheckpointStore(blob, {
+    target: checkpointTarget(location),
+    log: io.log ?? SILENT,
+    clock: io.clock ?? systemClock,
+    sleep: io.sleep ?? realSleep,
+  });
 }
+
+const SILENT: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The function's managed identity (a user-assigned one when AZURE_CLIENT_ID is set), or a developer login locally. */
 export function defaultCredential(config: Pick<Config, 'managedIdentityClientId'>): Promise<TokenCredential> {

@@ -7,11 +7,12 @@ import { after, before, describe, it } from 'node:test';
 
 import { generateActivities } from '../emulators/activityGenerator.js';
 import { type LocalStack, startLocalStack } from '../emulators/localStack.js';
-import { backfillName, runBackfill } from '../src/backfill.js';
+import { backfillName, legacyBackfillName, runBackfill } from '../src/backfill.js';
 import { FileCheckpointStore } from '../src/checkpoint/FileCheckpointStore.js';
 import { RecordingLogger } from '../src/logger.js';
 import type { RunProgress } from '../src/run.js';
 import { runOnce } from '../src/runOnce.js';
+import { ALERTS } from '../src/streams.js';
 import { receivedIds } from './helpers/pipeline.js';
 
 const HOUR = 3600_000;
@@ -67,6 +68,44 @@ describe('backfill', () => {
       [...fractions].sort((a, b) => a - b),
     );
     assert.ok((fractions.at(-1) ?? 0) > 0.9);
+  });
+
+  it('names its checkpoint after the range, in UTC to the second, and alerts apart', () => {
+    const from = Date.UTC(2026, 0, 1);
+    const to = Date.UTC(2026, 1, 1, 12, 30, 5, 999);
+    assert.equal(backfillName(from, to), 'backfill-20260101-000000-20260201-123005');
+    assert.equal(backfillName(from, to, ALERTS), 'backfill-alerts-20260101-000000-20260201-123005');
+  });
+
+  it('resumes a backfill started under the earlier base-36 name', async (t) => {
+    const legacyDir = await mkdtemp(join(tmpdir(), 'backfill-legacy-'));
+    t.after(() => rm(legacyDir, { recursive: true, force: true }));
+    const legacy = legacyBackfillName(fromMs, toMs);
+    assert.match(legacy, /^backfill-[0-9a-z]+-[0-9a-z]+$/);
+    // Half the range was loaded under the old name: the rest follows on under it, and nothing before is sent again.
+    const halfMs = fromMs + Math.floor((toMs - fromMs) / 2);
+    await new FileCheckpointStore(legacyDir, legacy).save(
+      {
+        version: 1,
+        cursor: halfMs,
+        idsAtCursor: [],
+        origin: fromMs,
+        windowEnd: toMs,
+        updatedAt: new Date().toISOString(),
+      },
+      undefined,
+    );
+    const log = new RecordingLogger();
+    const result = await runBackfill({ ...env, CHECKPOINT_STORE: `file:${legacyDir}` }, log, {
+      fromMs,
+      toMs,
+      timeBudgetMs: 60_000,
+      dryRun: true,
+    });
+    assert.equal(result.name, legacy);
+    assert.match(log.text(), new RegExp(`under the name it was started with, ${legacy}`));
+    const expected = activities.filter((a) => (a['created'] as number) >= halfMs && (a['created'] as number) <= toMs);
+    assert.equal(result.summary?.fetched, expected.length);
   });
 
   it('sends nothing more when the same backfill is run again after it finished', async () => {

@@ -1,6 +1,8 @@
 // Tests for loadSecrets(): app-setting values for local runs, and Key Vault through the real SecretClient against
 // loopback emulators, with the real DefaultAzureCredential (managed identity) run in a clean child process.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { inspect } from 'node:util';
 
@@ -334,3 +336,36 @@ describe('loadSecrets from Key Vault with DefaultAzureCredential and a managed i
     assertNoSecretIn(run.output, [WORKSPACE_KEY], 'the child error or logs');
   });
 });
+
+// Apart from the concurrent managed identity tests above: each child loads the whole sign-in library, and more of them
+// at once only slow each other down.
+describe('loadSecrets from Key Vault with DefaultAzureCredential on a laptop', () => {
+  it('off Azure with no sign-in, says to run az login and which credentials were tried, never the raw dump', async (t) => {
+    const vault = await startVault(t, { [TOKEN_NAME]: MCAS_TOKEN, [KEY_NAME]: WORKSPACE_KEY });
+    // A laptop: the instance metadata endpoint (a loopback stand-in) knows no identity; no az, azd or pwsh on PATH.
+    const imds = await imdsWithoutIdentity(t);
+    const run = await loadInChild(vaultSource(vault.vaultUrl), { AZURE_POD_IDENTITY_AUTHORITY_HOST: imds });
+
+    await assert.rejects(run.load(), SecretError);
+    const message = run.report.error?.message ?? '';
+    assert.match(
+      message,
+      new RegExp(
+        `^Could not get a token for Key Vault ${vault.vaultUrl} to read secret '${TOKEN_NAME}': no Azure sign-in was found on this machine\\. Run az login `,
+      ),
+    );
+    assert.match(message, /DefaultAzureCredential tried: .*Azure CLI \(not installed\)/);
+    assert.doesNotMatch(message, /aka\.ms|ChainedTokenCredential|troubleshoot|managed identity answered/);
+  });
+});
+
+/** An instance metadata (IMDS) endpoint that answers as on a machine without a managed identity; returns its URL. */
+async function imdsWithoutIdentity(t: TestContext): Promise<string> {
+  const server = createServer((_request, response) => {
+    response.writeHead(400, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: 'invalid_request', error_description: 'Identity not found' }));
+  });
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  t.after(() => new Promise<void>((resolvePromise) => server.close(() => resolvePromise())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}

@@ -54,6 +54,8 @@ describe('status', () => {
     const cli = await cliStatus([], env);
     assert.equal(cli.code, 1);
     assert.match(cli.stdout, /health {7}NOT OK/);
+    assert.match(cli.stdout, /backlog {6}about 300 in MCAS within the first run's lookback/);
+    assert.doesNotMatch(cli.stdout, /after the checkpoint/);
   });
 
   it('after a run: shows the checkpoint, a small lag, the last run and no backlog, and exits 0', async () => {

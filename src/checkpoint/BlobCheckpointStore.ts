@@ -200,7 +200,11 @@ function storageFailure(where: string, action: string, error: unknown): Error {
     rest?.statusCode === 403
       ? ' Check the account key or SAS, or that the identity has Storage Blob Data Contributor on the account.'
       : '';
-  return new Error(`Could not ${action} checkpoint ${where} (${detail}).${hint}`);
+  // The code and status (never the SDK error itself, which may quote a URL with a SAS) let callers decide on a retry.
+  return Object.assign(new Error(`Could not ${action} checkpoint ${where} (${detail}).${hint}`), {
+    code,
+    statusCode: rest?.statusCode,
+  });
 }
 
 /** Drops URL queries and fragments (SAS tokens) and any key=value that carries a secret. */

@@ -17,8 +17,19 @@ export class RequestPacer {
   #waiters: (() => void)[] = [];
   #waitedMs = 0;
 
-  /** `windowMs`: the limit's window, a minute by default (MCAS's limit is a number of requests a minute). */
-  constructor(options: { maxRequests: number; windowMs?: number; clock: Clock; sleep: Sleep }) {
+  readonly #onWait: ((waitMs: number) => void) | undefined;
+
+  /**
+   * `windowMs`: the limit's window, a minute by default (MCAS's limit is a number of requests a minute). `onWait` is
+   * told of each wait before it starts, for progress displays.
+   */
+  constructor(options: {
+    maxRequests: number;
+    windowMs?: number | undefined;
+    clock: Clock;
+    sleep: Sleep;
+    onWait?: (waitMs: number) => void;
+  }) {
     const windowMs = options.windowMs ?? 60_000;
     if (!(options.maxRequests >= 1) || !(windowMs > 0))
       throw new RangeError('RequestPacer needs maxRequests >= 1 and windowMs > 0.');
@@ -26,6 +37,7 @@ export class RequestPacer {
     this.#windowMs = windowMs;
     this.#clock = options.clock;
     this.#sleep = options.sleep;
+    this.#onWait = options.onWait;
   }
 
   /** Total time spent waiting for a slot, for the run report. */
@@ -69,6 +81,7 @@ export class RequestPacer {
         throw new DeadlineReachedError('the next MCAS request would have to wait past the time budget');
       }
       this.#waitedMs += waitMs;
+      this.#onWait?.(waitMs);
       await this.#sleep(waitMs, options.signal);
     }
   }

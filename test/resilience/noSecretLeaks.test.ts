@@ -4,8 +4,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -37,6 +35,7 @@ import { RecordingLogger, stderrLogger } from '../../src/logger.js';
 import { runIngestion } from '../../src/run.js';
 import { runOnce } from '../../src/runOnce.js';
 import { loadSecrets } from '../../src/secrets.js';
+import { closedPort } from '../helpers/closedPort.js';
 import { timer, withEnv } from '../helpers/processEnv.js';
 import { createDependencies } from '../../src/wiring.js';
 
@@ -198,14 +197,6 @@ function runCli(env: Record<string, string>): Promise<CliResult> {
       },
     );
   });
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('no secret leaks on failure paths', () => {
