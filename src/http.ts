@@ -2,7 +2,7 @@
 // excerpt, and the classification of network errors. It never retries; src/retry.ts decides that.
 import { Agent, type Dispatcher } from 'undici';
 
-import { HttpStatusError, type ServiceName } from './errors.js';
+import { DeadlineReachedError, HttpStatusError, type ServiceName } from './errors.js';
 
 const BODY_EXCERPT_CHARS = 500;
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -13,7 +13,13 @@ export interface HttpRequest {
   url: URL;
   headers: Record<string, string>;
   body?: Buffer | string;
+  /** Longest wait for the headers, and between two chunks of the body. */
   timeoutMs: number;
+  /**
+   * What is left of the run's time budget (ms): the whole exchange ends by then too, with DeadlineReachedError. A
+   * server that drips its answer a byte at a time stays under the per-chunk timeout, never under this.
+   */
+  budgetMs?: number | undefined;
   signal?: AbortSignal | undefined;
   /** Values that must never appear in an error message (tokens, keys); replaced by [redacted]. */
   redact?: readonly string[];
@@ -98,9 +104,11 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
     const chunks: Buffer[] = [];
     let length = 0;
     let settled = false;
+    let overall: NodeJS.Timeout | undefined;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
+      clearTimeout(overall);
       signal?.removeEventListener('abort', onAbort);
       return true;
     };
@@ -109,14 +117,25 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       shared?.release();
       reject(error);
     };
+    const abortWith = (reason: Error): void => {
+      if (controller) controller.abort(reason);
+      else fail(reason);
+    };
     function onAbort(): void {
       const reason: unknown = signal?.reason ?? new Error('The request was aborted.');
-      if (controller) controller.abort(reason instanceof Error ? reason : new Error(String(reason)));
-      else fail(reason);
+      abortWith(reason instanceof Error ? reason : new Error(String(reason)));
     }
     if (signal?.aborted) {
       reject(signal.reason);
       return;
+    }
+    if (request.budgetMs !== undefined) {
+      const overBudget = new DeadlineReachedError(`the time budget ran out during a request to ${request.service}`);
+      if (request.budgetMs <= 0) {
+        reject(overBudget);
+        return;
+      }
+      overall = setTimeout(() => abortWith(overBudget), request.budgetMs);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     const handler: Dispatcher.DispatchHandler = {

@@ -29,7 +29,12 @@ export interface StatusOptions {
   /** Ask MCAS for the backlog (needs the token); default true. */
   backlog?: boolean;
   overrides?: WiringOverrides;
+  /** How long the backlog question to MCAS may take in all, retries included (default STATUS_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
+
+/** A probe must answer quickly: MCAS's backlog count gets this long in all, however slowly MCAS answers. */
+export const STATUS_TIMEOUT_MS = 10_000;
 
 export async function readStatus(env: NodeJS.ProcessEnv, log: Logger, options: StatusOptions): Promise<StreamStatus> {
   const config = readConfig(env);
@@ -54,13 +59,17 @@ export async function readStatus(env: NodeJS.ProcessEnv, log: Logger, options: S
     if (options.backlog !== false) {
       const fromMs = stored?.checkpoint.cursor ?? nowMs - config.run.initialLookbackMs;
       try {
-        const page = await mcas.list(stream.resource, {
-          filters: { ...config.mcas.extraFilters, [stream.cursorField]: { gte: fromMs } },
-          sortField: stream.cursorField,
-          sortDirection: 'asc',
-          skip: 0,
-          limit: 1,
-        });
+        const page = await mcas.list(
+          stream.resource,
+          {
+            filters: { ...config.mcas.extraFilters, [stream.cursorField]: { gte: fromMs } },
+            sortField: stream.cursorField,
+            sortDirection: 'asc',
+            skip: 0,
+            limit: 1,
+          },
+          { deadlineMs: nowMs + (options.timeoutMs ?? STATUS_TIMEOUT_MS) },
+        );
         status.backlog = page.total ?? page.data.length;
       } catch (error) {
         status.backlogError = ensureError(error).message;

@@ -91,6 +91,7 @@ export class McasClient {
             headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
             body,
             timeoutMs: o.timeoutMs,
+            budgetMs: options.deadlineMs === undefined ? undefined : options.deadlineMs - o.clock.nowMs(),
             signal: options.signal,
             redact: [authorization.slice(authorization.indexOf(' ') + 1)],
             hints: { ...HINTS, ...o.authorization.hints },

@@ -102,7 +102,7 @@ export class LogsIngestionSink implements LogSink {
     let pending = toIngestionRows(batch, o.clock.nowMs(), o.timeGeneratedField);
     await withRetry(
       async () => {
-        const outcome = await this.#upload(pending, total, options.signal);
+        const outcome = await this.#upload(pending, total, options.signal, options.deadlineMs);
         pending = outcome.left;
         if (outcome.error) throw outcome.error;
       },
@@ -124,11 +124,14 @@ export class LogsIngestionSink implements LogSink {
     rows: Record<string, unknown>[],
     total: number,
     signal: AbortSignal | undefined,
+    deadlineMs: number | undefined,
   ): Promise<{ left: Record<string, unknown>[]; error?: Error }> {
     const o = this.#options;
     const concurrency = Math.max(1, o.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY);
     const rounds = Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(rows)) / SDK_CHUNK_BYTES / concurrency));
-    const timeout = AbortSignal.timeout(o.timeoutMs * rounds);
+    // Never past the run's time budget, however slowly the service answers.
+    const budgetMs = deadlineMs === undefined ? Infinity : Math.max(1, deadlineMs - o.clock.nowMs());
+    const timeout = AbortSignal.timeout(Math.min(o.timeoutMs * rounds, budgetMs));
     const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let failures: LogsUploadFailure[] = [];
     try {
