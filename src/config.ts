@@ -160,9 +160,16 @@ type Problems = string[];
 /** Longer values are not echoed in a problem: a secret pasted into the wrong setting would be. */
 const MAX_ECHOED_CHARS = 40;
 
-/** A setting's value for a problem message: quoted when short, else only its length. */
+/**
+ * A setting's value for a problem message: quoted when short and plainly not a secret, else described. A run of 16 or
+ * more letters and digits (with + / = _ -) mixing both looks like a token or a key pasted into the wrong setting.
+ */
 function shown(value: string): string {
-  return value.length <= MAX_ECHOED_CHARS ? `"${value}"` : `a ${value.length}-character value (not shown)`;
+  if (value.length > MAX_ECHOED_CHARS) return `a ${value.length}-character value (not shown)`;
+  const looksSecret = (value.match(/[A-Za-z0-9+/=_-]{16,}/g) ?? []).some(
+    (run) => /\d/.test(run) && /[A-Za-z]/.test(run),
+  );
+  return looksSecret ? `a ${value.length}-character value that looks like a key or token (not shown)` : `"${value}"`;
 }
 
 /** One NCRONTAB field: *, a number, a range or a 3-letter name, each with an optional /step, comma-separated. */

@@ -3,6 +3,7 @@
 import { Agent, type Dispatcher } from 'undici';
 
 import { DeadlineReachedError, HttpStatusError, type ServiceName } from './errors.js';
+import { escapeControlCharacters, Redactor, redactSecrets } from './redact.js';
 
 const BODY_EXCERPT_CHARS = 500;
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -211,31 +212,29 @@ export function headerValue(headers: HttpResponse['headers'], name: string): str
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** At most 500 characters of a body, on one line, with secrets replaced. */
+/**
+ * At most 500 characters of a body, on one line, with secrets replaced in every form a server can echo them in (raw,
+ * base64, URL-encoded, or any long piece: see Redactor), and control characters written as escapes.
+ */
 export function bodyExcerpt(body: Buffer, redact: readonly string[]): string {
-  const secrets = redact.filter((secret) => secret.length >= 4);
-  const marginBytes = Math.max(0, ...secrets.map((secret) => Buffer.byteLength(secret)));
-  // Redact before cutting, over a window that holds whole any secret straddling the cut; then drop a tail that is
-  // still the start of a secret (the window can end inside one after multi-byte text).
-  let text = redactText(body.subarray(0, BODY_EXCERPT_CHARS * 4 + marginBytes).toString('utf8'), secrets);
-  text = dropSecretPrefixAtEnd(text.slice(0, BODY_EXCERPT_CHARS * 4), secrets);
-  text = text.replace(/\s+/g, ' ').trim();
+  const redactor = new Redactor(redact);
+  // Redact before cutting, over a window that holds whole any secret straddling the cut (its encoded forms are at most
+  // three times longer); a piece of one left at the cut is shorter than the pieces the redactor looks for.
+  const marginBytes = 3 * Math.max(0, ...redact.map((secret) => Buffer.byteLength(secret)));
+  let text = redactor.redact(body.subarray(0, BODY_EXCERPT_CHARS * 4 + marginBytes).toString('utf8'));
+  text = escapeControlCharacters(
+    text
+      .slice(0, BODY_EXCERPT_CHARS * 4)
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
+  text = redactor.redact(text);
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
 }
 
-function dropSecretPrefixAtEnd(text: string, secrets: readonly string[]): string {
-  for (const secret of secrets) {
-    for (let n = Math.min(secret.length - 1, text.length); n >= 4; n--) {
-      if (text.endsWith(secret.slice(0, n))) return `${text.slice(0, -n)}[redacted]`;
-    }
-  }
-  return text;
-}
-
+/** `text` with `secrets` replaced in every form a server can echo them in; see Redactor. */
 export function redactText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out;
+  return redactSecrets(text, secrets);
 }
 
 const TRANSIENT_NETWORK_CODES = new Set([

@@ -51,7 +51,8 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
     const stored = await runtime.deps.checkpoints.load().catch(() => undefined);
     const checkpoint = stored ? new Date(stored.checkpoint.cursor).toISOString() : '';
     const partial = { fetched: progress?.fetched ?? 0, sent: progress?.sent ?? 0, pages: progress?.pages ?? 0 };
-    const e = ensureError(error);
+    // A server may have echoed a secret into the error: redacted before it is reported, stored or thrown.
+    const e = runtime.redactor.redactError(ensureError(error));
     await report(runtime, options, {
       ...buildReport(stream, runtime, startedMs, { ...partial, flagged: 0, batches: 0, moreToDo: false }, checkpoint),
       outcome: 'failed',

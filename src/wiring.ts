@@ -7,7 +7,7 @@ import type { CheckpointStore } from './checkpoint/CheckpointStore.js';
 import { type Clock, type Sleep, sleep as realSleep, systemClock } from './clock.js';
 import { SecretError } from './errors.js';
 import { createDispatcher } from './http.js';
-import type { Logger } from './logger.js';
+import { type Logger, safeLogger } from './logger.js';
 import {
   createMcasCredential,
   entraAuthorization,
@@ -18,6 +18,7 @@ import {
 import { McasClient } from './mcas/McasClient.js';
 import { MCAS_RETRY, type RetryInfo } from './retry.js';
 import { RequestPacer } from './mcas/RequestPacer.js';
+import { Redactor } from './redact.js';
 import type { RunDeps } from './run.js';
 import type { Secrets } from './secrets.js';
 import { DataCollectorSink } from './sink/DataCollectorSink.js';
@@ -33,6 +34,8 @@ export interface Runtime {
   telemetry: Telemetry;
   /** Releases sockets; call when the run is over. */
   close(): Promise<void>;
+  /** Finds the run's secrets in any text (an error, a report) in every form a server can echo them in. */
+  redactor: Redactor;
 }
 
 export interface RunCounters {
@@ -54,10 +57,13 @@ export interface WiringOverrides {
 export async function createDependencies(
   config: Config,
   secrets: Secrets,
-  log: Logger,
+  rawLog: Logger,
   overrides: WiringOverrides = {},
   stream: StreamSpec = ACTIVITIES,
 ): Promise<Runtime> {
+  // Every line the run writes has its secrets redacted and its control characters escaped, whatever it quotes.
+  const redactor = new Redactor([secrets.mcasToken?.reveal(), secrets.workspaceKey?.reveal()]);
+  const log = safeLogger(rawLog, redactor);
   const clock = overrides.clock ?? systemClock;
   const sleep = overrides.sleep ?? realSleep;
   const dispatcher = createDispatcher();
@@ -93,6 +99,7 @@ export async function createDependencies(
     counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
     telemetry: await createTelemetry(config, log, dispatcher, overrides),
     close: () => dispatcher.close(),
+    redactor,
   };
 }
 
