@@ -144,8 +144,10 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
       `${options.dryRun ? ', dry run' : ''}).`,
   );
 
+  // Before anything is posted: a store that cannot be written, or another writer, fails the run here.
+  const etag = options.dryRun ? stored?.etag : await deps.checkpoints.prepare(stored);
   const delivery = new Delivery(deps, options, summary, stream, {
-    etag: stored?.etag,
+    etag,
     origin: stored?.checkpoint.origin ?? start.cursorMs,
     windowEndMs,
     deadlineMs: startedMs + options.timeBudgetMs,

@@ -117,6 +117,7 @@ function watchSaves(
       return store.save(...args);
     },
     load: store.load.bind(store),
+    prepare: store.prepare.bind(store),
     describe: store.describe.bind(store),
   });
   return { store: watched, saves };
@@ -484,6 +485,7 @@ describe('runIngestion end to end', () => {
         return loaded;
       },
       save: store.save.bind(store),
+      prepare: store.prepare.bind(store),
       describe: store.describe.bind(store),
     });
     await assert.rejects(runAgainst(stack, racing, { maxBatchBytes: 1024 * 1024 }), CheckpointConflictError);
