@@ -43,6 +43,15 @@ export type McasAuthSetting =
 export type SinkTarget =
   { kind: 'dataCollector' } | { kind: 'logsIngestion'; endpoint: string; dcrImmutableId: string; streamName: string };
 
+/** Where a stream's rows go: its Log-Type (Data Collector API) and its DCR stream (Logs Ingestion API). */
+export interface StreamDestination {
+  logType: string;
+  streamName: string;
+}
+
+/** The table MCAS alerts go to (MCAS_Alert_Log_CL); not a setting. */
+export const ALERTS_LOG_TYPE = 'MCAS_Alert_Log';
+
 export type CheckpointLocation =
   | { kind: 'blob'; connectionString: Secret; container: string }
   | { kind: 'blob'; serviceUrl: string; container: string }
@@ -82,6 +91,11 @@ export interface Config {
     requestTimeoutMs: number;
   };
   checkpoint: CheckpointLocation;
+  /**
+   * Each stream's destination, resolved once here, by the resource a stream reads: a backfill (a copy of the
+   * activities stream under another checkpoint name) goes where the live activities go.
+   */
+  destinations: Readonly<Record<'activities' | 'alerts', StreamDestination>>;
   run: {
     initialLookbackMs: number;
     settleMs: number;
@@ -258,10 +272,17 @@ function parseFilters(problems: Problems, raw: string | undefined): Record<strin
     problems.push('MCAS_ACTIVITY_FILTERS: expected a JSON object of {"<field>": {"<operator>": value}}.');
     return {};
   }
-  const filters: Record<string, Record<string, unknown>> = {};
+  // Built with defineProperty-like semantics (Object.fromEntries), and every key checked as given: an assignment
+  // (filters[field] = ...) or a schema's copy would drop a key such as "__proto__" silently, and the run would read
+  // everything instead of what the filter selects.
+  const entries: [string, Record<string, unknown>][] = [];
   for (const [field, ops] of Object.entries(value)) {
     if (field === 'created') {
       problems.push('MCAS_ACTIVITY_FILTERS: "created" is set by the connector (it is the checkpoint); remove it.');
+      continue;
+    }
+    if (field === '__proto__') {
+      problems.push('MCAS_ACTIVITY_FILTERS: "__proto__" is not an MCAS filter field; remove it.');
       continue;
     }
     const parsed = FilterValueSchema.safeParse(ops);
@@ -269,7 +290,7 @@ function parseFilters(problems: Problems, raw: string | undefined): Record<strin
       problems.push(`MCAS_ACTIVITY_FILTERS: ${shown(field)} must be an object of operators, e.g. {"eq": [...]}.`);
       continue;
     }
-    const unknown = Object.keys(parsed.data).filter((op) => !FILTER_OPERATORS.has(op));
+    const unknown = Object.keys(ops as object).filter((op) => !FILTER_OPERATORS.has(op));
     if (unknown.length > 0) {
       problems.push(
         `MCAS_ACTIVITY_FILTERS: ${shown(field)} uses unknown operator(s) ${unknown.join(', ')}; ` +
@@ -277,9 +298,9 @@ function parseFilters(problems: Problems, raw: string | undefined): Record<strin
       );
       continue;
     }
-    filters[field] = parsed.data;
+    entries.push([field, Object.fromEntries(Object.entries(ops as object)) as Record<string, unknown>]);
   }
-  return filters;
+  return Object.fromEntries(entries);
 }
 
 /** Checks a Log Analytics workspace key: base64 of a non-empty key. Returns a problem, or undefined when fine. */
@@ -664,6 +685,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       requestTimeoutMs: timeoutSeconds * 1000,
     },
     checkpoint,
+    destinations: streamDestinations(logType, sink),
     run: {
       initialLookbackMs: lookbackMinutes * 60_000,
       settleMs: settleSeconds * 1000,
@@ -673,6 +695,17 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     managedIdentityClientId: clientId,
     appInsights: { connectionString: appInsightsConnectionString, authenticationString: appInsightsAuthentication },
   });
+}
+
+/** Activities go where LOG_TYPE and LOGS_INGESTION_STREAM say; alerts to their own table. */
+function streamDestinations(logType: string, sink: SinkTarget): Config['destinations'] {
+  return {
+    activities: {
+      logType,
+      streamName: sink.kind === 'logsIngestion' ? sink.streamName : DEFAULTS.LOGS_INGESTION_STREAM,
+    },
+    alerts: { logType: ALERTS_LOG_TYPE, streamName: `Custom-${ALERTS_LOG_TYPE}_CL` },
+  };
 }
 
 function safeHostname(raw: string): string {

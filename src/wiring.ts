@@ -154,7 +154,7 @@ async function createSink(
     return new LogsIngestionSink({
       endpoint: config.sink.endpoint,
       dcrImmutableId: config.sink.dcrImmutableId,
-      streamName: stream === ACTIVITIES ? config.sink.streamName : `Custom-${stream.defaultLogType}_CL`,
+      streamName: config.destinations[stream.resource].streamName,
       credential: await identity(),
       audience: config.cloud.monitorAudience,
       timeGeneratedField: stream.timeGeneratedField,
@@ -171,7 +171,7 @@ async function createSink(
     endpoint: config.logAnalytics.endpoint,
     workspaceId: config.logAnalytics.workspaceId,
     workspaceKey: secrets.workspaceKey,
-    logType: stream === ACTIVITIES ? config.logAnalytics.logType : stream.defaultLogType,
+    logType: config.destinations[stream.resource].logType,
     timeGeneratedField: stream.timeGeneratedField,
     timeoutMs: config.logAnalytics.requestTimeoutMs,
     ...io,
