@@ -10,6 +10,7 @@ import { KeysetPosition, type Position } from './mcas/KeysetPosition.js';
 import type { McasClient } from './mcas/McasClient.js';
 import { type PagedRecord, pageRecords, type PageSource, type RecordPage } from './mcas/pageRecords.js';
 import { ScanTooLargeError, scanRecords } from './mcas/scanRecords.js';
+import { checkCursorNotAhead, type SourceClock, sourceWindowEndMs } from './mcas/sourceClock.js';
 import { prefetchOne } from './prefetch.js';
 import type { Batch, LogSink } from './sink/LogSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
@@ -21,6 +22,8 @@ export interface RunDeps {
   clock: Clock;
   sleep: Sleep;
   log: Logger;
+  /** MCAS's own time, learnt from its answers: windows end and cursors stop there too, however the host's clock is set. */
+  sourceClock?: SourceClock;
 }
 
 /**
@@ -131,13 +134,16 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     durationMs: 0,
   };
   const finish = (): RunSummary => ({ ...summary, durationMs: clock.nowMs() - startedMs });
+  const stream = options.stream ?? ACTIVITIES;
 
   if (start.cursorMs > windowEndMs) {
+    // Either this run comes right after the last one, or the checkpoint is in MCAS's future (a host clock that ran
+    // ahead): then nothing MCAS saves would ever be read, which must fail loudly, not pass as "nothing to read".
+    if (stored) await checkStoredCursor(deps, stream, start.cursorMs, options.signal);
     log.info(`Nothing to read: the checkpoint (${iso(start.cursorMs)}) is past the window end (${iso(windowEndMs)}).`);
     return finish();
   }
   const paging = options.paging ?? { mode: 'keyset' };
-  const stream = options.stream ?? ACTIVITIES;
   log.info(
     `Reading ${stream.resource} with ${stream.cursorField} ${iso(start.cursorMs)} .. ${iso(windowEndMs)} ` +
       `(${stored ? `from ${deps.checkpoints.describe()}` : 'first run: initial lookback'}, ${paging.mode} paging` +
@@ -167,6 +173,10 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     softDeadlineMs: startedMs + Math.floor(options.timeBudgetMs * SOFT_DEADLINE_SHARE),
     hardDeadlineMs: startedMs + options.timeBudgetMs,
     lastCursorMs: start.cursorMs,
+    sourceEndMs: () => {
+      const sourceNowMs = deps.sourceClock?.nowMs(clock.nowMs());
+      return sourceNowMs === undefined ? undefined : sourceWindowEndMs(sourceNowMs, options.settleMs);
+    },
   };
   if (paging.mode === 'scan') await readByScan(context, paging);
   else await readByKeyset(context);
@@ -191,6 +201,36 @@ interface ReadContext {
   hardDeadlineMs: number;
   /** Cursor of the last record read so far, for progress. */
   lastCursorMs: number;
+  /** MCAS's own now - settle, once an answer has shown it (the pagers end the window there when it is earlier). */
+  sourceEndMs: () => number | undefined;
+}
+
+/**
+ * Fails with CursorAheadOfSourceError when the stored cursor is in MCAS's future, asking MCAS for its time (one
+ * request of one record) when no answer has shown it yet.
+ */
+async function checkStoredCursor(
+  deps: RunDeps,
+  stream: StreamSpec,
+  cursorMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const sourceClock = deps.sourceClock;
+  if (!sourceClock) return;
+  if (sourceClock.nowMs(deps.clock.nowMs()) === undefined) {
+    await deps.mcas.list(
+      stream.resource,
+      {
+        filters: { [stream.cursorField]: { gte: cursorMs } },
+        sortField: stream.cursorField,
+        sortDirection: 'asc',
+        skip: 0,
+        limit: 1,
+      },
+      signal ? { signal } : {},
+    );
+  }
+  checkCursorNotAhead('The checkpoint', cursorMs, sourceClock.nowMs(deps.clock.nowMs()));
 }
 
 /** Keyset paging: the checkpoint follows every accepted batch, and the window end once the window is read. */
@@ -199,7 +239,13 @@ async function readByKeyset(ctx: ReadContext): Promise<void> {
   const position = new KeysetPosition(ctx.start);
   const pages = pageRecords(
     ctx.source,
-    { start: ctx.start, endMs: ctx.windowEndMs, extraFilters: options.extraFilters, pageSize: options.pageSize },
+    {
+      start: ctx.start,
+      endMs: ctx.windowEndMs,
+      extraFilters: options.extraFilters,
+      pageSize: options.pageSize,
+      sourceEndMs: ctx.sourceEndMs,
+    },
     requestOptions(ctx),
   );
   let complete: boolean;
@@ -213,7 +259,9 @@ async function readByKeyset(ctx: ReadContext): Promise<void> {
     if (!delivery.failed) await delivery.flushQuietly(position.snapshot());
     throw error;
   }
-  await delivery.finish(complete ? { cursorMs: ctx.windowEndMs + 1, idsAtCursor: [] } : position.snapshot());
+  // A window cut at MCAS's own time can end before the cursor (its Date header rounds to the second): stay put then.
+  const endOfWindow = complete && ctx.windowEndMs + 1 > position.cursorMs;
+  await delivery.finish(endOfWindow ? { cursorMs: ctx.windowEndMs + 1, idsAtCursor: [] } : position.snapshot());
 }
 
 /**
@@ -249,7 +297,13 @@ async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mod
       const maxTotal = MAX_TOTAL_FACTOR * targetPages * paging.pageSize;
       const pages = scanRecords(
         ctx.source,
-        { start: subStart, endMs: subEndMs, extraFilters: options.extraFilters, pageSize: paging.pageSize },
+        {
+          start: subStart,
+          endMs: subEndMs,
+          extraFilters: options.extraFilters,
+          pageSize: paging.pageSize,
+          sourceEndMs: ctx.sourceEndMs,
+        },
         { ...requestOptions(ctx), ...(checked ? { maxTotal } : {}) },
       );
       const fetchedBefore = summary.fetched;
@@ -266,7 +320,9 @@ async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mod
         continue;
       }
       if (!complete) break;
-      const next: Position = { cursorMs: subEndMs + 1, idsAtCursor: [] };
+      // The sub-window was read up to its end, or up to MCAS's own now - settle when that came first.
+      const readToMs = Math.min(subEndMs, ctx.windowEndMs);
+      const next: Position = readToMs + 1 > subStart.cursorMs ? { cursorMs: readToMs + 1, idsAtCursor: [] } : subStart;
       await delivery.markComplete(next);
       if (paging.windowMs > 0)
         windowMs = nextSubWindowMs(lengthMs, summary.fetched - fetchedBefore, paging.pageSize, targetPages);
@@ -299,6 +355,7 @@ async function consume(
   try {
     for await (const page of prefetchOne(pages)) {
       lastHasNext = page.hasNext;
+      if (page.cutAtMs !== undefined && page.cutAtMs < ctx.windowEndMs) endWindowEarlier(ctx, page.cutAtMs);
       summary.pages++;
       summary.fetched += page.records.length;
       for (const record of page.records) await onRecord(record);
@@ -331,6 +388,16 @@ async function consume(
     }
     throw error;
   }
+}
+
+/** The window ends at MCAS's own now - settle, earlier than the host's clock said: the host's clock is ahead. */
+function endWindowEarlier(ctx: ReadContext, endMs: number): void {
+  ctx.deps.log.warn(
+    `This host's clock is ahead of MCAS's (from the Date header of its answers); the window ends at MCAS's time ` +
+      `less the settle margin, ${iso(endMs)}, instead of ${iso(ctx.windowEndMs)}.`,
+  );
+  ctx.windowEndMs = endMs;
+  ctx.summary.windowEnd = iso(endMs);
 }
 
 function stopEarly(ctx: ReadContext, reason = 'Stopping at the time budget'): void {
@@ -525,6 +592,13 @@ class Delivery {
 
   async #save(position: Position): Promise<void> {
     if (this.#options.dryRun) return;
+    const sourceNowMs = this.#deps.sourceClock?.nowMs(this.#deps.clock.nowMs());
+    try {
+      checkCursorNotAhead('The cursor this run would save', position.cursorMs, sourceNowMs);
+    } catch (error) {
+      this.#failed = true;
+      throw error;
+    }
     const checkpoint: Checkpoint = {
       version: 1,
       cursor: position.cursorMs,

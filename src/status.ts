@@ -3,6 +3,7 @@
 import { readConfig } from './config.js';
 import { ensureError } from './errors.js';
 import type { Logger } from './logger.js';
+import { minutesAheadOfSource } from './mcas/sourceClock.js';
 import { loadSecrets } from './secrets.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
 import type { RunReport } from './telemetry/RunReport.js';
@@ -76,8 +77,19 @@ export async function readStatus(env: NodeJS.ProcessEnv, log: Logger, options: S
       }
     }
     if (!stored) status.problems.push('No checkpoint yet: no run has saved progress.');
-    else if (nowMs - stored.checkpoint.cursor > options.maxLagMinutes * 60_000) {
-      status.problems.push(`Lag ${status.lagMinutes} min is above ${options.maxLagMinutes} min.`);
+    else {
+      // A cursor in MCAS's future (by the Date header of its answer; else by this host's clock) stalls the stream
+      // while every run says "nothing to read": it is a problem, not a negative lag.
+      const sourceNowMs = runtime.deps.sourceClock?.nowMs(clock.nowMs());
+      const aheadMinutes = minutesAheadOfSource(stored.checkpoint.cursor, sourceNowMs ?? nowMs);
+      if (aheadMinutes !== undefined) {
+        status.problems.push(
+          `The checkpoint is ${aheadMinutes} min ahead of ${sourceNowMs === undefined ? "this host's clock" : "MCAS's clock"}: ` +
+            'nothing MCAS saves before then will be read. Check the host clock, then set the checkpoint back or delete it.',
+        );
+      } else if (nowMs - stored.checkpoint.cursor > options.maxLagMinutes * 60_000) {
+        status.problems.push(`Lag ${status.lagMinutes} min is above ${options.maxLagMinutes} min.`);
+      }
     }
     if (lastRun?.outcome === 'failed') status.problems.push(`The last run failed: ${lastRun.error ?? 'no detail'}`);
     status.healthy = status.problems.length === 0;

@@ -18,6 +18,7 @@ import {
 import { McasClient } from './mcas/McasClient.js';
 import { MCAS_RETRY, type RetryInfo } from './retry.js';
 import { RequestPacer } from './mcas/RequestPacer.js';
+import { SourceClock } from './mcas/sourceClock.js';
 import { Redactor } from './redact.js';
 import type { RunDeps } from './run.js';
 import type { Secrets } from './secrets.js';
@@ -75,6 +76,7 @@ export async function createDependencies(
       counted.throttleWaitMs += info.delayMs;
     }
   };
+  const sourceClock = new SourceClock();
   const pacer = new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep });
   // The function's identity (Key Vault, storage, Logs Ingestion), built once and only when something needs it.
   let azure: Promise<TokenCredential> | undefined;
@@ -91,11 +93,12 @@ export async function createDependencies(
     retry: { ...MCAS_RETRY, throttleMinDelayMs: config.mcas.throttleWaitMs },
     pacer,
     onRetry,
+    sourceClock,
   });
   const sink = await createSink(config, secrets, stream, identity, { dispatcher, clock, sleep, log, onRetry });
   const checkpoints = overrides.checkpoints ?? (await createCheckpointStore(config.checkpoint, stream.name, identity));
   return {
-    deps: { mcas, sink, checkpoints, clock, sleep, log },
+    deps: { mcas, sink, checkpoints, clock, sleep, log, sourceClock },
     counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
     telemetry: await createTelemetry(config, log, dispatcher, overrides),
     close: () => dispatcher.close(),

@@ -3,13 +3,14 @@ import type { Dispatcher } from 'undici';
 
 import type { Clock, Sleep } from '../clock.js';
 import { ResponseShapeError } from '../errors.js';
-import { ReceiveBuffer, sendRequest } from '../http.js';
+import { headerValue, ReceiveBuffer, sendRequest } from '../http.js';
 import { escapeControlCharacters, redactSecrets } from '../redact.js';
 import type { Logger } from '../logger.js';
 import { MCAS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
 import type { McasAuthorization } from './mcasAuth.js';
 import type { RequestPacer } from './RequestPacer.js';
 import { type McasPage, McasPageSchema } from './schema.js';
+import type { SourceClock } from './sourceClock.js';
 
 /** The list resources we read: POST /api/v1/<resource>/. */
 export type McasResource = 'activities' | 'alerts';
@@ -38,6 +39,8 @@ export interface McasClientOptions {
   onRetry?: (info: RetryInfo) => void;
   /** Spaces requests to stay under the tenant's rate limit; every attempt, retries included, takes a slot. */
   pacer?: RequestPacer;
+  /** Learns MCAS's own time from the Date header of every page, so windows and cursors never run ahead of it. */
+  sourceClock?: SourceClock;
 }
 
 /** What to check, by status; 401 and 403 come from the authorization in use (token or Entra). */
@@ -102,6 +105,7 @@ export class McasClient {
             // reading and parsing a large page does not stretch the request rate (the finally covers failures).
             ...(release ? { onResponse: release } : {}),
           });
+          o.sourceClock?.observe(headerValue(response.headers, 'date'), o.clock.nowMs());
           // Parsed here, before the next request may read into the same buffer. A page that is not JSON fails with a
           // ResponseShapeError, which is never retried.
           try {

@@ -27,12 +27,14 @@ export interface PageExpectation {
   ascending: boolean;
 }
 
-/** The cursor value of a raw record (a number, or a string of digits), or undefined when it has none. */
+/**
+ * The cursor value of a raw record when it is a usable time (a non-negative safe integer), else undefined: a record
+ * without one fails the schema and is sent as a flagged row, and is no evidence about the order of the others.
+ */
 export function cursorValueOf(raw: unknown, timeKey: 'created' | 'timestamp'): number | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const value = (raw as Record<string, unknown>)[timeKey];
-  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  return typeof number === 'number' && Number.isSafeInteger(number) ? number : undefined;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
 /**

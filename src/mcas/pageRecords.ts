@@ -5,6 +5,7 @@
 import type { McasPage } from './schema.js';
 import type { ActivitiesQuery } from './McasClient.js';
 import { KeysetPosition, type Position, recordKey } from './KeysetPosition.js';
+import { checkPageRecords, cursorValueOf, hasNextContradicted, isFullLastPage } from './pageChecks.js';
 
 /** Where pages come from, and which fields carry the cursor. */
 export interface PageSource {
@@ -29,6 +30,11 @@ export interface RecordPage {
   hasNext: boolean;
   /** The API's (approximate) count of matching records, when it gave one. */
   total: number | undefined;
+  /**
+   * Set when the window was cut short because its end is in MCAS's future by MCAS's own clock (PageWindow.sourceEndMs):
+   * the end actually read to (inclusive, epoch ms). Records after it were left for a later run.
+   */
+  cutAtMs?: number | undefined;
 }
 
 export interface PageWindow {
@@ -39,10 +45,20 @@ export interface PageWindow {
   /** Extra filters ANDed with the cursor window. */
   extraFilters: Readonly<Record<string, unknown>>;
   pageSize: number;
+  /**
+   * The latest end MCAS's own clock allows (its now - settle), once an answer has shown it; undefined before. The
+   * window ends there when that is earlier than `endMs`.
+   */
+  sourceEndMs?: () => number | undefined;
 }
 
 /**
  * Yields pages lazily: the next request goes out only when the consumer asks, so a failure downstream stops paging.
+ *
+ * Every page is checked before any of its records is yielded (pageChecks.ts): records in ascending cursor order and
+ * inside the requested window, which also makes them ascend across pages. A page that fails throws
+ * UntrustedPageError, so only verified pages are delivered. A full page marked `hasNext: false` is followed by one
+ * more request; records not read yet in that answer throw too, instead of closing the window on MCAS's word.
  */
 export async function* pageRecords(
   source: PageSource,
@@ -51,26 +67,54 @@ export async function* pageRecords(
 ): AsyncGenerator<RecordPage> {
   const position = new KeysetPosition(window.start);
   let skip = 0;
-  for (;;) {
+  let endMs = window.endMs;
+  /** Set when the last page was full but said hasNext: false: the number of that page. */
+  let confirming: number | undefined;
+  for (let pageNumber = 1; ; pageNumber++) {
     const query: ActivitiesQuery = {
-      filters: { ...window.extraFilters, [source.cursorField]: { gte: position.cursorMs, lte: window.endMs } },
+      filters: { ...window.extraFilters, [source.cursorField]: { gte: position.cursorMs, lte: endMs } },
       sortField: source.cursorField,
       sortDirection: 'asc',
       skip,
       limit: window.pageSize,
     };
     const page = await source.list(query, options);
+    // The answer to asking once more may repeat records already read (at or before the cursor); only records after
+    // the position are news there.
+    checkPageRecords(page.data, {
+      pageNumber,
+      timeKey: source.timeKey,
+      fromMs: confirming === undefined ? position.cursorMs : 0,
+      toMs: endMs,
+      ascending: true,
+    });
+    endMs = Math.min(endMs, window.sourceEndMs?.() ?? endMs);
     const cursorBefore = position.cursorMs;
     const records: PagedRecord[] = [];
+    let pastEnd = false;
     for (const raw of page.data) {
+      if (confirming !== undefined && (cursorValueOf(raw, source.timeKey) ?? Infinity) < position.cursorMs) continue;
       const { createdMs, id } = recordKey(raw, position.cursorMs, source.timeKey, window.endMs);
+      if (createdMs > endMs) {
+        pastEnd = true; // later than MCAS's own now - settle: left for a later run, like everything after it
+        break;
+      }
       if (position.covers(createdMs, id)) continue;
       position.advance(createdMs, id);
       records.push({ raw, createdMs, id });
     }
+    if (confirming !== undefined) {
+      if (records.length > 0) throw hasNextContradicted(confirming, window.pageSize, records.length);
+      return;
+    }
     // A full page that never left the cursor millisecond: the next one must step past it with skip.
     skip = position.cursorMs === cursorBefore ? skip + page.data.length : 0;
-    yield { records, returnedCount: page.data.length, hasNext: page.hasNext, total: page.total };
-    if (!page.hasNext || page.data.length === 0) return;
+    const cutAtMs = endMs < window.endMs ? endMs : undefined;
+    yield { records, returnedCount: page.data.length, hasNext: page.hasNext && !pastEnd, total: page.total, cutAtMs };
+    if (pastEnd || page.data.length === 0) return;
+    if (!page.hasNext) {
+      if (!isFullLastPage(page.data.length, window.pageSize, page.hasNext)) return;
+      confirming = pageNumber;
+    }
   }
 }

@@ -29,11 +29,12 @@ export class SourceClock {
 }
 
 /**
- * The end of a window (inclusive, epoch ms): `hostEndMs` (the host's now - settle, or a fixed end), but never later than
- * MCAS's now - settle once MCAS's time is known.
+ * The latest window end (inclusive, epoch ms) MCAS's own clock allows: its now less the settle margin. The header's
+ * rounding is given back (MCAS's time is up to DATE_RESOLUTION_MS later than it says), so a host whose clock is right
+ * never has its window cut; one an hour ahead has it cut by the hour.
  */
-export function boundWindowEndMs(hostEndMs: number, sourceNowMs: number | undefined, settleMs: number): number {
-  return sourceNowMs === undefined ? hostEndMs : Math.min(hostEndMs, sourceNowMs - settleMs);
+export function sourceWindowEndMs(sourceNowMs: number, settleMs: number): number {
+  return sourceNowMs + DATE_RESOLUTION_MS - settleMs;
 }
 
 /**
@@ -51,7 +52,8 @@ export class CursorAheadOfSourceError extends Error {
 
 /** Minutes by which `cursorMs` is in MCAS's future, or undefined when it is not (or MCAS's time is unknown). */
 export function minutesAheadOfSource(cursorMs: number, sourceNowMs: number | undefined): number | undefined {
-  if (sourceNowMs === undefined || cursorMs <= sourceNowMs + DATE_RESOLUTION_MS) return undefined;
+  // A cursor is the end of what was read + 1, and a window may end at sourceWindowEndMs with no settle margin.
+  if (sourceNowMs === undefined || cursorMs <= sourceNowMs + DATE_RESOLUTION_MS + 1) return undefined;
   return Math.round(((cursorMs - sourceNowMs) / 60_000) * 10) / 10;
 }
 

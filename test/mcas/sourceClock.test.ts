@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import {
-  boundWindowEndMs,
   checkCursorNotAhead,
   CursorAheadOfSourceError,
   minutesAheadOfSource,
   SourceClock,
+  sourceWindowEndMs,
 } from '../../src/mcas/sourceClock.js';
 
 const T = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -31,11 +31,10 @@ describe('SourceClock', () => {
   });
 });
 
-describe('boundWindowEndMs', () => {
-  it("ends the window at MCAS's now - settle when the host is ahead, and at the host's when it is behind", () => {
-    assert.equal(boundWindowEndMs(T + HOUR - 120_000, T, 120_000), T - 120_000);
-    assert.equal(boundWindowEndMs(T - HOUR - 120_000, T, 120_000), T - HOUR - 120_000);
-    assert.equal(boundWindowEndMs(T, undefined, 120_000), T);
+describe('sourceWindowEndMs', () => {
+  it("is MCAS's now less the settle margin, giving back the Date header's rounding", () => {
+    assert.equal(sourceWindowEndMs(T, 120_000), T + 1_000 - 120_000);
+    assert.equal(sourceWindowEndMs(T, 0), T + 1_000);
   });
 });
 
