@@ -1,14 +1,12 @@
 // A loopback server that misbehaves as each test scripts it: MCAS pages in the wrong order or with a lying `hasNext`,
 // answers that drip a byte at a time or hold back their headers, bodies that echo the request's headers, and a `Date`
 // header from a clock of its own. Records every request.
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export interface HostileRequest {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
+import type { RecordedRequest, ScriptedServer } from './scriptedServer.js';
+
+export interface HostileRequest extends RecordedRequest {
   /** The body parsed as JSON, or undefined. */
   json: unknown;
 }
@@ -25,11 +23,7 @@ export interface HostileAnswer {
   dateMs?: number;
 }
 
-export interface HostileServer {
-  url: string;
-  requests: HostileRequest[];
-  close(): Promise<void>;
-}
+export type HostileServer = Omit<ScriptedServer, 'requests'> & { requests: HostileRequest[] };
 
 export async function startHostileServer(
   answer: (request: HostileRequest, index: number) => HostileAnswer,
