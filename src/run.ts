@@ -139,7 +139,13 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
   if (start.cursorMs > windowEndMs) {
     // Either this run comes right after the last one, or the checkpoint is in MCAS's future (a host clock that ran
     // ahead): then nothing MCAS saves would ever be read, which must fail loudly, not pass as "nothing to read".
-    if (stored) await checkStoredCursor(deps, stream, start.cursorMs, options.signal);
+    if (stored) {
+      const probeOptions = {
+        deadlineMs: startedMs + options.timeBudgetMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      };
+      await checkStoredCursor(deps, stream, start.cursorMs, probeOptions);
+    }
     log.info(`Nothing to read: the checkpoint (${iso(start.cursorMs)}) is past the window end (${iso(windowEndMs)}).`);
     return finish();
   }
@@ -213,7 +219,7 @@ async function checkStoredCursor(
   deps: RunDeps,
   stream: StreamSpec,
   cursorMs: number,
-  signal: AbortSignal | undefined,
+  requestOptions: { signal?: AbortSignal; deadlineMs: number },
 ): Promise<void> {
   const sourceClock = deps.sourceClock;
   if (!sourceClock) return;
@@ -227,7 +233,7 @@ async function checkStoredCursor(
         skip: 0,
         limit: 1,
       },
-      signal ? { signal } : {},
+      requestOptions,
     );
   }
   checkCursorNotAhead('The checkpoint', cursorMs, sourceClock.nowMs(deps.clock.nowMs()));
