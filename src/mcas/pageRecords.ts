@@ -1,15 +1,20 @@
 // Keyset paging over a time cursor (`created` for activities, `date` for alerts): ask for cursor >= position
 // (ascending), skip what was already delivered at the cursor millisecond, and step with `skip` only while a whole page
 // sits inside one millisecond. No record is lost or repeated at a page boundary, and `skip` stays small, so
-// Microsoft's skip + limit <= 5000 rule never bites.
-import type { McasPage } from './schema.js';
+// Microsoft's skip + limit <= 5000 rule never bites. Every record carries the position after it as its resume mark.
 import type { ActivitiesQuery } from './McasClient.js';
-import { KeysetPosition, type Position, recordKey } from './KeysetPosition.js';
+import { KeysetPosition, type Position, recordKey, type ResumeMark } from './KeysetPosition.js';
 import { checkPageRecords, cursorValueOf, hasNextContradicted, isFullLastPage } from './pageChecks.js';
+import type { McasPage } from './schema.js';
+
+/** What every request of a run may carry: the run's hard deadline. */
+export interface RequestOptions {
+  deadlineMs?: number;
+}
 
 /** Where pages come from, and which fields carry the cursor. */
 export interface PageSource {
-  list(query: ActivitiesQuery, options: { signal?: AbortSignal; deadlineMs?: number }): Promise<McasPage>;
+  list(query: ActivitiesQuery, options: RequestOptions): Promise<McasPage>;
   /** Filter and sort field of the cursor: `created` (activities, when saved) or `date` (alerts). */
   cursorField: 'created' | 'date';
   /** Record field holding the cursor value: `created` (activities) or `timestamp` (alerts). */
@@ -20,16 +25,24 @@ export interface PagedRecord {
   raw: unknown;
   createdMs: number;
   id: string;
+  /** Where the next run may start once this record and every one before it were accepted (keyset paging only). */
+  mark?: ResumeMark | undefined;
 }
 
 export interface RecordPage {
-  /** Records not delivered before, in ascending cursor order. */
+  /** Records not delivered before, in ascending cursor order for keyset paging. */
   records: PagedRecord[];
   /** Records the API returned, including ones skipped as already delivered. */
   returnedCount: number;
+  /** More pages follow in this window. The last page yielded with hasNext set means MCAS stopped short. */
   hasNext: boolean;
   /** The API's (approximate) count of matching records, when it gave one. */
   total: number | undefined;
+  /**
+   * Set on the last page of a (sub-)window read to its end: where the next run may start once every record up to
+   * here was accepted.
+   */
+  mark?: ResumeMark | undefined;
   /**
    * Set when the window was cut short because its end is in MCAS's future by MCAS's own clock (PageWindow.sourceEndMs):
    * the end actually read to (inclusive, epoch ms). Records after it were left for a later run.
@@ -49,7 +62,12 @@ export interface PageWindow {
    * The latest end MCAS's own clock allows (its now - settle), once an answer has shown it; undefined before. The
    * window ends there when that is earlier than `endMs`.
    */
-  sourceEndMs?: () => number | undefined;
+  sourceEndMs?: (() => number | undefined) | undefined;
+}
+
+/** The mark of a window read to its end: the next run starts just after it. */
+export function markAfter(endMs: number): ResumeMark {
+  return () => ({ cursorMs: endMs + 1, idsAtCursor: [] });
 }
 
 /**
@@ -63,7 +81,7 @@ export interface PageWindow {
 export async function* pageRecords(
   source: PageSource,
   window: PageWindow,
-  options: { signal?: AbortSignal; deadlineMs?: number } = {},
+  options: RequestOptions = {},
 ): AsyncGenerator<RecordPage> {
   const position = new KeysetPosition(window.start);
   let skip = 0;
@@ -101,20 +119,35 @@ export async function* pageRecords(
       }
       if (position.covers(createdMs, id)) continue;
       position.advance(createdMs, id);
-      records.push({ raw, createdMs, id });
+      records.push({ raw, createdMs, id, mark: position.mark() });
     }
+    const cutAtMs = endMs < window.endMs ? endMs : undefined;
     if (confirming !== undefined) {
       if (records.length > 0) throw hasNextContradicted(confirming, window.pageSize, records.length);
+      yield { records, returnedCount: page.data.length, hasNext: false, total: page.total, mark: endMark(), cutAtMs };
       return;
     }
     // A full page that never left the cursor millisecond: the next one must step past it with skip.
     skip = position.cursorMs === cursorBefore ? skip + page.data.length : 0;
-    const cutAtMs = endMs < window.endMs ? endMs : undefined;
-    yield { records, returnedCount: page.data.length, hasNext: page.hasNext && !pastEnd, total: page.total, cutAtMs };
-    if (pastEnd || page.data.length === 0) return;
-    if (!page.hasNext) {
-      if (!isFullLastPage(page.data.length, window.pageSize, page.hasNext)) return;
-      confirming = pageNumber;
-    }
+    const confirm = !page.hasNext && !pastEnd && isFullLastPage(page.data.length, window.pageSize, page.hasNext);
+    const last = pastEnd || (!page.hasNext && !confirm);
+    yield {
+      records,
+      returnedCount: page.data.length,
+      hasNext: !last,
+      total: page.total,
+      mark: last ? endMark() : undefined,
+      cutAtMs,
+    };
+    if (last || page.data.length === 0) return;
+    if (confirm) confirming = pageNumber;
+  }
+
+  /**
+   * The mark of the window read to its end. A window cut at MCAS's own time can end before the cursor (its Date header
+   * rounds to the second): the position then stays where the records put it.
+   */
+  function endMark(): ResumeMark {
+    return endMs + 1 > position.cursorMs ? markAfter(endMs) : position.mark();
   }
 }

@@ -1,61 +1,144 @@
 // Scan mode: up to 5,000 records a request (50x fewer requests than normal listing), following the server's
-// `nextQueryFilters` inside one closed cursor window. The order inside a scan is the server's affair, so a scan
-// gives no resumable position until its window is complete; the run checkpoints per window, not per page.
+// `nextQueryFilters` through closed sub-windows of the cursor window, one after another. The order inside a scan is
+// the server's affair, so a scan has no resumable position until its sub-window is complete: the last page of each
+// sub-window carries the sub-window's end as its resume mark, and nothing else in a scan is marked.
+import type { Logger } from '../logger.js';
 import type { ActivitiesQuery } from './McasClient.js';
-import { recordKey } from './KeysetPosition.js';
-import type { PagedRecord, PageSource, PageWindow, RecordPage } from './pageRecords.js';
+import { type Position, recordKey } from './KeysetPosition.js';
+import { markAfter, type PagedRecord, type PageSource, type PageWindow, type RecordPage } from './pageRecords.js';
+import type { RequestOptions } from './pageRecords.js';
 import { checkPageRecords } from './pageChecks.js';
 
+export interface ScanOptions {
+  /** Records a request (MCAS takes 500 to 5,000 in scan mode). */
+  pageSize: number;
+  /** Length of the first sub-window; 0: one scan over the whole window, unchecked. */
+  windowMs: number;
+  /** Pages a sub-window aims to hold; default TARGET_PAGES. */
+  targetPages?: number | undefined;
+}
+
 /**
- * The first page of a scan counted more records than the caller allowed (`maxTotal`): nothing of the scan was
- * yielded, so the caller can scan a shorter window instead, having spent one request.
+ * Pages a scan sub-window aims to hold (50,000 rows at pages of 5,000). Each sub-window can end on a partial page, so
+ * it wastes at most one request: about 1 in 10 here. Larger would waste less, but a crash re-sends at most one
+ * sub-window plus the batch in flight, so larger would also mean more duplicates after a crash.
  */
-export class ScanTooLargeError extends Error {
-  readonly total: number;
-  constructor(total: number, maxTotal: number) {
-    super(`MCAS counts about ${total} records in this scan window, more than the ${maxTotal} allowed.`);
-    this.name = 'ScanTooLargeError';
-    this.total = total;
+export const TARGET_PAGES = 10;
+/**
+ * A sub-window whose first page counts more than this many times `targetPages` pages (MCAS's approximate `total`) is
+ * not read: it is dropped after that one request and scanned again shorter, sized by that count. It keeps the crash
+ * re-send bound when the data's rate jumps (a quiet stretch, then a burst), without capping how fast sub-windows grow
+ * over quiet data (a cap costs a request per extra sub-window; the check costs one only when it fires).
+ */
+export const MAX_TOTAL_FACTOR = 4;
+/** The shortest sub-window, however dense the data, so a burst cannot split the window into ever more scans. */
+export const MIN_SUB_WINDOW_MS = 60_000;
+
+/**
+ * Length of the next scan sub-window, after one of `lengthMs` that held (or counted) `records`: long enough for
+ * `targetPages` pages at that rate, never below MIN_SUB_WINDOW_MS, and never past Number.MAX_SAFE_INTEGER (an empty
+ * one reaches to the window's end).
+ */
+export function nextSubWindowMs(lengthMs: number, records: number, pageSize: number, targetPages: number): number {
+  const byRate = records > 0 ? lengthMs * ((targetPages * pageSize) / records) : Infinity;
+  return Math.max(MIN_SUB_WINDOW_MS, Math.floor(Math.min(byRate, Number.MAX_SAFE_INTEGER)));
+}
+
+/**
+ * The most records MCAS may count in a sub-window of `lengthMs` before it is given up and scanned shorter, or
+ * undefined when it is read whatever it counts: one scan over the whole window (`windowMs` 0), or a sub-window that
+ * cannot shrink any more.
+ */
+export function maxScanTotal(lengthMs: number, scan: ScanOptions): number | undefined {
+  if (scan.windowMs <= 0 || lengthMs <= MIN_SUB_WINDOW_MS) return undefined;
+  return MAX_TOTAL_FACTOR * (scan.targetPages ?? TARGET_PAGES) * scan.pageSize;
+}
+
+/**
+ * Yields the pages of a window scanned one sub-window at a time. The first sub-window is `windowMs` long; each next one
+ * is sized to hold about `targetPages` pages at the rate the one before showed (nextSubWindowMs), because every
+ * sub-window costs up to one request more than its rows need (its last page is partial) and fewer, fuller sub-windows
+ * waste fewer of MCAS's 30 requests a minute. A sub-window whose first page counts more than maxScanTotal is given up
+ * after that request and read again shorter, so the crash re-send bound stays near `targetPages` pages when the rate
+ * jumps. Records at the starting cursor whose ids were already delivered are left out; the server itself avoids
+ * repeats across the pages of one scan.
+ *
+ * Every page is checked before it is yielded: its records must lie inside the scan's window (their order inside a scan
+ * is the server's), else UntrustedPageError. Records after MCAS's own now - settle (PageWindow.sourceEndMs) are left
+ * for a later run, and the window ends there. Unlike keyset paging, a full last page is taken at its word: MCAS's own
+ * continuation (`nextQueryFilters`) ends the scan, and asking again would cost a request on every sub-window that ends
+ * on a full page.
+ */
+export async function* scanRecords(
+  source: PageSource,
+  window: Omit<PageWindow, 'pageSize'>,
+  scan: ScanOptions,
+  options: RequestOptions & { log: Logger },
+): AsyncGenerator<RecordPage> {
+  const { log, ...requestOptions } = options;
+  const targetPages = scan.targetPages ?? TARGET_PAGES;
+  let startMs = window.start.cursorMs;
+  let lengthMs = scan.windowMs > 0 ? scan.windowMs : Number.MAX_SAFE_INTEGER;
+  while (startMs <= window.endMs) {
+    const endMs = Math.min(window.endMs, startMs + lengthMs - 1);
+    const spanMs = endMs + 1 - startMs;
+    const maxTotal = maxScanTotal(spanMs, scan);
+    // Ids already delivered matter only at the window's own start; a later sub-window starts past every one.
+    const start = startMs === window.start.cursorMs ? window.start : { cursorMs: startMs, idsAtCursor: [] };
+    const subWindow = {
+      start,
+      endMs,
+      extraFilters: window.extraFilters,
+      last: endMs >= window.endMs,
+      sourceEndMs: window.sourceEndMs,
+    };
+    const outcome = yield* scanSubWindow(source, subWindow, scan.pageSize, maxTotal, requestOptions);
+    if (outcome.counted !== undefined) {
+      lengthMs = nextSubWindowMs(spanMs, outcome.counted, scan.pageSize, targetPages);
+      log.info(
+        `MCAS counts about ${outcome.counted} records in this scan window, more than the ${maxTotal} allowed. ` +
+          `Scanning ${Math.round(lengthMs / 60_000)} minutes instead.`,
+      );
+      continue;
+    }
+    if (!outcome.complete || outcome.cut) return;
+    if (scan.windowMs > 0) lengthMs = nextSubWindowMs(spanMs, outcome.read, scan.pageSize, targetPages);
+    startMs = endMs + 1;
   }
 }
 
 /**
- * Yields the pages of one scan over `window`. Records at the starting cursor whose ids were already delivered are
- * left out; the server itself avoids repeats across the pages of a scan. With `maxTotal`, a first page whose `total`
- * (MCAS's approximate count of the whole scan) is larger throws ScanTooLargeError before anything is yielded; a page
- * without a count is read on.
- *
- * Every page is checked before it is yielded: its records must lie inside the scan's window (their order inside a scan
- * is the server's), else UntrustedPageError. Records after MCAS's own now - settle (PageWindow.sourceEndMs) are left
- * for a later run. Unlike keyset paging, a full last page is taken at its word: MCAS's own continuation
- * (`nextQueryFilters`) ends the scan, and asking again would cost a request on every sub-window that ends on a full
- * page.
+ * One scan over [start, endMs]. Gives up after the first page when MCAS counts more than `maxTotal` records, having
+ * yielded nothing (`counted`); otherwise yields every page, the last one marked, unless MCAS stops short (an empty
+ * page that says there is more: not `complete`).
  */
-export async function* scanRecords(
+async function* scanSubWindow(
   source: PageSource,
-  window: PageWindow,
-  options: { signal?: AbortSignal; deadlineMs?: number; maxTotal?: number } = {},
-): AsyncGenerator<RecordPage> {
+  window: Omit<PageWindow, 'pageSize'> & { last: boolean },
+  pageSize: number,
+  maxTotal: number | undefined,
+  requestOptions: RequestOptions,
+): AsyncGenerator<RecordPage, { complete: boolean; read: number; counted?: number; cut?: boolean }> {
   const delivered = new Set(window.start.idsAtCursor);
   let filters: Record<string, unknown> = {
     ...window.extraFilters,
     [source.cursorField]: { gte: window.start.cursorMs, lte: window.endMs },
   };
+  let read = 0;
   let endMs = window.endMs;
-  const { maxTotal, ...requestOptions } = options;
   for (let pageNumber = 1; ; pageNumber++) {
+    const first = pageNumber === 1;
     const query: ActivitiesQuery = {
       filters,
       sortField: source.cursorField,
       sortDirection: 'asc',
       skip: 0,
-      limit: window.pageSize,
+      limit: pageSize,
       isScan: true,
     };
     const page = await source.list(query, requestOptions);
-    if (pageNumber === 1 && maxTotal !== undefined && page.total !== undefined && page.total > maxTotal) {
-      throw new ScanTooLargeError(page.total, maxTotal);
-    }
+    if (first && maxTotal !== undefined && page.total !== undefined && page.total > maxTotal)
+      return { complete: false, read, counted: page.total };
     checkPageRecords(page.data, {
       pageNumber,
       timeKey: source.timeKey,
@@ -71,9 +154,23 @@ export async function* scanRecords(
       if (createdMs === window.start.cursorMs && delivered.has(id)) continue;
       records.push({ raw, createdMs, id });
     }
-    const cutAtMs = endMs < window.endMs ? endMs : undefined;
-    yield { records, returnedCount: page.data.length, hasNext: page.hasNext, total: page.total, cutAtMs };
-    if (!page.hasNext || page.data.length === 0) return;
+    read += records.length;
+    const complete = !page.hasNext;
+    const cut = endMs < window.endMs;
+    // A window cut at MCAS's own time can end before the start (its Date header rounds to the second): stay put then.
+    const endMark = endMs + 1 > window.start.cursorMs ? markAfter(endMs) : (): Position => window.start;
+    yield {
+      records,
+      returnedCount: page.data.length,
+      // Once complete, more follows unless it was the window's last sub-window (or cut at MCAS's own time); and the
+      // next run may start after it.
+      hasNext: !complete || (!window.last && !cut),
+      total: page.total,
+      mark: complete ? endMark : undefined,
+      cutAtMs: cut ? endMs : undefined,
+    };
+    if (complete) return { complete, read, cut };
+    if (page.data.length === 0) return { complete: false, read };
     if (!page.nextQueryFilters) {
       throw new Error('MCAS scan page said hasNext but gave no nextQueryFilters; cannot continue the scan safely.');
     }
