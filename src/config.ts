@@ -43,6 +43,15 @@ export type McasAuthSetting =
 export type SinkTarget =
   { kind: 'dataCollector' } | { kind: 'logsIngestion'; endpoint: string; dcrImmutableId: string; streamName: string };
 
+/** Where a stream's rows go: its Log-Type (Data Collector API) and its DCR stream (Logs Ingestion API). */
+export interface StreamDestination {
+  logType: string;
+  streamName: string;
+}
+
+/** The table MCAS alerts go to (MCAS_Alert_Log_CL); not a setting. */
+export const ALERTS_LOG_TYPE = 'MCAS_Alert_Log';
+
 export type CheckpointLocation =
   | { kind: 'blob'; connectionString: Secret; container: string }
   | { kind: 'blob'; serviceUrl: string; container: string }
@@ -82,6 +91,11 @@ export interface Config {
     requestTimeoutMs: number;
   };
   checkpoint: CheckpointLocation;
+  /**
+   * Each stream's destination, resolved once here, by the resource a stream reads: a backfill (a copy of the
+   * activities stream under another checkpoint name) goes where the live activities go.
+   */
+  destinations: Readonly<Record<'activities' | 'alerts', StreamDestination>>;
   run: {
     initialLookbackMs: number;
     settleMs: number;
@@ -158,9 +172,16 @@ export function isLoopbackHost(hostname: string): boolean {
 /** Longer values are not echoed in a problem: a secret pasted into the wrong setting would be. */
 const MAX_ECHOED_CHARS = 40;
 
-/** A setting's value for a problem message: quoted when short, else only its length. */
+/**
+ * A setting's value for a problem message: quoted when short and plainly not a secret, else described. A run of 16 or
+ * more letters and digits (with + / = _ -) mixing both looks like a token or a key pasted into the wrong setting.
+ */
 function shown(value: string): string {
-  return value.length <= MAX_ECHOED_CHARS ? `"${value}"` : `a ${value.length}-character value (not shown)`;
+  if (value.length > MAX_ECHOED_CHARS) return `a ${value.length}-character value (not shown)`;
+  const looksSecret = (value.match(/[A-Za-z0-9+/=_-]{16,}/g) ?? []).some(
+    (run) => /\d/.test(run) && /[A-Za-z]/.test(run),
+  );
+  return looksSecret ? `a ${value.length}-character value that looks like a key or token (not shown)` : `"${value}"`;
 }
 
 /** One NCRONTAB field: *, a number, a range or a 3-letter name, each with an optional /step, comma-separated. */
@@ -350,10 +371,17 @@ function parseFilters(
     problem('expected a JSON object of {"<field>": {"<operator>": value}}.');
     return {};
   }
-  const filters: Record<string, Record<string, unknown>> = {};
+  // Built with defineProperty-like semantics (Object.fromEntries), and every key checked as given: an assignment
+  // (filters[field] = ...) or a schema's copy would drop a key such as "__proto__" silently, and the run would read
+  // everything instead of what the filter selects.
+  const entries: [string, Record<string, unknown>][] = [];
   for (const [field, ops] of Object.entries(value)) {
     if (field === 'created') {
       problem('"created" is set by the connector (it is the checkpoint); remove it.');
+      continue;
+    }
+    if (field === '__proto__') {
+      problem('"__proto__" is not an MCAS filter field; remove it.');
       continue;
     }
     const parsed = FilterValueSchema.safeParse(ops);
@@ -361,16 +389,16 @@ function parseFilters(
       problem(`${shown(field)} must be an object of operators, e.g. {"eq": [...]}.`);
       continue;
     }
-    const unknown = Object.keys(parsed.data).filter((op) => !FILTER_OPERATORS.has(op));
+    const unknown = Object.keys(ops as object).filter((op) => !FILTER_OPERATORS.has(op));
     if (unknown.length > 0) {
       problem(
         `${shown(field)} uses unknown operator(s) ${unknown.join(', ')}; known: ${[...FILTER_OPERATORS].join(', ')}.`,
       );
       continue;
     }
-    filters[field] = parsed.data;
+    entries.push([field, Object.fromEntries(Object.entries(ops as object)) as Record<string, unknown>]);
   }
-  return filters;
+  return Object.fromEntries(entries);
 }
 
 /** Checks a Log Analytics workspace key: base64 of a non-empty key. Returns a problem, or undefined when fine. */
@@ -589,6 +617,7 @@ function toDataCollectorEndpoint(s: Settings, report: Report): string {
 function toConfig(s: Settings, report: Report): Config {
   const auth = toMcasAuth(s, report);
   const timeoutMs = s.HTTP_TIMEOUT_SECONDS * 1000;
+  const sink = toSink(s, report);
   return {
     mcas: {
       portalUrl: toPortalUrl(s, auth, report),
@@ -604,7 +633,7 @@ function toConfig(s: Settings, report: Report): Config {
     },
     cloud: s.AZURE_CLOUD,
     secrets: toSecretSource(s, report),
-    sink: toSink(s, report),
+    sink,
     alertsEnabled: s.MCAS_ALERTS_ENABLED,
     logAnalytics: {
       workspaceId: (s.LOG_ANALYTICS_WORKSPACE_ID ?? '').toLowerCase(),
@@ -614,6 +643,7 @@ function toConfig(s: Settings, report: Report): Config {
       requestTimeoutMs: timeoutMs,
     },
     checkpoint: toCheckpoint(s, report),
+    destinations: streamDestinations(s.LOG_TYPE, sink),
     run: {
       initialLookbackMs: s.INITIAL_LOOKBACK_MINUTES * 60_000,
       settleMs: s.CREATED_SETTLE_SECONDS * 1000,
@@ -643,6 +673,17 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   return deepFreeze(parsed.data);
+}
+
+/** Activities go where LOG_TYPE and LOGS_INGESTION_STREAM say; alerts to their own table. */
+function streamDestinations(logType: string, sink: SinkTarget): Config['destinations'] {
+  return {
+    activities: {
+      logType,
+      streamName: sink.kind === 'logsIngestion' ? sink.streamName : DEFAULTS.LOGS_INGESTION_STREAM,
+    },
+    alerts: { logType: ALERTS_LOG_TYPE, streamName: `Custom-${ALERTS_LOG_TYPE}_CL` },
+  };
 }
 
 function safeHostname(raw: string): string {

@@ -2,7 +2,8 @@
 // excerpt, and the classification of network errors. It never retries; src/retry.ts decides that.
 import { Agent, type Dispatcher } from 'undici';
 
-import { errorCode, HttpStatusError, type ServiceName } from './errors.js';
+import { DeadlineReachedError, errorCode, HttpStatusError, type ServiceName } from './errors.js';
+import { escapeControlCharacters, Redactor, redactSecrets } from './redact.js';
 
 const BODY_EXCERPT_CHARS = 500;
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -13,7 +14,13 @@ export interface HttpRequest {
   url: URL;
   headers: Record<string, string>;
   body?: Buffer | string;
+  /** Longest wait for the headers, and between two chunks of the body. */
   timeoutMs: number;
+  /**
+   * What is left of the run's time budget (ms): the whole exchange ends by then too, with DeadlineReachedError. A
+   * server that drips its answer a byte at a time stays under the per-chunk timeout, never under this.
+   */
+  budgetMs?: number | undefined;
   signal?: AbortSignal | undefined;
   /** Values that must never appear in an error message (tokens, keys); replaced by [redacted]. */
   redact?: readonly string[];
@@ -98,9 +105,11 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
     const chunks: Buffer[] = [];
     let length = 0;
     let settled = false;
+    let overall: NodeJS.Timeout | undefined;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
+      clearTimeout(overall);
       signal?.removeEventListener('abort', onAbort);
       return true;
     };
@@ -109,14 +118,25 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       shared?.release();
       reject(error);
     };
+    const abortWith = (reason: Error): void => {
+      if (controller) controller.abort(reason);
+      else fail(reason);
+    };
     function onAbort(): void {
       const reason: unknown = signal?.reason ?? new Error('The request was aborted.');
-      if (controller) controller.abort(reason instanceof Error ? reason : new Error(String(reason)));
-      else fail(reason);
+      abortWith(reason instanceof Error ? reason : new Error(String(reason)));
     }
     if (signal?.aborted) {
       reject(signal.reason);
       return;
+    }
+    if (request.budgetMs !== undefined) {
+      const overBudget = new DeadlineReachedError(`the time budget ran out during a request to ${request.service}`);
+      if (request.budgetMs <= 0) {
+        reject(overBudget);
+        return;
+      }
+      overall = setTimeout(() => abortWith(overBudget), request.budgetMs);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     const handler: Dispatcher.DispatchHandler = {
@@ -192,31 +212,29 @@ export function headerValue(headers: HttpResponse['headers'], name: string): str
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** At most 500 characters of a body, on one line, with secrets replaced. */
+/**
+ * At most 500 characters of a body, on one line, with secrets replaced in every form a server can echo them in (raw,
+ * base64, URL-encoded, or any long piece: see Redactor), and control characters written as escapes.
+ */
 export function bodyExcerpt(body: Buffer, redact: readonly string[]): string {
-  const secrets = redact.filter((secret) => secret.length >= 4);
-  const marginBytes = Math.max(0, ...secrets.map((secret) => Buffer.byteLength(secret)));
-  // Redact before cutting, over a window that holds whole any secret straddling the cut; then drop a tail that is
-  // still the start of a secret (the window can end inside one after multi-byte text).
-  let text = redactText(body.subarray(0, BODY_EXCERPT_CHARS * 4 + marginBytes).toString('utf8'), secrets);
-  text = dropSecretPrefixAtEnd(text.slice(0, BODY_EXCERPT_CHARS * 4), secrets);
-  text = text.replace(/\s+/g, ' ').trim();
+  const redactor = new Redactor(redact);
+  // Redact before cutting, over a window that holds whole any secret straddling the cut (its encoded forms are at most
+  // three times longer); a piece of one left at the cut is shorter than the pieces the redactor looks for.
+  const marginBytes = 3 * Math.max(0, ...redact.map((secret) => Buffer.byteLength(secret)));
+  let text = redactor.redact(body.subarray(0, BODY_EXCERPT_CHARS * 4 + marginBytes).toString('utf8'));
+  text = escapeControlCharacters(
+    text
+      .slice(0, BODY_EXCERPT_CHARS * 4)
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
+  text = redactor.redact(text);
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
 }
 
-function dropSecretPrefixAtEnd(text: string, secrets: readonly string[]): string {
-  for (const secret of secrets) {
-    for (let n = Math.min(secret.length - 1, text.length); n >= 4; n--) {
-      if (text.endsWith(secret.slice(0, n))) return `${text.slice(0, -n)}[redacted]`;
-    }
-  }
-  return text;
-}
-
+/** `text` with `secrets` replaced in every form a server can echo them in; see Redactor. */
 export function redactText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out;
+  return redactSecrets(text, secrets);
 }
 
 const TRANSIENT_NETWORK_CODES = new Set([

@@ -10,6 +10,7 @@ import type { Position } from './mcas/KeysetPosition.js';
 import type { McasClient } from './mcas/McasClient.js';
 import { pageRecords, type PageSource, type RecordPage } from './mcas/pageRecords.js';
 import { type ScanOptions, scanRecords } from './mcas/scanRecords.js';
+import { checkCursorNotAhead, type SourceClock, sourceWindowEndMs } from './mcas/sourceClock.js';
 import { plural } from './plural.js';
 import { prefetchOne } from './prefetch.js';
 import type { LogSink } from './sink/LogSink.js';
@@ -22,6 +23,8 @@ export interface RunDeps {
   clock: Clock;
   sleep: Sleep;
   log: Logger;
+  /** MCAS's own time, learnt from its answers: windows end and cursors stop there too, however the host's clock is set. */
+  sourceClock?: SourceClock;
 }
 
 /**
@@ -114,17 +117,16 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     : { cursorMs: options.window?.startMs ?? startedMs - options.initialLookbackMs, idsAtCursor: [] };
   const windowEndMs = options.window?.endMs ?? startedMs - options.settleMs;
   const stream = options.stream ?? ACTIVITIES;
-  const reading: Reading = { pages: 0, fetched: 0, moreToDo: false, lastCursorMs: start.cursorMs };
+  const reading: Reading = { pages: 0, fetched: 0, moreToDo: false, lastCursorMs: start.cursorMs, windowEndMs };
+  const deadlineMs = startedMs + options.timeBudgetMs;
+  const writer = options.dryRun
+    ? undefined
+    : checkpointWriter(deps, stored, stored?.checkpoint.origin ?? start.cursorMs, windowEndMs);
   const delivery = new Delivery({
-    ...(options.dryRun
-      ? { sink: DRY_RUN_SINK, save: async () => undefined }
-      : {
-          sink: deps.sink,
-          save: checkpointWriter(deps, stored, stored?.checkpoint.origin ?? start.cursorMs, windowEndMs),
-        }),
+    ...(writer ? { sink: deps.sink, save: writer.save } : { sink: DRY_RUN_SINK, save: async () => undefined }),
     stream,
     maxBatchBytes: options.maxBatchBytes,
-    deadlineMs: startedMs + options.timeBudgetMs,
+    deadlineMs,
     log,
   });
   // A dry run's sink forgets what it accepts: none of it counts as sent, in the summary or in progress.
@@ -137,13 +139,16 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     flagged: delivery.delivered.flagged,
     pages: reading.pages,
     windowStart: iso(start.cursorMs),
-    windowEnd: iso(windowEndMs),
+    windowEnd: iso(reading.windowEndMs),
     checkpoint: iso(delivery.delivered.saved?.cursorMs ?? start.cursorMs),
     moreToDo: reading.moreToDo,
     durationMs: clock.nowMs() - startedMs,
   });
 
   if (start.cursorMs > windowEndMs) {
+    // Either this run comes right after the last one, or the checkpoint is in MCAS's future (a host clock that ran
+    // ahead): then nothing MCAS saves would ever be read, which must fail loudly, not pass as "nothing to read".
+    if (stored) await checkStoredCursor(deps, stream, start.cursorMs, { deadlineMs });
     log.info(`Nothing to read: the checkpoint (${iso(start.cursorMs)}) is past the window end (${iso(windowEndMs)}).`);
     return summarize();
   }
@@ -153,7 +158,13 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
       `${options.paging?.mode ?? 'keyset'} paging` +
       `${options.dryRun ? ', dry run' : ''}).`,
   );
-  const pages = openPages(deps, options, stream, { start, endMs: windowEndMs }, startedMs + options.timeBudgetMs);
+  // Before anything is posted: a store that cannot be written, or another writer, fails the run here.
+  await writer?.prepare();
+  const sourceEndMs = (): number | undefined => {
+    const sourceNowMs = deps.sourceClock?.nowMs(clock.nowMs());
+    return sourceNowMs === undefined ? undefined : sourceWindowEndMs(sourceNowMs, options.settleMs);
+  };
+  const pages = openPages(deps, options, stream, { start, endMs: windowEndMs, sourceEndMs }, deadlineMs);
   const softDeadlineMs = startedMs + Math.floor(options.timeBudgetMs * SOFT_DEADLINE_SHARE);
   const context = { deps, options, start, windowEndMs, softDeadlineMs, sent: () => sent().sent };
   const readError = await readPages(pages, delivery, reading, context);
@@ -177,7 +188,7 @@ function openPages(
   deps: RunDeps,
   options: RunOptions,
   stream: StreamSpec,
-  window: { start: Position; endMs: number },
+  window: { start: Position; endMs: number; sourceEndMs: () => number | undefined },
   deadlineMs: number,
 ): AsyncGenerator<RecordPage> {
   const source: PageSource = {
@@ -198,9 +209,18 @@ function checkpointWriter(
   stored: StoredCheckpoint | undefined,
   originMs: number,
   windowEndMs: number,
-): (position: Position) => Promise<void> {
+): { prepare: () => Promise<void>; save: (position: Position) => Promise<void> } {
   let etag = stored?.etag;
-  return async (position) => {
+  const prepare = async (): Promise<void> => {
+    etag = await deps.checkpoints.prepare(stored);
+  };
+  const save = async (position: Position): Promise<void> => {
+    // No cursor ahead of MCAS's own time is ever saved: the next run would skip what MCAS stores until then.
+    checkCursorNotAhead(
+      'The cursor this run would save',
+      position.cursorMs,
+      deps.sourceClock?.nowMs(deps.clock.nowMs()),
+    );
     const checkpoint: Checkpoint = {
       version: 1,
       cursor: position.cursorMs,
@@ -211,6 +231,7 @@ function checkpointWriter(
     };
     etag = await deps.checkpoints.save(checkpoint, etag);
   };
+  return { prepare, save };
 }
 
 interface Reading {
@@ -220,6 +241,36 @@ interface Reading {
   moreToDo: boolean;
   /** Cursor of the last record read so far, for progress. */
   lastCursorMs: number;
+  /** Where the window ends: now - settle, or earlier when MCAS's own clock says so (a host clock that runs ahead). */
+  windowEndMs: number;
+}
+
+/**
+ * Fails with CursorAheadOfSourceError when the stored cursor is in MCAS's future, asking MCAS for its time (one
+ * request of one record) when no answer has shown it yet.
+ */
+async function checkStoredCursor(
+  deps: RunDeps,
+  stream: StreamSpec,
+  cursorMs: number,
+  requestOptions: { deadlineMs: number },
+): Promise<void> {
+  const sourceClock = deps.sourceClock;
+  if (!sourceClock) return;
+  if (sourceClock.nowMs(deps.clock.nowMs()) === undefined) {
+    await deps.mcas.list(
+      stream.resource,
+      {
+        filters: { [stream.cursorField]: { gte: cursorMs } },
+        sortField: stream.cursorField,
+        sortDirection: 'asc',
+        skip: 0,
+        limit: 1,
+      },
+      requestOptions,
+    );
+  }
+  checkCursorNotAhead('The checkpoint', cursorMs, sourceClock.nowMs(deps.clock.nowMs()));
 }
 
 /**
@@ -255,10 +306,20 @@ async function readPages(
   }
   return undefined;
 
+  /** The window ends at MCAS's own now - settle, earlier than the host's clock said: the host's clock is ahead. */
+  function endWindowEarlier(endMs: number): void {
+    ctx.deps.log.warn(
+      `This host's clock is ahead of MCAS's (from the Date header of its answers); the window ends at MCAS's time ` +
+        `less the settle margin, ${iso(endMs)}, instead of ${iso(reading.windowEndMs)}.`,
+    );
+    reading.windowEndMs = endMs;
+  }
+
   async function feed(): Promise<string | undefined> {
     let lastHasNext = false;
     for await (const page of prefetchOne(pages, (p) => p.mark !== undefined)) {
       lastHasNext = page.hasNext;
+      if (page.cutAtMs !== undefined && page.cutAtMs < reading.windowEndMs) endWindowEarlier(page.cutAtMs);
       reading.pages++;
       reading.fetched += page.records.length;
       for (const record of page.records) await delivery.add(record);
@@ -272,7 +333,7 @@ async function readPages(
         sent: ctx.sent(),
         cursorMs: reading.lastCursorMs,
         windowStartMs: ctx.start.cursorMs,
-        windowEndMs: ctx.windowEndMs,
+        windowEndMs: reading.windowEndMs,
         // A keyset page's total counts from its own start; a scan page's counts a sub-window, so it says nothing here.
         remaining:
           ctx.options.paging?.mode !== 'scan' && page.total !== undefined

@@ -45,7 +45,8 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
     return summary;
   } catch (error) {
     // What the run delivered and checkpointed before it failed; none of it when it failed before it began.
-    const e = ensureError(error);
+    // A server may have echoed a secret into the error: redacted before it is reported, stored or thrown.
+    const e = runtime.redactor.redactError(ensureError(error));
     await report(runtime, options, {
       ...buildReport(stream, runtime, startedMs, summaryOfFailedRun(error)),
       outcome: 'failed',

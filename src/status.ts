@@ -3,6 +3,7 @@
 import { readConfig } from './config.js';
 import { ensureError } from './errors.js';
 import type { Logger } from './logger.js';
+import { minutesAheadOfSource } from './mcas/sourceClock.js';
 import { loadSecrets } from './secrets.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
 import type { RunReport } from './telemetry/RunReport.js';
@@ -29,7 +30,12 @@ export interface StatusOptions {
   /** Ask MCAS for the backlog (needs the token); default true. */
   backlog?: boolean;
   overrides?: WiringOverrides;
+  /** How long the backlog question to MCAS may take in all, retries included (default STATUS_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
+
+/** A probe must answer quickly: MCAS's backlog count gets this long in all, however slowly MCAS answers. */
+export const STATUS_TIMEOUT_MS = 10_000;
 
 export async function readStatus(env: NodeJS.ProcessEnv, log: Logger, options: StatusOptions): Promise<StreamStatus> {
   const config = readConfig(env);
@@ -54,21 +60,36 @@ export async function readStatus(env: NodeJS.ProcessEnv, log: Logger, options: S
     if (options.backlog !== false) {
       const fromMs = stored?.checkpoint.cursor ?? nowMs - config.run.initialLookbackMs;
       try {
-        const page = await mcas.list(stream.resource, {
-          filters: { ...config.mcas.extraFilters, [stream.cursorField]: { gte: fromMs } },
-          sortField: stream.cursorField,
-          sortDirection: 'asc',
-          skip: 0,
-          limit: 1,
-        });
+        const page = await mcas.list(
+          stream.resource,
+          {
+            filters: { ...config.mcas.extraFilters, [stream.cursorField]: { gte: fromMs } },
+            sortField: stream.cursorField,
+            sortDirection: 'asc',
+            skip: 0,
+            limit: 1,
+          },
+          { deadlineMs: nowMs + (options.timeoutMs ?? STATUS_TIMEOUT_MS) },
+        );
         status.backlog = page.total ?? page.data.length;
       } catch (error) {
         status.backlogError = ensureError(error).message;
       }
     }
     if (!stored) status.problems.push('No checkpoint yet: no run has saved progress.');
-    else if (nowMs - stored.checkpoint.cursor > options.maxLagMinutes * 60_000) {
-      status.problems.push(`Lag ${status.lagMinutes} min is above ${options.maxLagMinutes} min.`);
+    else {
+      // A cursor in MCAS's future (by the Date header of its answer; else by this host's clock) stalls the stream
+      // while every run says "nothing to read": it is a problem, not a negative lag.
+      const sourceNowMs = runtime.deps.sourceClock?.nowMs(clock.nowMs());
+      const aheadMinutes = minutesAheadOfSource(stored.checkpoint.cursor, sourceNowMs ?? nowMs);
+      if (aheadMinutes !== undefined) {
+        status.problems.push(
+          `The checkpoint is ${aheadMinutes} min ahead of ${sourceNowMs === undefined ? "this host's clock" : "MCAS's clock"}: ` +
+            'nothing MCAS saves before then will be read. Check the host clock, then set the checkpoint back or delete it.',
+        );
+      } else if (nowMs - stored.checkpoint.cursor > options.maxLagMinutes * 60_000) {
+        status.problems.push(`Lag ${status.lagMinutes} min is above ${options.maxLagMinutes} min.`);
+      }
     }
     if (lastRun?.outcome === 'failed') status.problems.push(`The last run failed: ${lastRun.error ?? 'no detail'}`);
     status.healthy = status.problems.length === 0;

@@ -1,5 +1,6 @@
-// The streams the connector copies: where each is read from, which fields carry its cursor, how a record becomes a
-// row, and where rows go. The pipeline (run.ts) is the same for every stream.
+// The streams the connector copies: where each is read from, which fields carry its cursor, and how a record becomes a
+// row. Where its rows go is resolved once in config (Config.destinations, by resource). The pipeline (run.ts) is the
+// same for every stream.
 import { mapAlert } from './mapping/toAlertRecord.js';
 import { mapActivity } from './mapping/toLogRecord.js';
 import type { McasResource } from './mcas/McasClient.js';
@@ -21,8 +22,6 @@ export interface StreamSpec {
   timeKey: 'created' | 'timestamp';
   /** The row's ISO 8601 field that becomes TimeGenerated. */
   timeGeneratedField: string;
-  /** Default Log-Type (the table is <Log-Type>_CL). */
-  defaultLogType: string;
   map(raw: unknown): MappedRow;
 }
 
@@ -36,7 +35,6 @@ export const ACTIVITIES: StreamSpec = Object.freeze({
   cursorField: 'created',
   timeKey: 'created',
   timeGeneratedField: 'ActivityTime',
-  defaultLogType: 'MCAS_Activity_Log',
   map: mapActivity,
 });
 
@@ -50,6 +48,5 @@ export const ALERTS: StreamSpec = Object.freeze({
   cursorField: 'date',
   timeKey: 'timestamp',
   timeGeneratedField: 'AlertTime',
-  defaultLogType: 'MCAS_Alert_Log',
   map: mapAlert,
 });

@@ -8,7 +8,7 @@ import { type Clock, type Sleep, sleep as realSleep, systemClock } from './clock
 import { SecretError } from './errors.js';
 import { createAzureCredential, createMcasCredential } from './credentials.js';
 import { createDispatcher } from './http.js';
-import type { Logger } from './logger.js';
+import { type Logger, safeLogger } from './logger.js';
 import {
   entraAuthorization,
   type McasAuthorization,
@@ -18,6 +18,8 @@ import {
 import { McasClient } from './mcas/McasClient.js';
 import { MCAS_RETRY, type RetryInfo } from './retry.js';
 import { RequestPacer } from './mcas/RequestPacer.js';
+import { SourceClock } from './mcas/sourceClock.js';
+import { Redactor } from './redact.js';
 import type { RunDeps } from './run.js';
 import { checkpointTarget, mcasTarget, sinkTarget } from './serviceTargets.js';
 import type { Secrets } from './secrets.js';
@@ -35,6 +37,8 @@ export interface Runtime {
   telemetry: Telemetry;
   /** Releases sockets; call when the run is over. */
   close(): Promise<void>;
+  /** Finds the run's secrets in any text (an error, a report) in every form a server can echo them in. */
+  redactor: Redactor;
 }
 
 export interface RunCounters {
@@ -70,10 +74,13 @@ export interface McasWait {
 export async function createDependencies(
   config: Config,
   secrets: Secrets,
-  log: Logger,
+  rawLog: Logger,
   overrides: WiringOverrides = {},
   stream: StreamSpec = ACTIVITIES,
 ): Promise<Runtime> {
+  // Every line the run writes has its secrets redacted and its control characters escaped, whatever it quotes.
+  const redactor = new Redactor([secrets.mcasToken?.reveal(), secrets.workspaceKey?.reveal()]);
+  const log = safeLogger(rawLog, redactor);
   const clock = overrides.clock ?? systemClock;
   const sleep = overrides.sleep ?? realSleep;
   const dispatcher = createDispatcher();
@@ -86,6 +93,7 @@ export async function createDependencies(
       counted.throttleWaitMs += info.delayMs;
     }
   };
+  const sourceClock = new SourceClock();
   const pacer = new RequestPacer({
     maxRequests: requestsPerMinute,
     windowMs: overrides.pacerWindowMs,
@@ -111,6 +119,7 @@ export async function createDependencies(
       onRetry(info);
       if (info.throttled) overrides.onWait?.({ kind: 'throttled', waitMs: info.delayMs, requestsPerMinute });
     },
+    sourceClock,
   });
   // Failures to reach a service are worded with the setting that points at it (src/unreachable.ts).
   const mcasAt = mcasTarget(config);
@@ -126,10 +135,11 @@ export async function createDependencies(
     overrides.checkpoints ??
     (await createCheckpointStore(config.checkpoint, stream.name, identity, { log, clock, sleep }));
   return {
-    deps: { mcas, sink, checkpoints, clock, sleep, log },
+    deps: { mcas, sink, checkpoints, clock, sleep, log, sourceClock },
     counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
     telemetry: await createTelemetry(config, log, dispatcher, overrides),
     close: () => dispatcher.close(),
+    redactor,
   };
 }
 
@@ -184,7 +194,7 @@ async function createSink(
     return new LogsIngestionSink({
       endpoint: config.sink.endpoint,
       dcrImmutableId: config.sink.dcrImmutableId,
-      streamName: stream === ACTIVITIES ? config.sink.streamName : `Custom-${stream.defaultLogType}_CL`,
+      streamName: config.destinations[stream.resource].streamName,
       credential: await identity(),
       audience: config.cloud.monitorAudience,
       timeGeneratedField: stream.timeGeneratedField,
@@ -201,7 +211,7 @@ async function createSink(
     endpoint: config.logAnalytics.endpoint,
     workspaceId: config.logAnalytics.workspaceId,
     workspaceKey: secrets.workspaceKey,
-    logType: stream === ACTIVITIES ? config.logAnalytics.logType : stream.defaultLogType,
+    logType: config.destinations[stream.resource].logType,
     timeGeneratedField: stream.timeGeneratedField,
     timeoutMs: config.logAnalytics.requestTimeoutMs,
     ...io,

@@ -240,3 +240,34 @@ describe('readConfig', () => {
     assert.match(problems({ ...LOCAL, MCAS_TIMER_SCHEDULE: '0 0/5 * * * ?' }).join(), /MCAS_TIMER_SCHEDULE/);
   });
 });
+
+describe('stream destinations', () => {
+  const base = {
+    MCAS_PORTAL_URL: 'https://contoso.us2.portal.cloudappsecurity.com',
+    MCAS_API_TOKEN: 'fake-token',
+    CHECKPOINT_STORE: 'file:x',
+  };
+
+  it('sends activities where LOG_TYPE says and alerts to their own table, resolved once by resource', () => {
+    const config = readConfig({
+      ...base,
+      LOG_ANALYTICS_WORKSPACE_ID: '5e4c0000-fa6e-4000-8000-00000000cafe',
+      LOG_ANALYTICS_WORKSPACE_KEY: Buffer.from('fake key').toString('base64'),
+      LOG_TYPE: 'Other_Table',
+    });
+    assert.equal(config.destinations.activities.logType, 'Other_Table');
+    assert.equal(config.destinations.alerts.logType, 'MCAS_Alert_Log');
+  });
+
+  it('sends activities to the DCR stream LOGS_INGESTION_STREAM names', () => {
+    const config = readConfig({
+      ...base,
+      LOG_SINK: 'logsIngestion',
+      LOGS_INGESTION_ENDPOINT: 'https://dce-1.westeurope-1.ingest.monitor.azure.com',
+      LOGS_INGESTION_DCR_ID: `dcr-${'0'.repeat(32)}`,
+      LOGS_INGESTION_STREAM: 'Custom-Other_Table_CL',
+    });
+    assert.equal(config.destinations.activities.streamName, 'Custom-Other_Table_CL');
+    assert.equal(config.destinations.alerts.streamName, 'Custom-MCAS_Alert_Log_CL');
+  });
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { startLoopbackServer, type LoopbackServer } from '../emulators/httpServer.js';
-import { HttpStatusError } from '../src/errors.js';
+import { DeadlineReachedError, HttpStatusError } from '../src/errors.js';
 import {
   createDispatcher,
   type HttpRequest,
@@ -105,6 +105,21 @@ describe('sendRequest with a ReceiveBuffer', () => {
       });
     }
     assert.equal(shared.hold(), true, 'the buffer is free again after a body cut short');
+  });
+
+  it('ends the whole exchange by budgetMs with DeadlineReachedError, well inside the per-chunk timeout', async () => {
+    const shared = new ReceiveBuffer();
+    for (const stall of ['headers', 'body']) {
+      const started = Date.now();
+      await assert.rejects(
+        send(`size=5000&stall=${stall}`, { timeoutMs: 10_000, budgetMs: 150, receiveBuffer: shared }),
+        (error: unknown) =>
+          error instanceof DeadlineReachedError && /time budget ran out during a request to/.test(error.message),
+      );
+      assert.ok(Date.now() - started < 5_000, `${stall}: took ${Date.now() - started} ms`);
+    }
+    await assert.rejects(send('size=10', { budgetMs: 0 }), DeadlineReachedError);
+    assert.equal(shared.hold(), true, 'the buffer is free again after a request cut at the budget');
   });
 
   it('rejects with the signal’s reason when aborted while waiting for the headers or in the middle of the body', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it, type TestContext } from 'node:test';
 
 import { generateActivities, type RawActivity } from '../emulators/activityGenerator.js';
@@ -102,6 +103,7 @@ function watchSaves(
       saves.push({ cursor: checkpoint.cursor, accepted: new Set(receivedIds(stack)), ends: subWindowEnds(stack) });
       return await store.save(checkpoint, etag);
     },
+    prepare: (stored) => store.prepare(stored),
     describe: () => store.describe(),
     loadReport: () => store.loadReport(),
     saveReport: (report) => store.saveReport(report),
@@ -177,15 +179,17 @@ describe('runIngestion end to end', () => {
 
     it('picks up activities saved after the last run, even when they happened long before', async () => {
       // Saved just now (after the last window closed), though they happened five hours ago.
-      const late = generateActivities({ count: 5, startCreatedMs: Date.now() + 1, seed: 9, spanMs: 500 }).map(
-        (a, i) => ({
-          ...a,
-          _id: `late-${i}`,
-          timestamp: Date.now() - 5 * HOUR,
-        }),
-      );
+      const cursor = (await checkpoints.load())?.checkpoint.cursor ?? Date.now();
+      const late = generateActivities({ count: 5, startCreatedMs: cursor, seed: 9, spanMs: 5 }).map((a, i) => ({
+        ...a,
+        _id: `late-${i}`,
+        timestamp: Date.now() - 5 * HOUR,
+      }));
       stack.mcas.addActivities(late);
-      const summary = await runAgainst(stack, checkpoints, { clock: { nowMs: () => Date.now() + 10_000 } });
+      // MCAS's clock (its Date header) must have passed them too: a window never ends in MCAS's future.
+      const lastCreated = Math.max(...late.map((a) => Number((a as Record<string, unknown>)['created'])));
+      while (Date.now() <= lastCreated) await delay(2);
+      const summary = await runAgainst(stack, checkpoints);
       assert.equal(summary.sent, 5);
       assert.deepEqual(receivedIds(stack).slice(-5).sort(), late.map((a) => a['_id']).sort());
     });
@@ -468,6 +472,7 @@ describe('runIngestion end to end', () => {
         return loaded;
       },
       save: (checkpoint, etag) => store.save(checkpoint, etag),
+      prepare: (stored) => store.prepare(stored),
       describe: () => store.describe(),
       loadReport: () => store.loadReport(),
       saveReport: (report) => store.saveReport(report),

@@ -31,6 +31,7 @@ export class BlobCheckpointStore implements CheckpointStore {
   readonly #container: ContainerClient;
   readonly #blob: BlockBlobClient;
   readonly #reportBlob: BlockBlobClient;
+  readonly #probeBlob: BlockBlobClient;
   readonly #where: string;
 
   constructor(containerClient: ContainerClient, name: string) {
@@ -38,6 +39,7 @@ export class BlobCheckpointStore implements CheckpointStore {
     this.#container = containerClient;
     this.#blob = containerClient.getBlockBlobClient(blobName);
     this.#reportBlob = containerClient.getBlockBlobClient(`${name}.last-run.json`);
+    this.#probeBlob = containerClient.getBlockBlobClient(`${name}.write-check`);
     // accountName and containerName are parsed from the URL; the URL itself may hold a SAS token, so it is not shown.
     this.#where = `blob ${containerClient.accountName}/${containerClient.containerName}/${blobName}`;
   }
@@ -100,6 +102,20 @@ export class BlobCheckpointStore implements CheckpointStore {
     );
     if (etag === undefined) throw new Error(`Storage saved checkpoint ${this.#where} without returning an ETag.`);
     return etag;
+  }
+
+  /**
+   * Writes the checkpoint back unchanged under its ETag (or, before the first save, a probe blob `<name>.write-check`),
+   * so a read-only SAS, a missing role or a conflicting writer fails the run before it posts anything.
+   */
+  async prepare(stored: StoredCheckpoint | undefined): Promise<string | undefined> {
+    if (stored === undefined) {
+      await this.#write(this.#probeBlob, `${JSON.stringify({ checkedAt: new Date().toISOString() })}\n`, {}, (error) =>
+        storageFailure(this.#where, 'write beside', error),
+      );
+      return undefined;
+    }
+    return await this.save(stored.checkpoint, stored.etag);
   }
 
   describe(): string {

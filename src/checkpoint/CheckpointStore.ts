@@ -34,6 +34,14 @@ export interface CheckpointStore {
    * and returns the new etag. Throws CheckpointConflictError when another writer got there first.
    */
   save(checkpoint: Checkpoint, expectedEtag: string | undefined): Promise<string>;
+  /**
+   * Proves, before a run sends anything, that save() can work: takes the writer's lock, writes the checkpoint that
+   * load() returned back unchanged (a small probe beside it when there is none yet), and returns the etag the next
+   * save() must pass. Throws CheckpointConflictError when another writer changed it since, and the store's own error
+   * when it cannot be written (read-only, full, no permission), so that nothing is posted that could not be
+   * checkpointed.
+   */
+  prepare(stored: StoredCheckpoint | undefined): Promise<string | undefined>;
   /** Where it is kept, for log lines (no secrets). */
   describe(): string;
   /** The report of the stream's last run, or undefined when there is none (or it cannot be read as one). */

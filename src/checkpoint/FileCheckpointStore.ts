@@ -2,6 +2,7 @@
 // conditional exactly as with the blob store. Not for shared or network file systems (see the lock notes below).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import { type Clock, systemClock } from '../clock.js';
@@ -17,6 +18,11 @@ import {
 
 /** A save takes milliseconds; a lock file this old was left by a process that died mid-save. */
 const DEFAULT_STALE_LOCK_MS = 2 * 60 * 1000;
+/**
+ * A lock file with no owner written in it (the disk filled up between creating it and writing the pid) is given this
+ * long for its writer to finish writing the pid, then taken over.
+ */
+const OWNERLESS_LOCK_MS = 5_000;
 
 export interface FileCheckpointStoreOptions {
   /** Age after which another writer's lock file is taken over (default 2 minutes). */
@@ -32,6 +38,8 @@ export interface FileCheckpointStoreOptions {
  * of one. Limits: a writer that sees the lock fails at once with CheckpointConflictError instead of waiting; a lock
  * older than `staleLockMs` is taken over, so a writer paused longer than that could overlap with another one; and
  * O_EXCL and rename are only as atomic as the file system (fine on local disks, not promised on network shares).
+ * The lock file holds the owner's pid and host name: a lock of a process on this host that is gone, or one with no
+ * owner written in it after a few seconds, is taken over at once.
  */
 export class FileCheckpointStore implements CheckpointStore {
   readonly filePath: string;
@@ -68,6 +76,29 @@ export class FileCheckpointStore implements CheckpointStore {
     }
   }
 
+  /**
+   * Takes the lock and writes the checkpoint back unchanged (before the first save, a probe file that is then removed),
+   * so a read-only or full disk fails the run before it posts anything.
+   */
+  async prepare(stored: StoredCheckpoint | undefined): Promise<string | undefined> {
+    await mkdir(this.#directory, { recursive: true });
+    await this.#acquireLock();
+    try {
+      const current = await readIfExists(this.filePath);
+      if ((current && etagOf(current)) !== stored?.etag) throw checkpointConflict(this.describe(), stored?.etag);
+      if (current === undefined) {
+        const probe = `${this.filePath}.write-check`;
+        await writeAtomically(probe, Buffer.from(`${process.pid}\n`, 'utf8'));
+        await rm(probe, { force: true });
+        return undefined;
+      }
+      await writeAtomically(this.filePath, current);
+      return etagOf(current);
+    } finally {
+      await rm(this.#lockPath, { force: true });
+    }
+  }
+
   describe(): string {
     return `file ${this.filePath}`;
   }
@@ -88,12 +119,20 @@ export class FileCheckpointStore implements CheckpointStore {
 
   async #acquireLock(): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
+      let created = false;
       try {
         const handle = await open(this.#lockPath, 'wx');
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
+        created = true;
+        try {
+          await handle.writeFile(`${process.pid}\n${hostname()}\n`);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
         return;
       } catch (error) {
+        // A lock this process created but could not write (a full disk) must not outlive the failure.
+        if (created) await rm(this.#lockPath, { force: true }).catch(() => undefined);
         if (!hasCode(error, 'EEXIST')) throw error;
       }
       if (attempt > 1 || !(await this.#isLockStale())) {
@@ -106,14 +145,31 @@ export class FileCheckpointStore implements CheckpointStore {
     }
   }
 
+  /** Stale: its owner on this host is gone, no owner was written in it for a while, or it is older than staleLockMs. */
   async #isLockStale(): Promise<boolean> {
+    let ageMs: number;
+    let owner: string;
     try {
-      const { mtimeMs } = await stat(this.#lockPath);
-      return this.#clock.nowMs() - mtimeMs > this.#staleLockMs;
+      ageMs = this.#clock.nowMs() - (await stat(this.#lockPath)).mtimeMs;
+      owner = await readFile(this.#lockPath, 'utf8');
     } catch (error) {
       if (hasCode(error, 'ENOENT')) return true;
       throw error;
     }
+    if (ageMs > this.#staleLockMs) return true;
+    const [pid, host] = owner.split('\n');
+    if (!/^\d+$/.test(pid ?? '')) return ageMs > OWNERLESS_LOCK_MS;
+    return host === hostname() && !isProcessAlive(Number(pid));
+  }
+}
+
+/** Whether a process with this pid runs on this host (signal 0 checks without signalling; EPERM: it runs as another user). */
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return !hasCode(error, 'ESRCH');
   }
 }
 

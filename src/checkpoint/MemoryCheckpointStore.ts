@@ -42,6 +42,11 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return etag;
   }
 
+  async prepare(stored: StoredCheckpoint | undefined): Promise<string | undefined> {
+    if (this.#stored?.etag !== stored?.etag) throw checkpointConflict(this.describe(), stored?.etag);
+    return stored?.etag;
+  }
+
   describe(): string {
     return `memory ${this.name}`;
   }

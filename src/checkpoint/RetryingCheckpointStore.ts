@@ -47,6 +47,11 @@ export class RetryingCheckpointStore implements CheckpointStore {
     return this.#call('write', () => this.#inner.save(checkpoint, expectedEtag));
   }
 
+  /** Proves the store writable before the first post; a retried probe may meet its own write, as a save may. */
+  prepare(stored: StoredCheckpoint | undefined): Promise<string | undefined> {
+    return this.#call('write check', () => this.#inner.prepare(stored));
+  }
+
   describe(): string {
     return this.#inner.describe();
   }

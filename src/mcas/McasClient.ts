@@ -3,12 +3,14 @@ import type { Dispatcher } from 'undici';
 
 import type { Clock, Sleep } from '../clock.js';
 import { ResponseShapeError } from '../errors.js';
-import { ReceiveBuffer, sendRequest } from '../http.js';
+import { headerValue, ReceiveBuffer, sendRequest } from '../http.js';
+import { escapeControlCharacters, redactSecrets } from '../redact.js';
 import type { Logger } from '../logger.js';
 import { MCAS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
 import type { McasAuthorization } from './mcasAuth.js';
 import type { RequestPacer } from './RequestPacer.js';
 import { type McasPage, McasPageSchema } from './schema.js';
+import type { SourceClock } from './sourceClock.js';
 
 /** The list resources we read: POST /api/v1/<resource>/. */
 export type McasResource = 'activities' | 'alerts';
@@ -37,6 +39,8 @@ export interface McasClientOptions {
   onRetry?: (info: RetryInfo) => void;
   /** Spaces requests to stay under the tenant's rate limit; every attempt, retries included, takes a slot. */
   pacer?: RequestPacer;
+  /** Learns MCAS's own time from the Date header of every page, so windows and cursors never run ahead of it. */
+  sourceClock?: SourceClock;
 }
 
 /** What to check, by status; 401 and 403 come from the authorization in use (token or Entra). */
@@ -69,6 +73,7 @@ export class McasClient {
         try {
           // Per attempt: a token that expired during a long backoff is renewed (entraAuthorization caches it).
           const authorization = await o.authorization.header(options.signal);
+          const secret = authorization.slice(authorization.indexOf(' ') + 1);
           const response = await sendRequest(o.dispatcher, {
             service: 'MCAS',
             method: 'POST',
@@ -76,18 +81,20 @@ export class McasClient {
             headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
             body,
             timeoutMs: o.timeoutMs,
+            budgetMs: options.deadlineMs === undefined ? undefined : options.deadlineMs - o.clock.nowMs(),
             signal: options.signal,
-            redact: [authorization.slice(authorization.indexOf(' ') + 1)],
+            redact: [secret],
             hints: { ...HINTS, ...o.authorization.hints },
             receiveBuffer: this.#receiveBuffer,
             // MCAS counted the request before it answered: the slot's window can start at the answer's headers, so
             // reading and parsing a large page does not stretch the request rate (the finally covers failures).
             ...(release ? { onResponse: release } : {}),
           });
+          o.sourceClock?.observe(headerValue(response.headers, 'date'), o.clock.nowMs());
           // Parsed here, before the next request may read into the same buffer. A page that is not JSON fails with a
           // ResponseShapeError, which is never retried.
           try {
-            return parsePage(response.body);
+            return parsePage(response.body, [secret]);
           } finally {
             response.release();
           }
@@ -110,13 +117,18 @@ export class McasClient {
   }
 }
 
-/** Parses a page envelope; the records inside are checked one by one later, not here. */
-export function parsePage(body: Buffer): McasPage {
+/**
+ * Parses a page envelope; the records inside are checked one by one later, not here. `redact`: secrets the body may
+ * echo, kept out of the error.
+ */
+export function parsePage(body: Buffer, redact: readonly string[] = []): McasPage {
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch {
-    const start = body.subarray(0, 40).toString('utf8').replace(/\s+/g, ' ');
+    // Redacted over the whole first kilobyte, so that a secret cut by the 40-character excerpt is still recognised.
+    const text = redactSecrets(body.subarray(0, 1024).toString('utf8'), redact);
+    const start = escapeControlCharacters(text.slice(0, 40).replace(/\s+/g, ' '));
     throw new ResponseShapeError(
       `MCAS answered with a body that is not JSON (it starts "${start}"); a proxy or an outage page?`,
     );

@@ -4,9 +4,10 @@
 // sub-window carries the sub-window's end as its resume mark, and nothing else in a scan is marked.
 import type { Logger } from '../logger.js';
 import type { ActivitiesQuery } from './McasClient.js';
-import { recordKey } from './KeysetPosition.js';
+import { type Position, recordKey } from './KeysetPosition.js';
 import { markAfter, type PagedRecord, type PageSource, type PageWindow, type RecordPage } from './pageRecords.js';
 import type { RequestOptions } from './pageRecords.js';
+import { checkPageRecords } from './pageChecks.js';
 
 export interface ScanOptions {
   /** Records a request (MCAS takes 500 to 5,000 in scan mode). */
@@ -61,6 +62,12 @@ export function maxScanTotal(lengthMs: number, scan: ScanOptions): number | unde
  * after that request and read again shorter, so the crash re-send bound stays near `targetPages` pages when the rate
  * jumps. Records at the starting cursor whose ids were already delivered are left out; the server itself avoids
  * repeats across the pages of one scan.
+ *
+ * Every page is checked before it is yielded: its records must lie inside the scan's window (their order inside a scan
+ * is the server's), else UntrustedPageError. Records after MCAS's own now - settle (PageWindow.sourceEndMs) are left
+ * for a later run, and the window ends there. Unlike keyset paging, a full last page is taken at its word: MCAS's own
+ * continuation (`nextQueryFilters`) ends the scan, and asking again would cost a request on every sub-window that ends
+ * on a full page.
  */
 export async function* scanRecords(
   source: PageSource,
@@ -78,7 +85,13 @@ export async function* scanRecords(
     const maxTotal = maxScanTotal(spanMs, scan);
     // Ids already delivered matter only at the window's own start; a later sub-window starts past every one.
     const start = startMs === window.start.cursorMs ? window.start : { cursorMs: startMs, idsAtCursor: [] };
-    const subWindow = { start, endMs, extraFilters: window.extraFilters, last: endMs >= window.endMs };
+    const subWindow = {
+      start,
+      endMs,
+      extraFilters: window.extraFilters,
+      last: endMs >= window.endMs,
+      sourceEndMs: window.sourceEndMs,
+    };
     const outcome = yield* scanSubWindow(source, subWindow, scan.pageSize, maxTotal, requestOptions);
     if (outcome.counted !== undefined) {
       lengthMs = nextSubWindowMs(spanMs, outcome.counted, scan.pageSize, targetPages);
@@ -88,7 +101,7 @@ export async function* scanRecords(
       );
       continue;
     }
-    if (!outcome.complete) return;
+    if (!outcome.complete || outcome.cut) return;
     if (scan.windowMs > 0) lengthMs = nextSubWindowMs(spanMs, outcome.read, scan.pageSize, targetPages);
     startMs = endMs + 1;
   }
@@ -105,14 +118,16 @@ async function* scanSubWindow(
   pageSize: number,
   maxTotal: number | undefined,
   requestOptions: RequestOptions,
-): AsyncGenerator<RecordPage, { complete: boolean; read: number; counted?: number }> {
+): AsyncGenerator<RecordPage, { complete: boolean; read: number; counted?: number; cut?: boolean }> {
   const delivered = new Set(window.start.idsAtCursor);
   let filters: Record<string, unknown> = {
     ...window.extraFilters,
     [source.cursorField]: { gte: window.start.cursorMs, lte: window.endMs },
   };
   let read = 0;
-  for (let first = true; ; first = false) {
+  let endMs = window.endMs;
+  for (let pageNumber = 1; ; pageNumber++) {
+    const first = pageNumber === 1;
     const query: ActivitiesQuery = {
       filters,
       sortField: source.cursorField,
@@ -124,23 +139,37 @@ async function* scanSubWindow(
     const page = await source.list(query, requestOptions);
     if (first && maxTotal !== undefined && page.total !== undefined && page.total > maxTotal)
       return { complete: false, read, counted: page.total };
+    checkPageRecords(page.data, {
+      pageNumber,
+      timeKey: source.timeKey,
+      fromMs: window.start.cursorMs,
+      toMs: window.endMs,
+      ascending: false,
+    });
+    endMs = Math.min(endMs, window.sourceEndMs?.() ?? endMs);
     const records: PagedRecord[] = [];
     for (const raw of page.data) {
       const { createdMs, id } = recordKey(raw, window.start.cursorMs, source.timeKey);
+      if (createdMs > endMs) continue; // later than MCAS's own now - settle: left for a later run
       if (createdMs === window.start.cursorMs && delivered.has(id)) continue;
       records.push({ raw, createdMs, id });
     }
     read += records.length;
     const complete = !page.hasNext;
+    const cut = endMs < window.endMs;
+    // A window cut at MCAS's own time can end before the start (its Date header rounds to the second): stay put then.
+    const endMark = endMs + 1 > window.start.cursorMs ? markAfter(endMs) : (): Position => window.start;
     yield {
       records,
       returnedCount: page.data.length,
-      // Once complete, more follows unless it was the window's last sub-window; and the next run may start after it.
-      hasNext: !complete || !window.last,
+      // Once complete, more follows unless it was the window's last sub-window (or cut at MCAS's own time); and the
+      // next run may start after it.
+      hasNext: !complete || (!window.last && !cut),
       total: page.total,
-      mark: complete ? markAfter(window.endMs) : undefined,
+      mark: complete ? endMark : undefined,
+      cutAtMs: cut ? endMs : undefined,
     };
-    if (complete) return { complete, read };
+    if (complete) return { complete, read, cut };
     if (page.data.length === 0) return { complete: false, read };
     if (!page.nextQueryFilters) {
       throw new Error('MCAS scan page said hasNext but gave no nextQueryFilters; cannot continue the scan safely.');

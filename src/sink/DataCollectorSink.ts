@@ -61,7 +61,7 @@ export class DataCollectorSink implements LogSink {
 
   async #sendWithRetry(batch: Batch, options: { signal?: AbortSignal; deadlineMs?: number }): Promise<void> {
     const o = this.#options;
-    await withRetry(() => this.#post(batch, options.signal), o.retry ?? LOG_ANALYTICS_RETRY, {
+    await withRetry(() => this.#post(batch, options), o.retry ?? LOG_ANALYTICS_RETRY, {
       clock: o.clock,
       sleep: o.sleep,
       log: o.log,
@@ -73,7 +73,7 @@ export class DataCollectorSink implements LogSink {
   }
 
   /** One attempt, built from scratch: a fresh x-ms-date and signature each time. */
-  async #post(batch: Batch, signal: AbortSignal | undefined): Promise<void> {
+  async #post(batch: Batch, { signal, deadlineMs }: { signal?: AbortSignal; deadlineMs?: number }): Promise<void> {
     const o = this.#options;
     const rfc1123Date = new Date(o.clock.nowMs()).toUTCString();
     const request: HttpRequest = {
@@ -94,6 +94,7 @@ export class DataCollectorSink implements LogSink {
       },
       body: batch.body,
       timeoutMs: o.timeoutMs,
+      budgetMs: deadlineMs === undefined ? undefined : deadlineMs - o.clock.nowMs(),
       signal,
       redact: [o.workspaceKey.reveal()],
       maxResponseBytes: 64 * 1024,

@@ -176,7 +176,7 @@ export class LogsIngestionSink implements LogSink {
     let pending = toIngestionCalls(batch, nowIso, o.timeGeneratedField ?? 'ActivityTime', MAX_CALL_BYTES);
     await withRetry(
       async () => {
-        const outcome = await this.#post(pending, batch.recordCount, options.signal);
+        const outcome = await this.#post(pending, batch.recordCount, options.signal, options.deadlineMs);
         pending = outcome.left;
         if (outcome.error) throw outcome.error;
       },
@@ -197,10 +197,18 @@ export class LogsIngestionSink implements LogSink {
    * Posts `calls`, up to MAX_CONCURRENCY at once: the calls still to send (those that failed) and why, or none left.
    * A call that was accepted is not sent again.
    */
-  async #post(calls: Call[], total: number, signal: AbortSignal | undefined): Promise<{ left: Call[]; error?: Error }> {
+  async #post(
+    calls: Call[],
+    total: number,
+    signal: AbortSignal | undefined,
+    deadlineMs: number | undefined,
+  ): Promise<{ left: Call[]; error?: Error }> {
     if (signal?.aborted) throw signal.reason;
-    // timeoutMs bounds one round of concurrent calls; more calls get a multiple of it.
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs * Math.ceil(calls.length / MAX_CONCURRENCY));
+    // timeoutMs bounds one round of concurrent calls; more calls get a multiple of it. Never past the run's time
+    // budget, however slowly the service answers.
+    const budgetMs = deadlineMs === undefined ? Infinity : Math.max(1, deadlineMs - this.#options.clock.nowMs());
+    const roundsMs = this.#options.timeoutMs * Math.ceil(calls.length / MAX_CONCURRENCY);
+    const timeout = AbortSignal.timeout(Math.min(roundsMs, budgetMs));
     const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const failures: { call: Call; error: Error }[] = [];
     for (let next = 0; next < calls.length; next += MAX_CONCURRENCY) {

@@ -1,7 +1,8 @@
 // FileCheckpointStore: the shared store contract in a temp directory, plus atomic writes, hand edits and the lock file.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -70,6 +71,46 @@ describe('FileCheckpointStore', () => {
     await assert.rejects(store.save(checkpointAt(2_000), etag), /being written by another process/);
     assert.equal(await readFile(`${store.filePath}.lock`, 'utf8'), '4242\n');
     assert.deepEqual((await store.load())?.checkpoint, checkpointAt(1_000));
+  });
+
+  it('takes over at once a lock of a process on this host that is gone', async () => {
+    const store = new FileCheckpointStore(freshDirectory(), 'activities');
+    const etag = await store.save(checkpointAt(1_000), undefined);
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    await writeFile(`${store.filePath}.lock`, `${gone}\n${hostname()}\n`);
+    const next = await store.save(checkpointAt(2_000), etag);
+    assert.deepEqual(await store.load(), { checkpoint: checkpointAt(2_000), etag: next });
+  });
+
+  it('refuses a lock of a process on this host that still runs', async () => {
+    const store = new FileCheckpointStore(freshDirectory(), 'activities');
+    const etag = await store.save(checkpointAt(1_000), undefined);
+    await writeFile(`${store.filePath}.lock`, `${process.pid}\n${hostname()}\n`);
+    await assert.rejects(store.save(checkpointAt(2_000), etag), CheckpointConflictError);
+    await assert.rejects(store.prepare(await store.load()), CheckpointConflictError);
+  });
+
+  it('takes over a lock with no owner written in it (a full disk) after a few seconds, not before', async () => {
+    const directory = freshDirectory();
+    const store = new FileCheckpointStore(directory, 'activities');
+    const etag = await store.save(checkpointAt(1_000), undefined);
+    await writeFile(`${store.filePath}.lock`, '');
+    const lockWrittenMs = (await stat(`${store.filePath}.lock`)).mtimeMs;
+    const soon = new FileCheckpointStore(directory, 'activities', { clock: { nowMs: () => lockWrittenMs + 1_000 } });
+    await assert.rejects(soon.save(checkpointAt(2_000), etag), CheckpointConflictError);
+    const later = new FileCheckpointStore(directory, 'activities', { clock: { nowMs: () => lockWrittenMs + 6_000 } });
+    await later.save(checkpointAt(2_000), etag);
+    assert.deepEqual(await readdir(directory), ['activities.json']);
+  });
+
+  it('prepares over a checkpoint by writing it back: same bytes, same etag, no probe or lock left', async () => {
+    const directory = freshDirectory();
+    const store = new FileCheckpointStore(directory, 'activities');
+    const etag = await store.save(checkpointAt(1_000), undefined);
+    assert.equal(await store.prepare(await store.load()), etag);
+    const fresh = new FileCheckpointStore(freshDirectory(), 'activities');
+    assert.equal(await fresh.prepare(undefined), undefined);
+    assert.deepEqual(await readdir(directory), ['activities.json']);
   });
 
   it('takes over a lock older than staleLockMs, left by a process that died mid-save', async () => {

@@ -21,6 +21,7 @@ function flakyStore(failures: Error[]): CheckpointStore & { loads: number } {
       return STORED;
     },
     save: async () => '"2"',
+    prepare: async () => '"1"',
     describe: () => 'blob devstoreaccount1/c/activities.json',
     loadReport: async () => undefined,
     saveReport: async () => undefined,

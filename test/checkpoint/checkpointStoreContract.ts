@@ -48,6 +48,31 @@ export function checkpointStoreContract(harness: StoreHarness): void {
     assert.deepEqual(await store.load(), { checkpoint: checkpointAt(2_000), etag: second });
   });
 
+  it('prepares before the first save: no etag, and nothing a load would take for a checkpoint', async () => {
+    const store = await harness.emptyStore();
+    assert.equal(await store.prepare(undefined), undefined);
+    assert.equal(await store.load(), undefined);
+    await store.save(checkpointAt(1_000), undefined);
+  });
+
+  it('prepares over a checkpoint: leaves it as it was and returns the etag the next save passes', async () => {
+    const store = await harness.emptyStore();
+    await store.save(checkpointAt(1_000, ['a']), undefined);
+    const prepared = await store.prepare(await store.load());
+    assert.deepEqual((await store.load())?.checkpoint, checkpointAt(1_000, ['a']));
+    const next = await store.save(checkpointAt(2_000), prepared);
+    assert.deepEqual(await store.load(), { checkpoint: checkpointAt(2_000), etag: next });
+  });
+
+  it('refuses to prepare when another writer saved since the load', async () => {
+    const [mine, theirs] = await harness.twoStoresOnSameStorage();
+    await mine.save(checkpointAt(1_000), undefined);
+    const loaded = await mine.load();
+    await theirs.save(checkpointAt(2_000), (await theirs.load())?.etag);
+    await assert.rejects(mine.prepare(loaded), CheckpointConflictError);
+    assert.deepEqual((await mine.load())?.checkpoint, checkpointAt(2_000));
+  });
+
   it('rejects a save with a stale etag and keeps the stored checkpoint', async () => {
     const store = await harness.emptyStore();
     const stale = await store.save(checkpointAt(1_000), undefined);

@@ -24,7 +24,7 @@ export const TEST_RUN_OPTIONS: Omit<RunOptions, 'window'> = {
 };
 
 export async function runAgainst(
-  stack: LocalStack,
+  stack: Pick<LocalStack, 'settings'>,
   checkpoints: CheckpointStore,
   options: Partial<RunOptions> & {
     clock?: Clock;

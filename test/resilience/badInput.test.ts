@@ -370,6 +370,8 @@ interface RecordExpectation {
   /** Normal rows: the ActivityId the row must carry (omitted when it is cut). */
   id?: string;
   check?: (row: Row) => void;
+  /** Not a row at all: the page breaks what paging relies on, and the run fails with this message. */
+  refused?: RegExp;
 }
 
 interface RecordCase {
@@ -399,6 +401,8 @@ const inline = (name: string, record: () => unknown, expect: RecordExpectation):
   text: () => JSON.stringify(record()),
   expect,
 });
+/** When the record fixtures were saved: 2026-01-01T00:00:00Z. */
+const FIXTURE_CREATED_MS = 1767225600000;
 const CORE_JSON = '"created":1767225600000,"timestamp":1767225540000';
 
 const CORE = { created: 1767225600000, timestamp: 1767225540000 };
@@ -479,11 +483,10 @@ const RECORD_CASES: readonly RecordCase[] = [
   ),
   fromFile('created-null.json', 'created null', flagged(/(^|; )created: /)),
   fromFile('created-over-max.json', 'created past year 9999 (and past 2^53)', flagged(/(^|; )created: /)),
-  fromFile(
-    'created-year-2100.json',
-    'created in the year 2100, past the window asked for',
-    normal('bad-created-year-2100', equals('CreatedTime', '2100-01-01T00:00:00.000Z')),
-  ),
+  fromFile('created-year-2100.json', 'created in the year 2100, past the window asked for', {
+    flagged: false,
+    refused: /outside the requested window on page 1: record 2 \(_id bad-created-year-2100\) has created 2100-01-01/,
+  }),
   fromFile(
     'timestamp-missing.json',
     'timestamp missing',
@@ -649,9 +652,21 @@ const RECORD_CASES: readonly RecordCase[] = [
 
 describe('bad records inside an otherwise good page', () => {
   for (const c of RECORD_CASES) {
-    const outcome = c.expect.flagged ? 'is sent as a flagged row' : 'is sent as a normal row';
-    it(`${outcome}, and the rest of the window still arrives: ${c.name}`, async (t) => {
-      const good = goodActivities(42);
+    const outcome = c.expect.refused
+      ? 'fails the run before that page is delivered'
+      : c.expect.flagged
+        ? 'is sent as a flagged row, and the rest of the window still arrives'
+        : 'is sent as a normal row, and the rest of the window still arrives';
+    it(`${outcome}: ${c.name}`, async (t) => {
+      // The fixtures were saved at FIXTURE_CREATED_MS; the good activities around them, so the page is in order.
+      const good = generateActivities({
+        count: 10,
+        startCreatedMs: FIXTURE_CREATED_MS - 1,
+        seed: 42,
+        tiesEvery: 0,
+        spanMs: 20 * 60_000,
+      });
+      assert.ok((good[1]?.['created'] as number) > FIXTURE_CREATED_MS);
       const [g0, g1, g2] = good.map((a) => JSON.stringify(a));
       const firstPage = `{"data":[${g0},${c.text()},${g1},${g2}],"hasNext":true,"total":11}`;
       const stack = await startLocalStack({
@@ -662,7 +677,19 @@ describe('bad records inside an otherwise good page', () => {
       const checkpoints = new MemoryCheckpointStore('activities');
       const log = new RecordingLogger();
 
-      const summary = await runAgainst(stack, checkpoints, { log, pageSize: 100, maxBatchBytes: SMALLEST_BATCH_BYTES });
+      const run = runAgainst(stack, checkpoints, {
+        log,
+        pageSize: 100,
+        maxBatchBytes: SMALLEST_BATCH_BYTES,
+        window: { startMs: FIXTURE_CREATED_MS - HOUR, endMs: FIXTURE_CREATED_MS + HOUR },
+      });
+      if (c.expect.refused) {
+        await assert.rejects(run, c.expect.refused);
+        assert.deepEqual(stack.logAnalytics.rows(), [], 'nothing of the page was delivered');
+        assert.equal(checkpoints.history.at(-1)?.cursor ?? FIXTURE_CREATED_MS - HOUR, FIXTURE_CREATED_MS - HOUR);
+        return;
+      }
+      const summary = await run;
 
       const rows = stack.logAnalytics.rows();
       const goodIds = idsOf(good);
