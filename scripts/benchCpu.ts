@@ -106,7 +106,7 @@ export async function benchCpu(log: (line: string) => void): Promise<BenchRow[]>
     const data = activities.slice(i, i + PAGE_SIZE);
     pages.push(Buffer.from(JSON.stringify({ data, hasNext: i + PAGE_SIZE < activities.length, total: count })));
   }
-  const rows = pages.flatMap((body) => parsePage(body).data.map((raw) => mapActivity(raw).record));
+  const rows = pages.flatMap((body) => [...parsePage(body).data].map((raw) => mapActivity(raw).record));
   const batches = pipeline(pages);
   log(`  ${rounds} interleaved rounds over ${thousands(count)} records ...`);
   for (let i = 0; i < 2; i++) {

@@ -297,7 +297,7 @@ async function consume(
   try {
     for await (const page of prefetchOne(pages)) {
       lastHasNext = page.hasNext;
-      summary.pages++;
+      if (page.continued !== true) summary.pages++;
       summary.fetched += page.records.length;
       for (const record of page.records) await onRecord(record);
       deps.log.info(describePage(summary.pages, page.records, page.returnedCount));

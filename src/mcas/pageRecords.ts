@@ -29,6 +29,8 @@ export interface RecordPage {
   hasNext: boolean;
   /** The API's (approximate) count of matching records, when it gave one. */
   total: number | undefined;
+  /** True for a later part of one MCAS page handed on in parts (scan pages); false or absent for a page's first. */
+  continued?: boolean;
 }
 
 export interface PageWindow {

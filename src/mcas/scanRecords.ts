@@ -5,6 +5,9 @@ import type { ActivitiesQuery } from './McasClient.js';
 import { recordKey } from './KeysetPosition.js';
 import type { PagedRecord, PageSource, PageWindow, RecordPage } from './pageRecords.js';
 
+/** Records of a scan page handed on at a time (a RecordPage each, `continued` after the first). */
+export const SCAN_PART_RECORDS = 500;
+
 /**
  * The first page of a scan counted more records than the caller allowed (`maxTotal`): nothing of the scan was
  * yielded, so the caller can scan a shorter window instead, having spent one request.
@@ -46,15 +49,25 @@ export async function* scanRecords(
     };
     const page = await source.list(query, requestOptions);
     if (first && maxTotal !== undefined && page.total !== undefined && page.total > maxTotal) {
+      page.data.release?.();
       throw new ScanTooLargeError(page.total, maxTotal);
     }
-    const records: PagedRecord[] = [];
+    // A page of 5,000 is handed on in parts of SCAN_PART_RECORDS, each parsed as it is reached (the client parses a
+    // scan page's records lazily), so that its records are never all objects at once.
+    let records: PagedRecord[] = [];
+    let returned = 0;
+    let part = 0;
     for (const raw of page.data) {
+      returned++;
       const { createdMs, id } = recordKey(raw, window.start.cursorMs, source.timeKey);
-      if (createdMs === window.start.cursorMs && delivered.has(id)) continue;
-      records.push({ raw, createdMs, id });
+      if (!(createdMs === window.start.cursorMs && delivered.has(id))) records.push({ raw, createdMs, id });
+      if (returned % SCAN_PART_RECORDS === 0 && returned < page.data.length) {
+        yield { records, returnedCount: SCAN_PART_RECORDS, hasNext: true, total: page.total, continued: part++ > 0 };
+        records = [];
+      }
     }
-    yield { records, returnedCount: page.data.length, hasNext: page.hasNext, total: page.total };
+    const rest = returned % SCAN_PART_RECORDS || Math.min(returned, SCAN_PART_RECORDS);
+    yield { records, returnedCount: rest, hasNext: page.hasNext, total: page.total, continued: part > 0 };
     if (!page.hasNext || page.data.length === 0) return;
     if (!page.nextQueryFilters) {
       throw new Error('MCAS scan page said hasNext but gave no nextQueryFilters; cannot continue the scan safely.');
