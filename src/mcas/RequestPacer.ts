@@ -5,6 +5,9 @@
 import type { Clock, Sleep } from '../clock.js';
 import { DeadlineReachedError } from '../errors.js';
 
+/** The window of Microsoft's rate limit: 30 requests a minute per tenant. */
+export const DEFAULT_WINDOW_MS = 60_000;
+
 export class RequestPacer {
   readonly #maxRequests: number;
   readonly #windowMs: number;
@@ -17,11 +20,16 @@ export class RequestPacer {
   #waiters: (() => void)[] = [];
   #waitedMs = 0;
 
-  constructor(options: { maxRequests: number; windowMs: number; clock: Clock; sleep: Sleep }) {
-    if (!(options.maxRequests >= 1) || !(options.windowMs > 0))
+  /**
+   * `maxRequests` per `windowMs` (default 60,000: Microsoft's limit is per minute). A shorter window is for simulations
+   * that run the limit faster than real time, with `clock` and `sleep` to match (`npm run bench`, catch-up).
+   */
+  constructor(options: { maxRequests: number; windowMs?: number; clock: Clock; sleep: Sleep }) {
+    const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
+    if (!(options.maxRequests >= 1) || !(windowMs > 0))
       throw new RangeError('RequestPacer needs maxRequests >= 1 and windowMs > 0.');
     this.#maxRequests = options.maxRequests;
-    this.#windowMs = options.windowMs;
+    this.#windowMs = windowMs;
     this.#clock = options.clock;
     this.#sleep = options.sleep;
   }
