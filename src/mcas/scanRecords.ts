@@ -6,7 +6,7 @@ import { recordKey } from './KeysetPosition.js';
 import type { PagedRecord, PageSource, PageWindow, RecordPage } from './pageRecords.js';
 
 /** Records of a scan page handed on at a time (a RecordPage each, `continued` after the first). */
-export const SCAN_PART_RECORDS = 500;
+export const SCAN_PART_RECORDS = 100;
 
 /**
  * The first page of a scan counted more records than the caller allowed (`maxTotal`): nothing of the scan was
