@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 
+import { benchCatchUp } from './benchCatchUp.js';
 import { benchColdStart } from './benchColdStart.js';
 import { benchCpu } from './benchCpu.js';
 import { benchMemory } from './benchMemory.js';
@@ -18,6 +19,7 @@ const SECTIONS: readonly [string, Section][] = [
   ['request floors', benchRequestFloors],
   ['throttle ceiling', benchThrottle],
   ['memory', benchMemory],
+  ['catch-up', benchCatchUp],
 ];
 
 function cpuModel(): string {

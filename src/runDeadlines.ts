@@ -4,9 +4,9 @@
 // (6 minutes of reading in 10). Pure: no I/O, no clock.
 
 /** A timer run is over this long before the next tick: the host's start-up jitter and a slow last checkpoint write. */
-export const TICK_MARGIN_MS = 20_000;
+export const TICK_MARGIN_MS = 10_000;
 /** Fetching stops this long before the hard deadline (at most a quarter of the run): the last post and checkpoint. */
-export const FINISH_RESERVE_MS = 30_000;
+export const FINISH_RESERVE_MS = 10_000;
 /** Without a schedule (CLI, backfill), fetching stops at this share of the budget, as it always did. */
 export const SOFT_DEADLINE_SHARE = 0.75;
 /** A run whose next tick is nearer than this reads on until the tick after (skipping one), rather than stopping at once. */
