@@ -47,9 +47,11 @@ describe('runDeadlines', () => {
     assert.equal(noInterval.hardDeadlineMs, started + 480_000, 'without the last tick, the budget alone');
   });
 
-  it('keeps a quarter of a short run for finishing, and ignores a next tick in the past', () => {
+  it('keeps at most a quarter of a short run for finishing, and ignores a next tick in the past', () => {
     const short = runDeadlines({ startedMs: T0, budgetMs: 60_000, nextTickMs: T0 + 5 * MINUTE });
-    assert.deepEqual(short, { softDeadlineMs: T0 + 45_000, hardDeadlineMs: T0 + 60_000 });
+    assert.deepEqual(short, { softDeadlineMs: T0 + 60_000 - FINISH_RESERVE_MS, hardDeadlineMs: T0 + 60_000 });
+    const shorter = runDeadlines({ startedMs: T0, budgetMs: 20_000, nextTickMs: T0 + 5 * MINUTE });
+    assert.deepEqual(shorter, { softDeadlineMs: T0 + 15_000, hardDeadlineMs: T0 + 20_000 });
     assert.deepEqual(runDeadlines({ startedMs: T0, budgetMs: 480_000, nextTickMs: T0 - 1 }), {
       softDeadlineMs: T0 + 360_000,
       hardDeadlineMs: T0 + 480_000,
