@@ -57,8 +57,11 @@ export interface Config {
     maxRequestsPerMinute: number;
     /** Wait after a throttled answer that gave no Retry-After (Microsoft's own module waits a minute). */
     throttleWaitMs: number;
-    /** keyset (pages of up to 100, checkpoint per batch) or scan (pages of up to 5,000, checkpoint per sub-window). */
-    paging: 'keyset' | 'scan';
+    /**
+     * keyset (pages of up to 100, checkpoint per batch), scan (pages of up to 5,000, checkpoint per sub-window), or
+     * auto (keyset near the head of the stream, scan in sub-windows for a larger backlog; src/mcas/choosePaging.ts).
+     */
+    paging: 'keyset' | 'scan' | 'auto';
     scanPageSize: number;
     /** Scan sub-window length; 0 reads the whole window in one scan. */
     scanWindowMs: number;
@@ -113,7 +116,7 @@ export const DEFAULTS = Object.freeze({
   MCAS_PAGE_SIZE: MAX_MCAS_PAGE_SIZE,
   MCAS_MAX_REQUESTS_PER_MINUTE: 30,
   MCAS_THROTTLE_WAIT_SECONDS: 60,
-  MCAS_PAGING: 'keyset',
+  MCAS_PAGING: 'auto',
   MCAS_SCAN_PAGE_SIZE: 5000,
   MCAS_SCAN_WINDOW_MINUTES: 60,
   AZURE_CLOUD: 'public',
@@ -594,8 +597,8 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     1_000_000,
   );
   const paging = text(env, 'MCAS_PAGING') ?? DEFAULTS.MCAS_PAGING;
-  if (paging !== 'keyset' && paging !== 'scan')
-    problems.push(`MCAS_PAGING: expected "keyset" or "scan", got ${shown(paging)}.`);
+  if (paging !== 'keyset' && paging !== 'scan' && paging !== 'auto')
+    problems.push(`MCAS_PAGING: expected "auto", "keyset" or "scan", got ${shown(paging)}.`);
   const scanPageSize = parseInt(problems, env, 'MCAS_SCAN_PAGE_SIZE', DEFAULTS.MCAS_SCAN_PAGE_SIZE, 500, 5000);
   const scanWindowMinutes = parseInt(
     problems,
@@ -638,7 +641,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       pageSize,
       maxRequestsPerMinute,
       throttleWaitMs: throttleWaitSeconds * 1000,
-      paging: paging === 'scan' ? 'scan' : 'keyset',
+      paging: paging === 'scan' || paging === 'keyset' ? paging : 'auto',
       scanPageSize,
       scanWindowMs: scanWindowMinutes * 60_000,
       extraFilters,

@@ -6,11 +6,13 @@ import type { Checkpoint, CheckpointStore } from './checkpoint/CheckpointStore.j
 import type { Clock, Sleep } from './clock.js';
 import { DeadlineReachedError, ensureError, PartialSendError } from './errors.js';
 import type { Logger } from './logger.js';
+import { choosePaging, estimateBacklog, type PagingMode } from './mcas/choosePaging.js';
 import { KeysetPosition, type Position } from './mcas/KeysetPosition.js';
 import type { McasClient } from './mcas/McasClient.js';
 import { type PagedRecord, pageRecords, type PageSource, type RecordPage } from './mcas/pageRecords.js';
 import { ScanTooLargeError, scanRecords } from './mcas/scanRecords.js';
 import { prefetchOne } from './prefetch.js';
+import { runDeadlines } from './runDeadlines.js';
 import type { Batch, LogSink } from './sink/LogSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
 
@@ -31,7 +33,20 @@ export interface RunDeps {
  * so a crash re-sends at most what was sent of one sub-window plus the batch in flight (readByScan says why).
  */
 export type PagingOptions =
-  { mode: 'keyset' } | { mode: 'scan'; pageSize: number; windowMs: number; targetPages?: number };
+  { mode: 'keyset' } | { mode: 'scan'; pageSize: number; windowMs: number; targetPages?: number } | AutoPagingOptions;
+
+/**
+ * auto: keyset while the backlog in front of the run is one its remaining requests can read in keyset pages, scan in
+ * sub-windows (as `scan`) beyond that; chosen at the first keyset page of the run (MCAS's count) and after each
+ * sub-window (the rate it showed), by choosePaging. `requestsPerMinute` is the pace the requests left are counted at.
+ */
+export interface AutoPagingOptions {
+  mode: 'auto';
+  pageSize: number;
+  windowMs: number;
+  targetPages?: number;
+  requestsPerMinute: number;
+}
 
 /**
  * Pages a scan sub-window aims to hold (50,000 rows at pages of 5,000). Each sub-window can end on a partial page, so
@@ -75,6 +90,11 @@ export interface RunOptions {
    * replaces now - settle. Used by --since/--until (with a throw-away checkpoint) and by backfills (with their own).
    */
   window?: { startMs?: number | undefined; endMs?: number | undefined } | undefined;
+  /**
+   * The timer's next and last occurrences (the host's scheduleStatus), so that the run ends just before the next tick
+   * instead of making the host skip it (runDeadlines). Absent for CLI runs and backfills.
+   */
+  schedule?: { nextTickMs?: number | undefined; lastTickMs?: number | undefined } | undefined;
   /** Called after every page, for progress displays. */
   onProgress?: (progress: RunProgress) => void;
   /** Fetch and map only: nothing is sent and the checkpoint is not written. */
@@ -106,9 +126,6 @@ export interface RunProgress {
   windowStartMs: number;
   windowEndMs: number;
 }
-
-/** Share of the time budget after which no new page is fetched; the rest is for the last batch and checkpoint. */
-const SOFT_DEADLINE_SHARE = 0.75;
 
 export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<RunSummary> {
   const { clock, log } = deps;
@@ -144,11 +161,17 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
       `${options.dryRun ? ', dry run' : ''}).`,
   );
 
+  const deadlines = runDeadlines({
+    startedMs,
+    budgetMs: options.timeBudgetMs,
+    nextTickMs: options.schedule?.nextTickMs,
+    lastTickMs: options.schedule?.lastTickMs,
+  });
   const delivery = new Delivery(deps, options, summary, stream, {
     etag: stored?.etag,
     origin: stored?.checkpoint.origin ?? start.cursorMs,
     windowEndMs,
-    deadlineMs: startedMs + options.timeBudgetMs,
+    deadlineMs: deadlines.hardDeadlineMs,
   });
   const context: ReadContext = {
     deps,
@@ -162,11 +185,12 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     summary,
     start,
     windowEndMs,
-    softDeadlineMs: startedMs + Math.floor(options.timeBudgetMs * SOFT_DEADLINE_SHARE),
-    hardDeadlineMs: startedMs + options.timeBudgetMs,
+    softDeadlineMs: deadlines.softDeadlineMs,
+    hardDeadlineMs: deadlines.hardDeadlineMs,
     lastCursorMs: start.cursorMs,
   };
   if (paging.mode === 'scan') await readByScan(context, paging);
+  else if (paging.mode === 'auto') await readAuto(context, paging);
   else await readByKeyset(context);
 
   const result = finish();
@@ -234,52 +258,194 @@ async function readByKeyset(ctx: ReadContext): Promise<void> {
  * and read again shorter, so the crash re-send bound stays near `targetPages` pages when the rate jumps; shrinking
  * stops at 60 s. With `windowMs` 0 the whole window is one scan, unchecked.
  */
-async function readByScan(ctx: ReadContext, paging: Extract<PagingOptions, { mode: 'scan' }>): Promise<void> {
-  const { options, delivery, summary } = ctx;
-  let subStart = ctx.start;
-  let windowMs = paging.windowMs > 0 ? paging.windowMs : Number.MAX_SAFE_INTEGER;
-  const targetPages = paging.targetPages ?? TARGET_PAGES;
+async function readByScan(ctx: ReadContext, paging: ScanPaging): Promise<void> {
+  const { delivery } = ctx;
   try {
-    while (subStart.cursorMs <= ctx.windowEndMs) {
-      const subEndMs = Math.min(ctx.windowEndMs, subStart.cursorMs + windowMs - 1);
-      const lengthMs = subEndMs + 1 - subStart.cursorMs;
-      const checked = paging.windowMs > 0 && lengthMs > MIN_SUB_WINDOW_MS;
-      const maxTotal = MAX_TOTAL_FACTOR * targetPages * paging.pageSize;
-      const pages = scanRecords(
-        ctx.source,
-        { start: subStart, endMs: subEndMs, extraFilters: options.extraFilters, pageSize: paging.pageSize },
-        { ...requestOptions(ctx), ...(checked ? { maxTotal } : {}) },
-      );
-      const fetchedBefore = summary.fetched;
-      // Batches closed mid-scan are sent, and checkpoint only the sub-windows completed before. A scan is not cut at
-      // the soft deadline (sub-windows bound it); cut by the hard deadline, its queued rows are dropped below and the
-      // next run reads the whole sub-window again.
-      let complete: boolean;
-      try {
-        complete = await consume(ctx, pages, false, (record) => delivery.add(record, () => undefined));
-      } catch (error) {
-        if (!(error instanceof ScanTooLargeError)) throw error;
-        windowMs = nextSubWindowMs(lengthMs, error.total, paging.pageSize, targetPages);
-        ctx.deps.log.info(`${error.message} Scanning ${Math.round(windowMs / 60_000)} minutes instead.`);
-        continue;
-      }
-      if (!complete) break;
-      const next: Position = { cursorMs: subEndMs + 1, idsAtCursor: [] };
-      await delivery.markComplete(next);
-      if (paging.windowMs > 0)
-        windowMs = nextSubWindowMs(lengthMs, summary.fetched - fetchedBefore, paging.pageSize, targetPages);
-      subStart = next;
-      if (subStart.cursorMs <= ctx.windowEndMs && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs) {
-        stopEarly(ctx);
-        break;
-      }
-    }
+    await scanFrom(ctx, paging, ctx.start, () => false);
   } catch (error) {
     // When MCAS failed, the queued rows of completed sub-windows are good: deliver them so the next run repeats less.
     if (!delivery.failed) await delivery.flushCompletedQuietly();
     throw error;
   }
   await delivery.flushCompleted();
+}
+
+type ScanPaging = Pick<Extract<PagingOptions, { mode: 'scan' }>, 'pageSize' | 'windowMs' | 'targetPages'>;
+
+/**
+ * The sub-windows of readByScan from `start`, without the final flush. After each completed sub-window,
+ * `toKeyset(ratePerMs, next)` may end the scan: the position the rest of the window continues from is returned (every
+ * row before it was added and marked complete); undefined when the window was read, or the run stopped early.
+ */
+async function scanFrom(
+  ctx: ReadContext,
+  paging: ScanPaging,
+  start: Position,
+  toKeyset: (ratePerMs: number, next: Position) => boolean,
+): Promise<Position | undefined> {
+  const { options, delivery, summary } = ctx;
+  const { clock } = ctx.deps;
+  let subStart = start;
+  let windowMs = paging.windowMs > 0 ? paging.windowMs : Number.MAX_SAFE_INTEGER;
+  const targetPages = paging.targetPages ?? TARGET_PAGES;
+  /** How long a page of the last completed sub-window took, to judge whether the next can end before the deadline. */
+  let msPerPage: number | undefined;
+  while (subStart.cursorMs <= ctx.windowEndMs) {
+    const subEndMs = Math.min(ctx.windowEndMs, subStart.cursorMs + windowMs - 1);
+    const lengthMs = subEndMs + 1 - subStart.cursorMs;
+    const checked = paging.windowMs > 0 && lengthMs > MIN_SUB_WINDOW_MS;
+    const maxTotal = MAX_TOTAL_FACTOR * targetPages * paging.pageSize;
+    const pages = scanRecords(
+      ctx.source,
+      { start: subStart, endMs: subEndMs, extraFilters: options.extraFilters, pageSize: paging.pageSize },
+      { ...requestOptions(ctx), ...(checked ? { maxTotal } : {}) },
+    );
+    const fetchedBefore = summary.fetched;
+    const pagesBefore = summary.pages;
+    const startedMs = clock.nowMs();
+    // Batches closed mid-scan are sent, and checkpoint only the sub-windows completed before. A scan is not cut at
+    // the soft deadline (sub-windows bound it); cut by the hard deadline, its queued rows are dropped below and the
+    // next run reads the whole sub-window again.
+    let complete: boolean;
+    try {
+      complete = await consume(ctx, pages, false, (record) => delivery.add(record, () => undefined));
+    } catch (error) {
+      if (!(error instanceof ScanTooLargeError)) throw error;
+      windowMs = nextSubWindowMs(lengthMs, error.total, paging.pageSize, targetPages);
+      ctx.deps.log.info(`${error.message} Scanning ${Math.round(windowMs / 60_000)} minutes instead.`);
+      continue;
+    }
+    if (!complete) return undefined;
+    const next: Position = { cursorMs: subEndMs + 1, idsAtCursor: [] };
+    await delivery.markComplete(next);
+    const read = summary.fetched - fetchedBefore;
+    if (summary.pages > pagesBefore) msPerPage = (clock.nowMs() - startedMs) / (summary.pages - pagesBefore);
+    if (paging.windowMs > 0) windowMs = nextSubWindowMs(lengthMs, read, paging.pageSize, targetPages);
+    subStart = next;
+    if (subStart.cursorMs > ctx.windowEndMs) return undefined;
+    if (toKeyset(read / lengthMs, next)) return next;
+    const nowMs = clock.nowMs();
+    // Not a sub-window that the hard deadline would cut: its rows would be sent and then read again next run.
+    const tooLate = msPerPage !== undefined && nowMs + (targetPages + 1) * msPerPage > ctx.hardDeadlineMs;
+    if (nowMs >= ctx.softDeadlineMs || tooLate) {
+      stopEarly(ctx);
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * MCAS_PAGING=auto: keyset or scan sub-windows, whichever suits the backlog left (choosePaging), switching between them
+ * at positions where every row before was added: keyset hands over its position (cursor and the ids delivered at it),
+ * which the scan starts from and skips by id; a completed sub-window hands over the millisecond after its end. So a
+ * switch neither loses nor repeats an activity, ties at the boundary included. The checkpoint follows keyset's rule
+ * while in keyset and scan's while in scan (Delivery.markComplete at each switch to scan), so a crash re-sends at most
+ * the batch in flight near the head and one sub-window plus the batch in flight while scanning.
+ */
+async function readAuto(ctx: ReadContext, paging: AutoPagingOptions): Promise<void> {
+  const { options, delivery, deps } = ctx;
+  const requestsLeft = (): number =>
+    Math.floor((Math.max(0, ctx.softDeadlineMs - deps.clock.nowMs()) / 60_000) * paging.requestsPerMinute);
+  const choose = (backlog: number | undefined, current: PagingMode): PagingMode =>
+    choosePaging({ backlog, requestsLeft: requestsLeft(), keysetPageSize: options.pageSize, current });
+  let start = ctx.start;
+  for (;;) {
+    // Keyset, until the first page's count says the backlog is too large for it.
+    const position = new KeysetPosition(start);
+    let total: number | undefined;
+    const pages = stopAfterFirst(
+      pageRecords(
+        ctx.source,
+        { start, endMs: ctx.windowEndMs, extraFilters: options.extraFilters, pageSize: options.pageSize },
+        requestOptions(ctx),
+      ),
+      (first) => {
+        total = first.total;
+        const backlog = estimateBacklog({ total, ratePerMs: undefined, remainingWindowMs: 0 });
+        return first.hasNext && choose(backlog, 'keyset') === 'scan';
+      },
+    );
+    let complete: boolean;
+    try {
+      complete = await consume(
+        ctx,
+        pages.pages,
+        true,
+        async (record) => {
+          await delivery.add(record, () => position.snapshot());
+          position.advance(record.createdMs, record.id);
+        },
+        () => pages.stopped,
+      );
+    } catch (error) {
+      if (!delivery.failed) await delivery.flushQuietly(position.snapshot());
+      throw error;
+    }
+    if (!pages.stopped) {
+      await delivery.finish(complete ? { cursorMs: ctx.windowEndMs + 1, idsAtCursor: [] } : position.snapshot());
+      return;
+    }
+    start = position.snapshot();
+    await delivery.markComplete(start);
+    deps.log.info(`MCAS counts about ${total} activities left in the window: reading on in scan sub-windows.`);
+    let next: Position | undefined;
+    try {
+      next = await scanFrom(
+        ctx,
+        paging,
+        start,
+        (ratePerMs, from) =>
+          choose(
+            estimateBacklog({ total: undefined, ratePerMs, remainingWindowMs: ctx.windowEndMs + 1 - from.cursorMs }),
+            'scan',
+          ) === 'keyset',
+      );
+    } catch (error) {
+      if (!delivery.failed) await delivery.flushCompletedQuietly();
+      throw error;
+    }
+    if (next === undefined) {
+      await delivery.flushCompleted();
+      return;
+    }
+    deps.log.info('Near the head of the stream: reading on in keyset pages.');
+    start = next;
+  }
+}
+
+/**
+ * Yields the pages of `source` and ends after the first one when `stopAfter(first)` says so, before the next page is
+ * requested (a prefetching consumer asks for it as soon as it has the first; this answers that call).
+ */
+function stopAfterFirst(
+  source: AsyncGenerator<RecordPage>,
+  stopAfter: (first: RecordPage) => boolean,
+): { pages: AsyncGenerator<RecordPage>; readonly stopped: boolean } {
+  const state = { stopped: false };
+  async function* pages(): AsyncGenerator<RecordPage> {
+    let first = true;
+    try {
+      for (;;) {
+        const result = await source.next();
+        if (result.done) return;
+        yield result.value;
+        if (first && stopAfter(result.value)) {
+          state.stopped = true;
+          return;
+        }
+        first = false;
+      }
+    } finally {
+      await source.return(undefined);
+    }
+  }
+  return {
+    pages: pages(),
+    get stopped() {
+      return state.stopped;
+    },
+  };
 }
 
 /**
@@ -291,6 +457,7 @@ async function consume(
   pages: AsyncGenerator<RecordPage>,
   stopAtSoftDeadline: boolean,
   onRecord: (record: PagedRecord) => Promise<void>,
+  handedOver: () => boolean = () => false,
 ): Promise<boolean> {
   const { summary, deps } = ctx;
   let lastHasNext = false;
@@ -316,7 +483,7 @@ async function consume(
         return false;
       }
     }
-    if (lastHasNext) {
+    if (lastHasNext && !handedOver()) {
       // The pager stops at an empty page even when MCAS says there is more; the window was not read to its end.
       stopEarly(ctx, 'MCAS sent an empty page but said there is more; stopping');
       return false;

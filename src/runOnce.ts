@@ -15,6 +15,8 @@ export interface RunOnceOptions {
   dryRun?: boolean;
   /** Overrides the settings' time budget (backfills run longer than a timer may). */
   timeBudgetMs?: number;
+  /** A timer run's next and last ticks, so that it ends before the next one (RunOptions.schedule). */
+  schedule?: RunOptions['schedule'];
   onProgress?: RunOptions['onProgress'];
   overrides?: WiringOverrides;
   /** Where the run report goes besides the log and the checkpoint store. */
@@ -33,7 +35,8 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
     ...(options.overrides?.credential ? { credential: options.overrides.credential } : {}),
   });
   const stream = options.stream ?? ACTIVITIES;
-  const runtime = await createDependencies(config, secrets, log, options.overrides, stream);
+  const overrides = { ...(options.schedule ? { sharePacer: true } : {}), ...options.overrides };
+  const runtime = await createDependencies(config, secrets, log, overrides, stream);
   const startedMs = runtime.deps.clock.nowMs();
   let progress: RunProgress | undefined;
   try {
@@ -66,7 +69,7 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
 /** The run options a config implies; exported for the CLI's backfill and for tests. */
 export function runOptions(
   config: Config,
-  options: Pick<RunOnceOptions, 'window' | 'dryRun' | 'timeBudgetMs'> = {},
+  options: Pick<RunOnceOptions, 'window' | 'dryRun' | 'timeBudgetMs' | 'schedule'> = {},
 ): RunOptions {
   return {
     initialLookbackMs: config.run.initialLookbackMs,
@@ -75,13 +78,18 @@ export function runOptions(
     pageSize: config.mcas.pageSize,
     maxBatchBytes: config.logAnalytics.maxBatchBytes,
     extraFilters: config.mcas.extraFilters,
-    paging:
-      config.mcas.paging === 'scan'
-        ? { mode: 'scan', pageSize: config.mcas.scanPageSize, windowMs: config.mcas.scanWindowMs }
-        : { mode: 'keyset' },
+    paging: pagingOptions(config),
     window: options.window,
+    schedule: options.schedule,
     dryRun: options.dryRun ?? false,
   };
+}
+
+function pagingOptions(config: Config): RunOptions['paging'] {
+  const { paging, scanPageSize, scanWindowMs, maxRequestsPerMinute } = config.mcas;
+  if (paging === 'keyset') return { mode: 'keyset' };
+  if (paging === 'scan') return { mode: 'scan', pageSize: scanPageSize, windowMs: scanWindowMs };
+  return { mode: 'auto', pageSize: scanPageSize, windowMs: scanWindowMs, requestsPerMinute: maxRequestsPerMinute };
 }
 
 function buildReport(
