@@ -17,7 +17,7 @@ import {
 } from './mcas/mcasAuth.js';
 import { McasClient } from './mcas/McasClient.js';
 import { MCAS_RETRY, type RetryInfo } from './retry.js';
-import { RequestPacer } from './mcas/RequestPacer.js';
+import { RequestPacer, sharedPacer } from './mcas/RequestPacer.js';
 import type { RunDeps } from './run.js';
 import type { Secrets } from './secrets.js';
 import { DataCollectorSink } from './sink/DataCollectorSink.js';
@@ -49,6 +49,11 @@ export interface WiringOverrides {
   /** Stands in for the Entra credential used for MCAS (MCAS_AUTH=entra). */
   mcasCredential?: TokenCredential;
   checkpoints?: CheckpointStore;
+  /**
+   * Share the MCAS request pacer with the later runs of this process (timer runs, which follow each other closely), so
+   * that a run starting less than a minute after the one before counts that one's requests (sharedPacer).
+   */
+  sharePacer?: boolean;
 }
 
 export async function createDependencies(
@@ -69,7 +74,11 @@ export async function createDependencies(
       counted.throttleWaitMs += info.delayMs;
     }
   };
-  const pacer = new RequestPacer({ maxRequests: config.mcas.maxRequestsPerMinute, windowMs: 60_000, clock, sleep });
+  const pacerOptions = { maxRequests: config.mcas.maxRequestsPerMinute, clock, sleep };
+  const pacer = overrides.sharePacer
+    ? sharedPacer(config.mcas.portalUrl, pacerOptions)
+    : new RequestPacer(pacerOptions);
+  const waitedBeforeMs = pacer.waitedMs;
   // The function's identity (Key Vault, storage, Logs Ingestion), built once and only when something needs it.
   let azure: Promise<TokenCredential> | undefined;
   const identity = (): Promise<TokenCredential> =>
@@ -90,7 +99,7 @@ export async function createDependencies(
   const checkpoints = overrides.checkpoints ?? (await createCheckpointStore(config.checkpoint, stream.name, identity));
   return {
     deps: { mcas, sink, checkpoints, clock, sleep, log },
-    counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
+    counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs - waitedBeforeMs }),
     telemetry: await createTelemetry(config, log, dispatcher, overrides),
     close: () => dispatcher.close(),
   };
