@@ -183,6 +183,7 @@ async function simulate(
       Math.max(0, Math.floor(((deadlines.softDeadlineMs - clock.now) / MINUTE_MS) * REQUESTS_PER_MINUTE));
 
     let mode: PagingMode = 'keyset';
+    let msPerPage: number | undefined;
     let subWindowMs = FIRST_SUB_WINDOW_MS;
     let first = true;
     while (cursorMs < windowEndMs && clock.now < deadlines.softDeadlineMs) {
@@ -200,7 +201,13 @@ async function simulate(
         first = false;
         continue;
       }
-      // One scan sub-window: its pages, or nothing when the hard deadline cuts it (the next run reads it again).
+      // One scan sub-window: its pages, or nothing when the hard deadline cuts it (the next run reads it again). As
+      // the run loop does, none is started that the hard deadline would cut at the pace of the one before.
+      const fit =
+        msPerPage === undefined ? TARGET_PAGES : Math.floor((deadlines.hardDeadlineMs - clock.now) / msPerPage) - 1;
+      if (fit < 1) break;
+      if (fit < TARGET_PAGES) subWindowMs = Math.max(MINUTE_MS, Math.floor((subWindowMs * fit) / TARGET_PAGES));
+      const subStartedMs = clock.now;
       const subEndMs = Math.min(windowEndMs, cursorMs + subWindowMs);
       const count = ratePerMs * (subEndMs - cursorMs);
       if (!(await request(costs.scanHeadersMs, costs.scanBodyMs))) break;
@@ -219,6 +226,7 @@ async function simulate(
       }
       if (!complete) break;
       subWindowMs = nextSubWindowMs(subEndMs - cursorMs, count, SCAN_PAGE, TARGET_PAGES);
+      msPerPage = (clock.now - subStartedMs) / Math.max(1, Math.ceil(count / SCAN_PAGE));
       cursorMs = subEndMs;
       const backlog = estimateBacklog({ total: undefined, ratePerMs, remainingWindowMs: windowEndMs - cursorMs });
       mode = choosePaging({ backlog, requestsLeft: requestsLeft(), keysetPageSize: KEYSET_PAGE, current: mode });

@@ -324,13 +324,15 @@ async function scanFrom(
     subStart = next;
     if (subStart.cursorMs > ctx.windowEndMs) return undefined;
     if (toKeyset(read / lengthMs, next)) return next;
-    const nowMs = clock.nowMs();
-    // Not a sub-window that the hard deadline would cut: its rows would be sent and then read again next run.
-    const tooLate = msPerPage !== undefined && nowMs + (targetPages + 1) * msPerPage > ctx.hardDeadlineMs;
-    if (nowMs >= ctx.softDeadlineMs || tooLate) {
+    // No sub-window that the hard deadline would cut (its rows would be sent, then read again next run): near the
+    // end, the next one is shortened to the pages that fit at the pace of the one before, or not started.
+    const fit =
+      msPerPage === undefined ? targetPages : Math.floor((ctx.hardDeadlineMs - clock.nowMs()) / msPerPage) - 1;
+    if (clock.nowMs() >= ctx.softDeadlineMs || fit < 1) {
       stopEarly(ctx);
       return undefined;
     }
+    if (fit < targetPages) windowMs = Math.max(MIN_SUB_WINDOW_MS, Math.floor((windowMs * fit) / targetPages));
   }
   return undefined;
 }
