@@ -117,13 +117,19 @@ export function observeClient<T extends object>(
         await beforeCall?.(++started);
         const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         const data = (result as { data?: unknown } | undefined)?.data;
-        if (Array.isArray(data)) {
+        // A scan page's records are parsed lazily, once, by the run (McasClient.parsePage): they are counted, not read
+        // here. Scan pages do not repeat records within a scan, so all of them are new.
+        const lazy = !Array.isArray(data) && typeof data === 'object' && data !== null && 'length' in data;
+        if (Array.isArray(data) || lazy) {
           let fresh = 0;
-          for (const raw of data) {
-            const id = String((raw as { _id?: unknown })._id);
-            if (!seen.has(id)) {
-              seen.add(id);
-              fresh++;
+          if (lazy) fresh = Number((data as { length: unknown }).length);
+          else {
+            for (const raw of data as unknown[]) {
+              const id = String((raw as { _id?: unknown })._id);
+              if (!seen.has(id)) {
+                seen.add(id);
+                fresh++;
+              }
             }
           }
           const query = args.find(
@@ -132,7 +138,7 @@ export function observeClient<T extends object>(
           );
           calls.push({
             doneMs: performance.now(),
-            returned: data.length,
+            returned: Number((data as { length: unknown }).length),
             fresh,
             createdFilter: JSON.stringify(query?.filters['created']),
           });
