@@ -1,5 +1,6 @@
 // The Defender for Cloud Apps Activities API: one method per call, with auth, timeouts, retries and envelope checks.
 import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
 
 import type { Clock, Sleep } from '../clock.js';
 import { ResponseShapeError } from '../errors.js';
@@ -144,16 +145,25 @@ export function parsePage(body: Buffer, options: { lazy?: boolean; release?: () 
     index = indexPage(body);
   } catch (error) {
     if (!(error instanceof PageSyntaxError)) throw error;
-    throw notJson(body);
+    // JSON of another shape (null, an array, a string) is told apart from a body that is not JSON at all.
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw notJson(body);
+    }
+    throw envelopeError(McasPageSchema.safeParse(json).error);
   }
   const parsed = McasPageSchema.safeParse(index.starts ? { ...index.envelope, data: [] } : index.envelope);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ResponseShapeError(`MCAS page envelope did not match the expected shape: ${issues}.`);
-  }
+  if (!parsed.success) throw envelopeError(parsed.error);
   const starts = index.starts ?? [];
   const records = new LazyRecords(body, starts, index.ends, options.release);
   return { ...parsed.data, data: options.lazy ? records : [...records] };
+}
+
+function envelopeError(error: z.ZodError | undefined): ResponseShapeError {
+  const issues = (error?.issues ?? []).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  return new ResponseShapeError(`MCAS page envelope did not match the expected shape: ${issues}.`);
 }
 
 function notJson(body: Buffer): ResponseShapeError {

@@ -107,7 +107,15 @@ describe('parsePage', () => {
   });
 
   it('checks the envelope as before: data must be an array and hasNext a boolean', () => {
-    for (const text of ['{"hasNext":false}', '{"data":{},"hasNext":false}', '{"data":[],"hasNext":"false"}']) {
+    for (const text of [
+      '{"hasNext":false}',
+      '{"data":{},"hasNext":false}',
+      '{"data":[],"hasNext":"false"}',
+      'null',
+      '[{"_id":"a"}]',
+      '"OK"',
+      '5',
+    ]) {
       assert.throws(() => parsePage(Buffer.from(text)), /envelope did not match/);
     }
   });
