@@ -41,7 +41,7 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
   let progress: RunProgress | undefined;
   try {
     const summary = await runIngestion(runtime.deps, {
-      ...runOptions(config, options),
+      ...runOptions(config, options, stream),
       stream,
       onProgress: (p) => {
         progress = p;
@@ -70,6 +70,7 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
 export function runOptions(
   config: Config,
   options: Pick<RunOnceOptions, 'window' | 'dryRun' | 'timeBudgetMs' | 'schedule'> = {},
+  stream: StreamSpec = ACTIVITIES,
 ): RunOptions {
   return {
     initialLookbackMs: config.run.initialLookbackMs,
@@ -78,16 +79,17 @@ export function runOptions(
     pageSize: config.mcas.pageSize,
     maxBatchBytes: config.logAnalytics.maxBatchBytes,
     extraFilters: config.mcas.extraFilters,
-    paging: pagingOptions(config),
+    paging: pagingOptions(config, stream),
     window: options.window,
     schedule: options.schedule,
     dryRun: options.dryRun ?? false,
   };
 }
 
-function pagingOptions(config: Config): RunOptions['paging'] {
+/** The paging a config implies for `stream`; `auto` reads alerts in keyset pages (scan mode is for activities). */
+function pagingOptions(config: Config, stream: StreamSpec): RunOptions['paging'] {
   const { paging, scanPageSize, scanWindowMs, maxRequestsPerMinute } = config.mcas;
-  if (paging === 'keyset') return { mode: 'keyset' };
+  if (paging === 'keyset' || (paging === 'auto' && stream.resource !== 'activities')) return { mode: 'keyset' };
   if (paging === 'scan') return { mode: 'scan', pageSize: scanPageSize, windowMs: scanWindowMs };
   return { mode: 'auto', pageSize: scanPageSize, windowMs: scanWindowMs, requestsPerMinute: maxRequestsPerMinute };
 }
