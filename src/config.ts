@@ -158,8 +158,6 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-type Problems = string[];
-
 /** Longer values are not echoed in a problem: a secret pasted into the wrong setting would be. */
 const MAX_ECHOED_CHARS = 40;
 
@@ -172,19 +170,15 @@ function shown(value: string): string {
 const NCRONTAB_FIELD =
   /^(\*|\d{1,2}(-\d{1,2})?|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d{1,2})?(,(\d{1,2}(-\d{1,2})?|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d{1,2})?)*$/;
 
-function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name];
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
+/** Collects a problem with one setting. */
+type Report = (setting: string, message: string) => void;
 
 /**
  * Parses an origin URL: https, or http on loopback only (unless `httpsOnly`); no path, query or credentials; a host
  * that `hostProblem` accepts (loopback hosts are always accepted, for local test servers).
  */
 function parseOrigin(
-  problems: Problems,
+  report: Report,
   name: string,
   raw: string,
   hostProblem: (host: string) => string | undefined,
@@ -195,81 +189,185 @@ function parseOrigin(
   try {
     url = new URL(raw);
   } catch {
-    problems.push(`${name}: expected ${expected}, got something that is not a URL.`);
+    report(name, `expected ${expected}, got something that is not a URL.`);
     return undefined;
   }
   const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && !httpsOnly)) {
-    problems.push(
+    report(
+      name,
       httpsOnly
-        ? `${name}: must use https:// (its client refuses to send a token over plain http).`
-        : `${name}: must use https:// (plain http is allowed only for loopback test servers).`,
+        ? 'must use https:// (its client refuses to send a token over plain http).'
+        : 'must use https:// (plain http is allowed only for loopback test servers).',
     );
     return undefined;
   }
   if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
-    problems.push(`${name}: give the origin only (scheme and host), expected ${expected}.`);
+    report(name, `give the origin only (scheme and host), expected ${expected}.`);
     return undefined;
   }
   const problem = loopback ? undefined : hostProblem(url.hostname);
   if (problem !== undefined) {
-    problems.push(`${name}: ${problem}`);
+    report(name, problem);
     return undefined;
   }
   return url.origin;
 }
 
-function parseInt(
-  problems: Problems,
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
-  if (!/^-?\d+$/.test(raw) || !parsed.success) {
-    problems.push(`${name}: expected a whole number from ${min} to ${max}, got ${shown(raw)}.`);
-    return fallback;
-  }
-  return parsed.data;
+// ---------------------------------------------------------------------------------------------------------------
+// Each setting on its own: a zod schema of the app settings. A bad value is reported and replaced by its default, so
+// that the checks across settings below still run and every problem is reported at once.
+
+/** A setting's text, trimmed; unset and blank are both undefined. */
+const Text = z
+  .string()
+  .optional()
+  .transform((value) => {
+    const trimmed = value?.trim();
+    return trimmed === '' ? undefined : trimmed;
+  });
+
+/** A setting read by `read`, which reports what is wrong with the value and returns what to go on with. */
+function rule<T>(read: (raw: string | undefined, problem: (message: string) => void) => T) {
+  return Text.transform((raw, ctx) =>
+    read(raw, (message) => ctx.addIssue({ code: 'custom', message, continue: true })),
+  );
 }
+
+function wholeNumber(fallback: number, min: number, max: number) {
+  return rule((raw, problem) => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (/^-?\d+$/.test(raw) && value >= min && value <= max) return value;
+    problem(`expected a whole number from ${min} to ${max}, got ${shown(raw)}.`);
+    return fallback;
+  });
+}
+
+function oneOf<const T extends string>(values: readonly T[], fallback: T, expected?: string) {
+  return rule((raw, problem): T => {
+    const value = raw ?? fallback;
+    const found = values.find((v) => v === value);
+    if (found === undefined)
+      problem(`expected ${expected ?? values.map((v) => `"${v}"`).join(' or ')}, got ${shown(value)}.`);
+    return found ?? fallback;
+  });
+}
+
+const Guid = rule((raw, problem) => {
+  if (raw !== undefined && !GUID.test(raw)) problem(`expected a GUID, got ${shown(raw)}.`);
+  return raw;
+});
+
+const SettingsSchema = z.object({
+  AZURE_CLOUD: rule((raw, problem) => {
+    const cloud = cloudProfile(raw);
+    if (cloud === undefined) problem(`expected ${AZURE_CLOUD_NAMES.join(', ')}, got ${shown(raw ?? '')}.`);
+    return cloud ?? CLOUD_PROFILES.public;
+  }),
+  MCAS_PORTAL_URL: Text,
+  MCAS_AUTH: oneOf(
+    ['token', 'entra'],
+    DEFAULTS.MCAS_AUTH,
+    '"token" (the API token) or "entra" (an Entra app or managed identity)',
+  ),
+  MCAS_APP_CLIENT_ID: Text,
+  MCAS_APP_TENANT_ID: Text,
+  MCAS_APP_CREDENTIAL: oneOf(['secret', 'certificate'], DEFAULTS.MCAS_APP_CREDENTIAL),
+  MCAS_APP_SECRET_NAME: Text,
+  MCAS_PAGE_SIZE: wholeNumber(DEFAULTS.MCAS_PAGE_SIZE, 1, MAX_MCAS_PAGE_SIZE),
+  MCAS_MAX_REQUESTS_PER_MINUTE: wholeNumber(DEFAULTS.MCAS_MAX_REQUESTS_PER_MINUTE, 1, 1_000_000),
+  MCAS_THROTTLE_WAIT_SECONDS: wholeNumber(DEFAULTS.MCAS_THROTTLE_WAIT_SECONDS, 1, 600),
+  MCAS_PAGING: oneOf(['auto', 'keyset', 'scan'], DEFAULTS.MCAS_PAGING, '"auto", "keyset" or "scan"'),
+  MCAS_SCAN_PAGE_SIZE: wholeNumber(DEFAULTS.MCAS_SCAN_PAGE_SIZE, 500, 5000),
+  MCAS_SCAN_WINDOW_MINUTES: wholeNumber(DEFAULTS.MCAS_SCAN_WINDOW_MINUTES, 0, 60 * 24 * 366),
+  MCAS_ACTIVITY_FILTERS: rule((raw, problem) => parseFilters(raw, problem)),
+  MCAS_ALERTS_ENABLED: rule((raw, problem) => {
+    const value = (raw ?? DEFAULTS.MCAS_ALERTS_ENABLED).toLowerCase();
+    if (value !== 'true' && value !== 'false') problem(`expected true or false, got ${shown(value)}.`);
+    return value === 'true';
+  }),
+  HTTP_TIMEOUT_SECONDS: wholeNumber(DEFAULTS.HTTP_TIMEOUT_SECONDS, 1, 600),
+  KEY_VAULT_URL: Text,
+  MCAS_TOKEN_SECRET_NAME: Text,
+  WORKSPACE_KEY_SECRET_NAME: Text,
+  MCAS_API_TOKEN: Text,
+  LOG_ANALYTICS_WORKSPACE_KEY: Text,
+  LOG_SINK: oneOf(['dataCollector', 'logsIngestion'], DEFAULTS.LOG_SINK),
+  LOGS_INGESTION_ENDPOINT: Text,
+  LOGS_INGESTION_DCR_ID: Text,
+  LOGS_INGESTION_STREAM: Text,
+  LOG_ANALYTICS_WORKSPACE_ID: Guid,
+  LOG_ANALYTICS_ENDPOINT: Text,
+  LOG_TYPE: rule((raw, problem) => {
+    const logType = raw ?? DEFAULTS.LOG_TYPE;
+    if (!LOG_TYPE.test(logType))
+      problem(`${shown(logType)} must be 1-100 letters, digits or _ (no _CL suffix needed).`);
+    else if (/_CL$/.test(logType)) problem(`${shown(logType)} ends in _CL; the service appends _CL, so leave it off.`);
+    return logType;
+  }),
+  MAX_BATCH_BYTES: wholeNumber(DEFAULTS.MAX_BATCH_BYTES, MIN_BATCH_BYTES, MAX_POST_BYTES),
+  CHECKPOINT_STORE: Text,
+  CHECKPOINT_CONTAINER: Text,
+  AzureWebJobsStorage: Text,
+  AzureWebJobsStorage__blobServiceUri: Text,
+  AzureWebJobsStorage__accountName: Text,
+  MCAS_TIMER_SCHEDULE: rule((raw, problem) => {
+    const schedule = raw ?? DEFAULTS.MCAS_TIMER_SCHEDULE;
+    const fields = schedule.split(/\s+/);
+    if (fields.length !== 6 || !fields.every((field) => NCRONTAB_FIELD.test(field)))
+      problem(
+        'expected an NCRONTAB expression with 6 fields ("{second} {minute} {hour} {day} {month} {day-of-week}"), ' +
+          `got ${shown(schedule)}.`,
+      );
+    return schedule;
+  }),
+  INITIAL_LOOKBACK_MINUTES: wholeNumber(DEFAULTS.INITIAL_LOOKBACK_MINUTES, 1, 60 * 24 * 366),
+  CREATED_SETTLE_SECONDS: wholeNumber(DEFAULTS.CREATED_SETTLE_SECONDS, 0, 24 * 3600),
+  RUN_TIME_BUDGET_SECONDS: wholeNumber(DEFAULTS.RUN_TIME_BUDGET_SECONDS, 10, 24 * 3600),
+  AZURE_CLIENT_ID: Guid,
+  APPLICATIONINSIGHTS_CONNECTION_STRING: Text,
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: Text,
+});
+
+type Settings = z.infer<typeof SettingsSchema>;
+
+/** Every app setting the connector reads; those with a default are the keys of DEFAULTS. */
+export const SETTING_NAMES: readonly string[] = Object.freeze(Object.keys(SettingsSchema.shape));
 
 const FilterValueSchema = z.record(z.string(), z.unknown()).refine((ops) => Object.keys(ops).length > 0, 'is empty');
 
-function parseFilters(problems: Problems, raw: string | undefined): Record<string, Record<string, unknown>> {
+function parseFilters(
+  raw: string | undefined,
+  problem: (message: string) => void,
+): Record<string, Record<string, unknown>> {
   if (raw === undefined) return {};
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    problems.push(
-      'MCAS_ACTIVITY_FILTERS: expected a JSON object such as {"service":{"eq":[11161]}}, got invalid JSON.',
-    );
+    problem('expected a JSON object such as {"service":{"eq":[11161]}}, got invalid JSON.');
     return {};
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push('MCAS_ACTIVITY_FILTERS: expected a JSON object of {"<field>": {"<operator>": value}}.');
+    problem('expected a JSON object of {"<field>": {"<operator>": value}}.');
     return {};
   }
   const filters: Record<string, Record<string, unknown>> = {};
   for (const [field, ops] of Object.entries(value)) {
     if (field === 'created') {
-      problems.push('MCAS_ACTIVITY_FILTERS: "created" is set by the connector (it is the checkpoint); remove it.');
+      problem('"created" is set by the connector (it is the checkpoint); remove it.');
       continue;
     }
     const parsed = FilterValueSchema.safeParse(ops);
     if (!parsed.success || Array.isArray(ops)) {
-      problems.push(`MCAS_ACTIVITY_FILTERS: ${shown(field)} must be an object of operators, e.g. {"eq": [...]}.`);
+      problem(`${shown(field)} must be an object of operators, e.g. {"eq": [...]}.`);
       continue;
     }
     const unknown = Object.keys(parsed.data).filter((op) => !FILTER_OPERATORS.has(op));
     if (unknown.length > 0) {
-      problems.push(
-        `MCAS_ACTIVITY_FILTERS: ${shown(field)} uses unknown operator(s) ${unknown.join(', ')}; ` +
-          `known: ${[...FILTER_OPERATORS].join(', ')}.`,
+      problem(
+        `${shown(field)} uses unknown operator(s) ${unknown.join(', ')}; known: ${[...FILTER_OPERATORS].join(', ')}.`,
       );
       continue;
     }
@@ -286,24 +384,25 @@ export function describeWorkspaceKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Settings that depend on one another: hosts checked against the cloud, the secrets the chosen MCAS auth and sink
+// need, the checkpoint store's connection.
+
 /**
  * Where the secrets come from, and which are needed: the MCAS API token only with MCAS_AUTH=token, the workspace key
  * only with the Data Collector sink.
  */
-function parseSecrets(
-  problems: Problems,
-  env: NodeJS.ProcessEnv,
-  cloud: CloudProfile,
-  needs: { mcasToken: boolean; workspaceKey: boolean },
-): SecretSource {
-  const vault = text(env, 'KEY_VAULT_URL');
-  if (vault !== undefined) {
+function toSecretSource(s: Settings, report: Report): SecretSource {
+  const cloud = s.AZURE_CLOUD;
+  const needsToken = s.MCAS_AUTH === 'token';
+  const needsKey = s.LOG_SINK === 'dataCollector';
+  if (s.KEY_VAULT_URL !== undefined) {
     // httpsOnly: the Key Vault SDK refuses to send a bearer token over http, even to loopback.
     const vaultUrl =
       parseOrigin(
-        problems,
+        report,
         'KEY_VAULT_URL',
-        vault,
+        s.KEY_VAULT_URL,
         (h) =>
           isKeyVaultHost(cloud, h)
             ? undefined
@@ -311,86 +410,61 @@ function parseSecrets(
         `https://<vault-name>.${cloud.keyVaultSuffix}`,
         true,
       ) ?? '';
-    const secretName = (
-      name: 'MCAS_TOKEN_SECRET_NAME' | 'WORKSPACE_KEY_SECRET_NAME',
-      needed: boolean,
-    ): string | undefined => {
+    const secretName = (name: 'MCAS_TOKEN_SECRET_NAME' | 'WORKSPACE_KEY_SECRET_NAME', needed: boolean) => {
       if (!needed) return undefined;
-      const value = text(env, name) ?? DEFAULTS[name];
+      const value = s[name] ?? DEFAULTS[name];
       if (!SECRET_NAME.test(value))
-        problems.push(`${name}: ${shown(value)} is not a Key Vault secret name (letters, digits, -).`);
+        report(name, `${shown(value)} is not a Key Vault secret name (letters, digits, -).`);
       return value;
     };
     return {
       kind: 'keyVault',
       vaultUrl,
-      mcasTokenName: secretName('MCAS_TOKEN_SECRET_NAME', needs.mcasToken),
-      workspaceKeyName: secretName('WORKSPACE_KEY_SECRET_NAME', needs.workspaceKey),
+      mcasTokenName: secretName('MCAS_TOKEN_SECRET_NAME', needsToken),
+      workspaceKeyName: secretName('WORKSPACE_KEY_SECRET_NAME', needsKey),
     };
   }
-  let mcasToken: Secret | undefined;
-  let workspaceKey: Secret | undefined;
-  if (needs.mcasToken) {
-    const token = text(env, 'MCAS_API_TOKEN');
-    if (token === undefined) {
-      problems.push('MCAS_API_TOKEN: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
-    } else if (/\s/.test(token)) {
-      problems.push('MCAS_API_TOKEN: contains white space; copy the token again.');
-    }
-    mcasToken = new Secret(token ?? '');
-  }
-  if (needs.workspaceKey) {
-    const key = text(env, 'LOG_ANALYTICS_WORKSPACE_KEY');
-    if (key === undefined) {
-      problems.push(
-        'LOG_ANALYTICS_WORKSPACE_KEY: required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).',
-      );
-    } else {
-      const problem = describeWorkspaceKeyProblem(key);
-      if (problem)
-        problems.push(`LOG_ANALYTICS_WORKSPACE_KEY: ${problem}; use the workspace's primary or secondary key.`);
-    }
-    workspaceKey = new Secret(key ?? '');
-  }
-  return { kind: 'environment', mcasToken, workspaceKey };
+  const token = s.MCAS_API_TOKEN;
+  if (needsToken && token === undefined)
+    report('MCAS_API_TOKEN', 'required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
+  else if (needsToken && token !== undefined && /\s/.test(token))
+    report('MCAS_API_TOKEN', 'contains white space; copy the token again.');
+  const key = s.LOG_ANALYTICS_WORKSPACE_KEY;
+  const keyProblem = key === undefined ? undefined : describeWorkspaceKeyProblem(key);
+  if (needsKey && key === undefined)
+    report('LOG_ANALYTICS_WORKSPACE_KEY', 'required when KEY_VAULT_URL is not set (set KEY_VAULT_URL in Azure).');
+  else if (needsKey && keyProblem)
+    report('LOG_ANALYTICS_WORKSPACE_KEY', `${keyProblem}; use the workspace's primary or secondary key.`);
+  return {
+    kind: 'environment',
+    mcasToken: needsToken ? new Secret(token ?? '') : undefined,
+    workspaceKey: needsKey ? new Secret(key ?? '') : undefined,
+  };
 }
 
-function parseMcasAuth(problems: Problems, env: NodeJS.ProcessEnv, hasVault: boolean): McasAuthSetting {
-  const auth = text(env, 'MCAS_AUTH') ?? DEFAULTS.MCAS_AUTH;
-  if (auth === 'token') return { kind: 'token' };
-  if (auth !== 'entra') {
-    problems.push(
-      `MCAS_AUTH: expected "token" (the API token) or "entra" (an Entra app or managed identity), got ${shown(auth)}.`,
-    );
-    return { kind: 'token' };
-  }
-  const clientId = text(env, 'MCAS_APP_CLIENT_ID');
+function toMcasAuth(s: Settings, report: Report): McasAuthSetting {
+  if (s.MCAS_AUTH === 'token') return { kind: 'token' };
+  const clientId = s.MCAS_APP_CLIENT_ID;
   if (clientId === undefined) return { kind: 'entra', credential: { kind: 'managedIdentity' } };
   if (!GUID.test(clientId))
-    problems.push(`MCAS_APP_CLIENT_ID: expected the app registration's client id (a GUID), got ${shown(clientId)}.`);
-  const tenantId = text(env, 'MCAS_APP_TENANT_ID');
-  if (tenantId === undefined || !GUID.test(tenantId)) {
-    problems.push(
-      'MCAS_APP_TENANT_ID: required with MCAS_APP_CLIENT_ID: the tenant id (a GUID) of the app registration.',
-    );
-  }
-  const kind = text(env, 'MCAS_APP_CREDENTIAL') ?? DEFAULTS.MCAS_APP_CREDENTIAL;
-  if (kind !== 'secret' && kind !== 'certificate') {
-    problems.push(`MCAS_APP_CREDENTIAL: expected "secret" or "certificate", got ${shown(kind)}.`);
-  }
+    report('MCAS_APP_CLIENT_ID', `expected the app registration's client id (a GUID), got ${shown(clientId)}.`);
+  const tenantId = s.MCAS_APP_TENANT_ID;
+  if (tenantId === undefined || !GUID.test(tenantId))
+    report('MCAS_APP_TENANT_ID', 'required with MCAS_APP_CLIENT_ID: the tenant id (a GUID) of the app registration.');
+  const certificate = s.MCAS_APP_CREDENTIAL === 'certificate';
   const secretName =
-    text(env, 'MCAS_APP_SECRET_NAME') ??
-    (kind === 'certificate' ? DEFAULTS.MCAS_APP_CERTIFICATE_NAME : DEFAULTS.MCAS_APP_SECRET_NAME);
+    s.MCAS_APP_SECRET_NAME ?? (certificate ? DEFAULTS.MCAS_APP_CERTIFICATE_NAME : DEFAULTS.MCAS_APP_SECRET_NAME);
   if (!SECRET_NAME.test(secretName))
-    problems.push(`MCAS_APP_SECRET_NAME: ${shown(secretName)} is not a Key Vault secret name.`);
-  if (!hasVault)
-    problems.push(
-      "MCAS_APP_CLIENT_ID: the app's secret or certificate is read from Key Vault, so KEY_VAULT_URL is required.",
+    report('MCAS_APP_SECRET_NAME', `${shown(secretName)} is not a Key Vault secret name.`);
+  if (s.KEY_VAULT_URL === undefined)
+    report(
+      'MCAS_APP_CLIENT_ID',
+      "the app's secret or certificate is read from Key Vault, so KEY_VAULT_URL is required.",
     );
   return {
     kind: 'entra',
     credential: {
-      kind: kind === 'certificate' ? 'clientCertificate' : 'clientSecret',
+      kind: certificate ? 'clientCertificate' : 'clientSecret',
       tenantId: tenantId ?? '',
       clientId,
       secretName,
@@ -398,25 +472,21 @@ function parseMcasAuth(problems: Problems, env: NodeJS.ProcessEnv, hasVault: boo
   };
 }
 
-function parseSink(problems: Problems, env: NodeJS.ProcessEnv, cloud: CloudProfile): SinkTarget {
-  const sink = text(env, 'LOG_SINK') ?? DEFAULTS.LOG_SINK;
-  if (sink === 'dataCollector') return { kind: 'dataCollector' };
-  if (sink !== 'logsIngestion') {
-    problems.push(`LOG_SINK: expected "dataCollector" or "logsIngestion", got ${shown(sink)}.`);
-    return { kind: 'dataCollector' };
-  }
-  const rawEndpoint = text(env, 'LOGS_INGESTION_ENDPOINT');
+function toSink(s: Settings, report: Report): SinkTarget {
+  if (s.LOG_SINK === 'dataCollector') return { kind: 'dataCollector' };
+  const cloud = s.AZURE_CLOUD;
   let endpoint = '';
-  if (rawEndpoint === undefined) {
-    problems.push(
-      `LOGS_INGESTION_ENDPOINT: required with LOG_SINK=logsIngestion (the DCE's or DCR's logs ingestion endpoint, *.${cloud.logsIngestionSuffix}).`,
+  if (s.LOGS_INGESTION_ENDPOINT === undefined) {
+    report(
+      'LOGS_INGESTION_ENDPOINT',
+      `required with LOG_SINK=logsIngestion (the DCE's or DCR's logs ingestion endpoint, *.${cloud.logsIngestionSuffix}).`,
     );
   } else {
     endpoint =
       parseOrigin(
-        problems,
+        report,
         'LOGS_INGESTION_ENDPOINT',
-        rawEndpoint,
+        s.LOGS_INGESTION_ENDPOINT,
         (h) =>
           isLogsIngestionHost(cloud, h)
             ? undefined
@@ -425,250 +495,157 @@ function parseSink(problems: Problems, env: NodeJS.ProcessEnv, cloud: CloudProfi
         true,
       ) ?? '';
   }
-  const dcrImmutableId = text(env, 'LOGS_INGESTION_DCR_ID');
-  if (dcrImmutableId === undefined || !DCR_IMMUTABLE_ID.test(dcrImmutableId)) {
-    problems.push(
-      "LOGS_INGESTION_DCR_ID: required with LOG_SINK=logsIngestion: the DCR's immutable id (dcr-<32 hex digits>).",
+  const dcrImmutableId = s.LOGS_INGESTION_DCR_ID;
+  if (dcrImmutableId === undefined || !DCR_IMMUTABLE_ID.test(dcrImmutableId))
+    report(
+      'LOGS_INGESTION_DCR_ID',
+      "required with LOG_SINK=logsIngestion: the DCR's immutable id (dcr-<32 hex digits>).",
     );
-  }
-  const streamName = text(env, 'LOGS_INGESTION_STREAM') ?? DEFAULTS.LOGS_INGESTION_STREAM;
+  const streamName = s.LOGS_INGESTION_STREAM ?? DEFAULTS.LOGS_INGESTION_STREAM;
   if (!STREAM_NAME.test(streamName))
-    problems.push(`LOGS_INGESTION_STREAM: ${shown(streamName)} is not a custom stream name (Custom-<name>).`);
+    report('LOGS_INGESTION_STREAM', `${shown(streamName)} is not a custom stream name (Custom-<name>).`);
   return { kind: 'logsIngestion', endpoint, dcrImmutableId: dcrImmutableId ?? '', streamName };
 }
 
-function parseBoolean(problems: Problems, env: NodeJS.ProcessEnv, name: 'MCAS_ALERTS_ENABLED'): boolean {
-  const value = (text(env, name) ?? DEFAULTS[name]).toLowerCase();
-  if (value !== 'true' && value !== 'false') problems.push(`${name}: expected true or false, got ${shown(value)}.`);
-  return value === 'true';
-}
-
-function parseCheckpoint(problems: Problems, env: NodeJS.ProcessEnv, cloud: CloudProfile): CheckpointLocation {
-  const store = text(env, 'CHECKPOINT_STORE') ?? DEFAULTS.CHECKPOINT_STORE;
+function toCheckpoint(s: Settings, report: Report): CheckpointLocation {
+  const store = s.CHECKPOINT_STORE ?? DEFAULTS.CHECKPOINT_STORE;
   if (store.startsWith('file:')) {
     const path = store.slice('file:'.length);
-    if (path === '') problems.push('CHECKPOINT_STORE: "file:" needs a path, e.g. file:.checkpoints.');
+    if (path === '') report('CHECKPOINT_STORE', '"file:" needs a path, e.g. file:.checkpoints.');
     return { kind: 'file', path };
   }
   if (store !== 'blob') {
-    problems.push(`CHECKPOINT_STORE: expected "blob" or "file:<path>", got ${shown(store)}.`);
+    report('CHECKPOINT_STORE', `expected "blob" or "file:<path>", got ${shown(store)}.`);
     return { kind: 'file', path: '' };
   }
-  const container = text(env, 'CHECKPOINT_CONTAINER') ?? DEFAULTS.CHECKPOINT_CONTAINER;
-  if (!CONTAINER_NAME.test(container)) {
-    problems.push(
-      `CHECKPOINT_CONTAINER: ${shown(container)} is not a blob container name (3-63 lower-case letters, digits, -).`,
+  const container = s.CHECKPOINT_CONTAINER ?? DEFAULTS.CHECKPOINT_CONTAINER;
+  if (!CONTAINER_NAME.test(container))
+    report(
+      'CHECKPOINT_CONTAINER',
+      `${shown(container)} is not a blob container name (3-63 lower-case letters, digits, -).`,
     );
-  }
-  const connectionString = text(env, 'AzureWebJobsStorage');
-  if (connectionString !== undefined)
-    return { kind: 'blob', connectionString: new Secret(connectionString), container };
-  const serviceUri = text(env, 'AzureWebJobsStorage__blobServiceUri');
-  const accountName = text(env, 'AzureWebJobsStorage__accountName');
+  if (s.AzureWebJobsStorage !== undefined)
+    return { kind: 'blob', connectionString: new Secret(s.AzureWebJobsStorage), container };
+  const serviceUri = s.AzureWebJobsStorage__blobServiceUri;
   if (serviceUri !== undefined) {
-    const serviceUrl = parseOrigin(
-      problems,
-      'AzureWebJobsStorage__blobServiceUri',
-      serviceUri,
-      () => undefined,
-      'a blob service URL',
-    );
+    const name = 'AzureWebJobsStorage__blobServiceUri';
+    const serviceUrl = parseOrigin(report, name, serviceUri, () => undefined, 'a blob service URL');
     return { kind: 'blob', serviceUrl: serviceUrl ?? '', container };
   }
+  const accountName = s.AzureWebJobsStorage__accountName;
   if (accountName !== undefined) {
-    if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
-      problems.push(`AzureWebJobsStorage__accountName: ${shown(accountName)} is not a storage account name.`);
-    }
-    return { kind: 'blob', serviceUrl: blobServiceUrl(cloud, accountName), container };
+    if (!/^[a-z0-9]{3,24}$/.test(accountName))
+      report('AzureWebJobsStorage__accountName', `${shown(accountName)} is not a storage account name.`);
+    return { kind: 'blob', serviceUrl: blobServiceUrl(s.AZURE_CLOUD, accountName), container };
   }
-  problems.push(
-    'AzureWebJobsStorage: required for CHECKPOINT_STORE=blob (a connection string, UseDevelopmentStorage=true ' +
-      'for Azurite, or AzureWebJobsStorage__blobServiceUri / __accountName for a managed identity).',
+  report(
+    'AzureWebJobsStorage',
+    'required for CHECKPOINT_STORE=blob (a connection string, UseDevelopmentStorage=true for Azurite, or ' +
+      'AzureWebJobsStorage__blobServiceUri / __accountName for a managed identity).',
   );
   return { kind: 'blob', serviceUrl: '', container };
 }
+
+function toPortalUrl(s: Settings, auth: McasAuthSetting, report: Report): string {
+  const portal = s.MCAS_PORTAL_URL;
+  if (portal === undefined) {
+    report('MCAS_PORTAL_URL', 'required, e.g. https://<tenant>.<region>.portal.cloudappsecurity.com.');
+    return '';
+  }
+  if (/\.mcas\.ms$/i.test(safeHostname(portal))) {
+    report('MCAS_PORTAL_URL', '*.mcas.ms is the session proxy; use the API URL (…portal.cloudappsecurity.com).');
+    return '';
+  }
+  return (
+    parseOrigin(
+      report,
+      'MCAS_PORTAL_URL',
+      portal,
+      (h) =>
+        describeMcasHostProblem(s.AZURE_CLOUD, h, auth.kind)?.replace(h, h.length <= MAX_ECHOED_CHARS ? h : shown(h)),
+      'https://<tenant>.<region>.portal.cloudappsecurity.com (or .us, gov.com)',
+    ) ?? ''
+  );
+}
+
+/** The Data Collector API's origin; the workspace id is required only when that sink is used. */
+function toDataCollectorEndpoint(s: Settings, report: Report): string {
+  const cloud = s.AZURE_CLOUD;
+  if (s.LOG_ANALYTICS_WORKSPACE_ID === undefined && s.LOG_SINK === 'dataCollector')
+    report('LOG_ANALYTICS_WORKSPACE_ID', 'required (the workspace GUID).');
+  if (s.LOG_ANALYTICS_ENDPOINT === undefined) return dataCollectorEndpoint(cloud, s.LOG_ANALYTICS_WORKSPACE_ID ?? '');
+  return (
+    parseOrigin(
+      report,
+      'LOG_ANALYTICS_ENDPOINT',
+      s.LOG_ANALYTICS_ENDPOINT,
+      (h) =>
+        isDataCollectorHost(cloud, h)
+          ? undefined
+          : `host ${shown(h)} is not the Data Collector API in AZURE_CLOUD=${cloud.name} (*.${cloud.dataCollectorDomain}).`,
+      `https://<workspace-id>.${cloud.dataCollectorDomain}`,
+    ) ?? ''
+  );
+}
+
+/** The Config the settings describe; what is wrong across settings goes to `report`. */
+function toConfig(s: Settings, report: Report): Config {
+  const auth = toMcasAuth(s, report);
+  const timeoutMs = s.HTTP_TIMEOUT_SECONDS * 1000;
+  return {
+    mcas: {
+      portalUrl: toPortalUrl(s, auth, report),
+      pageSize: s.MCAS_PAGE_SIZE,
+      maxRequestsPerMinute: s.MCAS_MAX_REQUESTS_PER_MINUTE,
+      throttleWaitMs: s.MCAS_THROTTLE_WAIT_SECONDS * 1000,
+      paging: s.MCAS_PAGING,
+      scanPageSize: s.MCAS_SCAN_PAGE_SIZE,
+      scanWindowMs: s.MCAS_SCAN_WINDOW_MINUTES * 60_000,
+      extraFilters: s.MCAS_ACTIVITY_FILTERS,
+      requestTimeoutMs: timeoutMs,
+      auth,
+    },
+    cloud: s.AZURE_CLOUD,
+    secrets: toSecretSource(s, report),
+    sink: toSink(s, report),
+    alertsEnabled: s.MCAS_ALERTS_ENABLED,
+    logAnalytics: {
+      workspaceId: (s.LOG_ANALYTICS_WORKSPACE_ID ?? '').toLowerCase(),
+      endpoint: toDataCollectorEndpoint(s, report),
+      logType: s.LOG_TYPE,
+      maxBatchBytes: s.MAX_BATCH_BYTES,
+      requestTimeoutMs: timeoutMs,
+    },
+    checkpoint: toCheckpoint(s, report),
+    run: {
+      initialLookbackMs: s.INITIAL_LOOKBACK_MINUTES * 60_000,
+      settleMs: s.CREATED_SETTLE_SECONDS * 1000,
+      timeBudgetMs: s.RUN_TIME_BUDGET_SECONDS * 1000,
+    },
+    schedule: s.MCAS_TIMER_SCHEDULE,
+    managedIdentityClientId: s.AZURE_CLIENT_ID,
+    appInsights: {
+      connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      authenticationString: s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+    },
+  };
+}
+
+/** Every setting checked on its own, then across settings (even when some failed, so all are reported at once). */
+const ConfigSchema = SettingsSchema.superRefine(
+  (settings, ctx) => {
+    toConfig(settings, (setting, message) => ctx.addIssue({ code: 'custom', path: [setting], message }));
+  },
+  { when: () => true },
+).transform((settings) => toConfig(settings, () => undefined));
 
 /**
  * Reads and checks every setting. Throws ConfigError listing all problems at once; never echoes a secret value.
  */
 export function readConfig(env: NodeJS.ProcessEnv): Config {
-  const problems: Problems = [];
-
-  const rawCloud = text(env, 'AZURE_CLOUD');
-  const cloud = cloudProfile(rawCloud) ?? CLOUD_PROFILES.public;
-  if (cloudProfile(rawCloud) === undefined)
-    problems.push(`AZURE_CLOUD: expected ${AZURE_CLOUD_NAMES.join(', ')}, got ${shown(rawCloud ?? '')}.`);
-  const hasVault = text(env, 'KEY_VAULT_URL') !== undefined;
-  const auth = parseMcasAuth(problems, env, hasVault);
-  const sink = parseSink(problems, env, cloud);
-
-  const portal = text(env, 'MCAS_PORTAL_URL');
-  let portalUrl = '';
-  if (portal === undefined) {
-    problems.push('MCAS_PORTAL_URL: required, e.g. https://<tenant>.<region>.portal.cloudappsecurity.com.');
-  } else if (/\.mcas\.ms$/i.test(safeHostname(portal))) {
-    problems.push('MCAS_PORTAL_URL: *.mcas.ms is the session proxy; use the API URL (…portal.cloudappsecurity.com).');
-  } else {
-    portalUrl =
-      parseOrigin(
-        problems,
-        'MCAS_PORTAL_URL',
-        portal,
-        (h) => describeMcasHostProblem(cloud, h, auth.kind)?.replace(h, h.length <= MAX_ECHOED_CHARS ? h : shown(h)),
-        'https://<tenant>.<region>.portal.cloudappsecurity.com (or .us, gov.com)',
-      ) ?? '';
-  }
-
-  // The Data Collector sink needs the workspace id and key; the Logs Ingestion sink needs neither.
-  const usesDataCollector = sink.kind === 'dataCollector';
-  const workspaceId = text(env, 'LOG_ANALYTICS_WORKSPACE_ID');
-  if (workspaceId === undefined) {
-    if (usesDataCollector) problems.push('LOG_ANALYTICS_WORKSPACE_ID: required (the workspace GUID).');
-  } else if (!GUID.test(workspaceId))
-    problems.push(`LOG_ANALYTICS_WORKSPACE_ID: expected a GUID, got ${shown(workspaceId)}.`);
-  const endpointRaw = text(env, 'LOG_ANALYTICS_ENDPOINT');
-  const endpoint =
-    endpointRaw === undefined
-      ? dataCollectorEndpoint(cloud, workspaceId ?? '')
-      : (parseOrigin(
-          problems,
-          'LOG_ANALYTICS_ENDPOINT',
-          endpointRaw,
-          (h) =>
-            isDataCollectorHost(cloud, h)
-              ? undefined
-              : `host ${shown(h)} is not the Data Collector API in AZURE_CLOUD=${cloud.name} (*.${cloud.dataCollectorDomain}).`,
-          `https://<workspace-id>.${cloud.dataCollectorDomain}`,
-        ) ?? '');
-
-  const logType = text(env, 'LOG_TYPE') ?? DEFAULTS.LOG_TYPE;
-  if (!LOG_TYPE.test(logType))
-    problems.push(`LOG_TYPE: ${shown(logType)} must be 1-100 letters, digits or _ (no _CL suffix needed).`);
-  else if (/_CL$/.test(logType))
-    problems.push(`LOG_TYPE: ${shown(logType)} ends in _CL; the service appends _CL, so leave it off.`);
-
-  const schedule = text(env, 'MCAS_TIMER_SCHEDULE') ?? DEFAULTS.MCAS_TIMER_SCHEDULE;
-  const scheduleFields = schedule.split(/\s+/);
-  if (scheduleFields.length !== 6 || !scheduleFields.every((field) => NCRONTAB_FIELD.test(field))) {
-    problems.push(
-      `MCAS_TIMER_SCHEDULE: expected an NCRONTAB expression with 6 fields ("{second} {minute} {hour} {day} {month} {day-of-week}"), got ${shown(schedule)}.`,
-    );
-  }
-
-  const lookbackMinutes = parseInt(
-    problems,
-    env,
-    'INITIAL_LOOKBACK_MINUTES',
-    DEFAULTS.INITIAL_LOOKBACK_MINUTES,
-    1,
-    60 * 24 * 366,
-  );
-  const settleSeconds = parseInt(
-    problems,
-    env,
-    'CREATED_SETTLE_SECONDS',
-    DEFAULTS.CREATED_SETTLE_SECONDS,
-    0,
-    24 * 3600,
-  );
-  const budgetSeconds = parseInt(
-    problems,
-    env,
-    'RUN_TIME_BUDGET_SECONDS',
-    DEFAULTS.RUN_TIME_BUDGET_SECONDS,
-    10,
-    24 * 3600,
-  );
-  const maxBatchBytes = parseInt(
-    problems,
-    env,
-    'MAX_BATCH_BYTES',
-    DEFAULTS.MAX_BATCH_BYTES,
-    MIN_BATCH_BYTES,
-    MAX_POST_BYTES,
-  );
-  const pageSize = parseInt(problems, env, 'MCAS_PAGE_SIZE', DEFAULTS.MCAS_PAGE_SIZE, 1, MAX_MCAS_PAGE_SIZE);
-  const maxRequestsPerMinute = parseInt(
-    problems,
-    env,
-    'MCAS_MAX_REQUESTS_PER_MINUTE',
-    DEFAULTS.MCAS_MAX_REQUESTS_PER_MINUTE,
-    1,
-    1_000_000,
-  );
-  const paging = text(env, 'MCAS_PAGING') ?? DEFAULTS.MCAS_PAGING;
-  if (paging !== 'keyset' && paging !== 'scan' && paging !== 'auto')
-    problems.push(`MCAS_PAGING: expected "auto", "keyset" or "scan", got ${shown(paging)}.`);
-  const scanPageSize = parseInt(problems, env, 'MCAS_SCAN_PAGE_SIZE', DEFAULTS.MCAS_SCAN_PAGE_SIZE, 500, 5000);
-  const scanWindowMinutes = parseInt(
-    problems,
-    env,
-    'MCAS_SCAN_WINDOW_MINUTES',
-    DEFAULTS.MCAS_SCAN_WINDOW_MINUTES,
-    0,
-    60 * 24 * 366,
-  );
-  const throttleWaitSeconds = parseInt(
-    problems,
-    env,
-    'MCAS_THROTTLE_WAIT_SECONDS',
-    DEFAULTS.MCAS_THROTTLE_WAIT_SECONDS,
-    1,
-    600,
-  );
-  const timeoutSeconds = parseInt(problems, env, 'HTTP_TIMEOUT_SECONDS', DEFAULTS.HTTP_TIMEOUT_SECONDS, 1, 600);
-
-  const extraFilters = parseFilters(problems, text(env, 'MCAS_ACTIVITY_FILTERS'));
-  const secrets = parseSecrets(problems, env, cloud, {
-    mcasToken: auth.kind === 'token',
-    workspaceKey: usesDataCollector,
-  });
-  const checkpoint = parseCheckpoint(problems, env, cloud);
-  const alertsEnabled = parseBoolean(problems, env, 'MCAS_ALERTS_ENABLED');
-
-  const clientId = text(env, 'AZURE_CLIENT_ID');
-  if (clientId !== undefined && !GUID.test(clientId))
-    problems.push(`AZURE_CLIENT_ID: expected a GUID, got ${shown(clientId)}.`);
-
-  const appInsightsConnectionString = text(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING');
-  const appInsightsAuthentication = text(env, 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING');
-
-  if (problems.length > 0) throw new ConfigError(problems);
-
-  return deepFreeze({
-    mcas: {
-      portalUrl,
-      pageSize,
-      maxRequestsPerMinute,
-      throttleWaitMs: throttleWaitSeconds * 1000,
-      paging: paging === 'scan' || paging === 'keyset' ? paging : 'auto',
-      scanPageSize,
-      scanWindowMs: scanWindowMinutes * 60_000,
-      extraFilters,
-      requestTimeoutMs: timeoutSeconds * 1000,
-      auth,
-    },
-    cloud,
-    secrets,
-    sink,
-    alertsEnabled,
-    logAnalytics: {
-      workspaceId: (workspaceId ?? '').toLowerCase(),
-      endpoint,
-      logType,
-      maxBatchBytes,
-      requestTimeoutMs: timeoutSeconds * 1000,
-    },
-    checkpoint,
-    run: {
-      initialLookbackMs: lookbackMinutes * 60_000,
-      settleMs: settleSeconds * 1000,
-      timeBudgetMs: budgetSeconds * 1000,
-    },
-    schedule,
-    managedIdentityClientId: clientId,
-    appInsights: { connectionString: appInsightsConnectionString, authenticationString: appInsightsAuthentication },
-  });
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return deepFreeze(parsed.data);
 }
 
 function safeHostname(raw: string): string {

@@ -130,6 +130,30 @@ export function isCredentialError(error: unknown): boolean {
   return error instanceof Error && CREDENTIAL_ERROR_NAMES.has(error.name);
 }
 
+/** The string `code` a thrown value carries (Node's `ECONNRESET`, undici's `UND_ERR_…`, an SDK's `BlobNotFound`), if any. */
+export function errorCode(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The HTTP status an Azure SDK error (RestError) carries when the service answered, if any. */
+export function errorStatus(error: unknown): number | undefined {
+  const status =
+    typeof error === 'object' && error !== null ? (error as { statusCode?: unknown }).statusCode : undefined;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * No Entra token could be had for Defender for Cloud Apps (no managed identity, wrong tenant/client id, bad or expired
+ * secret or certificate). The run fails before MCAS is called; fix the identity settings. Never holds a secret.
+ */
+export class McasAuthError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'McasAuthError';
+  }
+}
+
 /** Turns any thrown value into an Error, at the boundaries where unknown values can arrive. */
 export function ensureError(value: unknown): Error {
   if (value instanceof Error) return value;

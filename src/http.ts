@@ -2,7 +2,7 @@
 // excerpt, and the classification of network errors. It never retries; src/retry.ts decides that.
 import { Agent, type Dispatcher } from 'undici';
 
-import { HttpStatusError, type ServiceName } from './errors.js';
+import { errorCode, HttpStatusError, type ServiceName } from './errors.js';
 
 const BODY_EXCERPT_CHARS = 500;
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -256,8 +256,8 @@ const TRANSIENT_NETWORK_CODES = new Set([
  */
 export function isTransientNetworkError(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) return true;
+    const code = errorCode(e);
+    if (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) return true;
   }
   return false;
 }

@@ -1,7 +1,7 @@
 // Retry policy as data, and the one loop that applies it. Every attempt is rebuilt by the caller's function (a new
 // x-ms-date and signature for Log Analytics), so retrying here is safe for our POSTs; undici's own retry leaves POST out.
 import type { Clock, Sleep } from './clock.js';
-import { HttpStatusError } from './errors.js';
+import { errorCode, HttpStatusError } from './errors.js';
 import { isTransientNetworkError } from './http.js';
 import type { Logger } from './logger.js';
 
@@ -141,6 +141,5 @@ export async function withRetry<T>(
 
 function describe(error: unknown): string {
   if (error instanceof HttpStatusError) return `${error.service} ${error.status}`;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'error';
+  return errorCode(error) ?? (error instanceof Error ? error.name : 'error');
 }

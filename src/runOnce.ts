@@ -3,10 +3,10 @@
 import { type Config, readConfig } from './config.js';
 import { ensureError } from './errors.js';
 import type { Logger } from './logger.js';
-import { runIngestion, type RunOptions, type RunProgress, type RunSummary } from './run.js';
+import { runIngestion, type RunOptions, type RunSummary, summaryOfFailedRun } from './run.js';
 import { loadSecrets } from './secrets.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
-import type { RunReport, Telemetry } from './telemetry/RunReport.js';
+import type { RunReport } from './telemetry/RunReport.js';
 import { createDependencies, type Runtime, type WiringOverrides } from './wiring.js';
 
 export interface RunOnceOptions {
@@ -19,8 +19,6 @@ export interface RunOnceOptions {
   schedule?: RunOptions['schedule'];
   onProgress?: RunOptions['onProgress'];
   overrides?: WiringOverrides;
-  /** Where the run report goes besides the log and the checkpoint store. */
-  telemetry?: Telemetry;
 }
 
 /**
@@ -38,25 +36,19 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
   const overrides = { ...(options.schedule ? { sharePacer: true } : {}), ...options.overrides };
   const runtime = await createDependencies(config, secrets, log, overrides, stream);
   const startedMs = runtime.deps.clock.nowMs();
-  let progress: RunProgress | undefined;
   try {
     const summary = await runIngestion(runtime.deps, {
       ...runOptions(config, options, stream),
       stream,
-      onProgress: (p) => {
-        progress = p;
-        options.onProgress?.(p);
-      },
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    await report(runtime, options, buildReport(stream, runtime, startedMs, summary, summary.checkpoint));
+    await report(runtime, options, buildReport(stream, runtime, startedMs, summary));
     return summary;
   } catch (error) {
-    const stored = await runtime.deps.checkpoints.load().catch(() => undefined);
-    const checkpoint = stored ? new Date(stored.checkpoint.cursor).toISOString() : '';
-    const partial = { fetched: progress?.fetched ?? 0, sent: progress?.sent ?? 0, pages: progress?.pages ?? 0 };
+    // What the run delivered and checkpointed before it failed; none of it when it failed before it began.
     const e = ensureError(error);
     await report(runtime, options, {
-      ...buildReport(stream, runtime, startedMs, { ...partial, flagged: 0, batches: 0, moreToDo: false }, checkpoint),
+      ...buildReport(stream, runtime, startedMs, summaryOfFailedRun(error)),
       outcome: 'failed',
       error: `${e.name}: ${e.message}`.slice(0, 1_000),
     });
@@ -94,29 +86,24 @@ function pagingOptions(config: Config, stream: StreamSpec): RunOptions['paging']
   return { mode: 'auto', pageSize: scanPageSize, windowMs: scanWindowMs, requestsPerMinute: maxRequestsPerMinute };
 }
 
-function buildReport(
-  stream: StreamSpec,
-  runtime: Runtime,
-  startedMs: number,
-  summary: Pick<RunSummary, 'fetched' | 'sent' | 'flagged' | 'batches' | 'pages' | 'moreToDo'>,
-  checkpoint: string,
-): RunReport {
+/** The report of a run; without a summary (the run failed before it began), of a run that did nothing. */
+function buildReport(stream: StreamSpec, runtime: Runtime, startedMs: number, summary?: RunSummary): RunReport {
   const nowMs = runtime.deps.clock.nowMs();
-  const cursorMs = checkpoint === '' ? Number.NaN : Date.parse(checkpoint);
+  const cursorMs = summary ? Date.parse(summary.checkpoint) : Number.NaN;
   return {
     stream: stream.name,
     outcome: 'succeeded',
     startedAt: new Date(startedMs).toISOString(),
     durationMs: nowMs - startedMs,
-    fetched: summary.fetched,
-    sent: summary.sent,
-    flagged: summary.flagged,
-    batches: summary.batches,
-    pages: summary.pages,
+    fetched: summary?.fetched ?? 0,
+    sent: summary?.sent ?? 0,
+    flagged: summary?.flagged ?? 0,
+    batches: summary?.batches ?? 0,
+    pages: summary?.pages ?? 0,
     ...runtime.counters(),
     lagMinutes: Number.isNaN(cursorMs) ? -1 : Math.round(((nowMs - cursorMs) / 60_000) * 10) / 10,
-    moreToDo: summary.moreToDo,
-    checkpoint,
+    moreToDo: summary?.moreToDo ?? false,
+    checkpoint: summary?.checkpoint ?? '',
   };
 }
 
@@ -128,5 +115,5 @@ async function report(runtime: Runtime, options: RunOnceOptions, runReport: RunR
   await checkpoints.saveReport(runReport).catch((error: unknown) => {
     log.warn(`Could not store the run report: ${ensureError(error).message}`);
   });
-  await (options.telemetry ?? runtime.telemetry).trackRun(runReport);
+  await runtime.telemetry.trackRun(runReport);
 }

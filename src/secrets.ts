@@ -2,10 +2,12 @@
 // Azure, or from plain app settings for local runs only. No value ever reaches a log line or an error message.
 // The Azure SDK modules are loaded only for Key Vault, not at import: a local run with env values needs neither.
 import type { TokenCredential } from '@azure/identity';
-import type { SecretClient, SecretClientOptions } from '@azure/keyvault-secrets';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { describeWorkspaceKeyProblem, type SecretSource } from './config.js';
-import { isCredentialError, SecretError } from './errors.js';
+import { createAzureCredential } from './credentials.js';
+import { SecretError } from './errors.js';
+import { openVault } from './keyVault.js';
 import type { Logger } from './logger.js';
 import { Secret } from './Secret.js';
 
@@ -19,15 +21,13 @@ export interface Secrets {
 
 export interface LoadSecretsOptions {
   log: Logger;
-  /** Credential for Key Vault; default DefaultAzureCredential (the managed identity in Azure). */
+  /** Credential for Key Vault; default the function's identity (createAzureCredential). */
   credential?: TokenCredential;
   /** Client id of a user-assigned managed identity (config.managedIdentityClientId); unset for system-assigned. */
   managedIdentityClientId?: string | undefined;
   /** Pipeline options for the SecretClient (tests pass tlsOptions; production passes nothing). */
   clientOptions?: SecretClientOptions;
 }
-
-const MAX_DETAIL_CHARS = 300;
 
 /**
  * Returns the secrets the source names, trimmed. From Key Vault, reads them in parallel; throws SecretError when a
@@ -45,14 +45,10 @@ export async function loadSecrets(source: SecretSource, options: LoadSecretsOpti
   }
 
   const { vaultUrl, mcasTokenName, workspaceKeyName } = source;
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  const { SecretClient } = await import('@azure/keyvault-secrets');
-  const credential =
-    options.credential ?? new DefaultAzureCredential({ managedIdentityClientId: options.managedIdentityClientId });
-  const client = new SecretClient(vaultUrl, credential, options.clientOptions);
+  const credential = options.credential ?? (await createAzureCredential(options.managedIdentityClientId));
+  const vault = await openVault(vaultUrl, { credential, clientOptions: options.clientOptions });
   // allSettled, then report in a fixed order, so that the same vault state always gives the same error.
-  const read = (name: string | undefined) =>
-    name === undefined ? Promise.resolve(undefined) : readSecret(client, vaultUrl, name);
+  const read = (name: string | undefined) => (name === undefined ? Promise.resolve(undefined) : vault.read(name));
   const [token, key] = await Promise.allSettled([read(mcasTokenName), read(workspaceKeyName)]);
   if (token.status === 'rejected') throw token.reason;
   if (key.status === 'rejected') throw key.reason;
@@ -75,77 +71,4 @@ export async function loadSecrets(source: SecretSource, options: LoadSecretsOpti
     mcasToken: token.value === undefined ? undefined : new Secret(token.value),
     workspaceKey: key.value === undefined ? undefined : new Secret(key.value),
   };
-}
-
-async function readSecret(client: SecretClient, vaultUrl: string, name: string): Promise<string> {
-  let value: string | undefined;
-  try {
-    value = (await client.getSecret(name)).value;
-  } catch (error) {
-    throw describeReadFailure(error, vaultUrl, name);
-  }
-  const trimmed = (value ?? '').trim();
-  if (trimmed === '') {
-    throw new SecretError(
-      `Secret '${name}' in Key Vault ${vaultUrl} is empty; set its value with az keyvault secret set.`,
-    );
-  }
-  return trimmed;
-}
-
-/**
- * Turns a failed read into a SecretError an operator can act on. `cause` is kept only for errors whose message
- * cannot hold the value: credential errors, network errors, and RestErrors for error statuses (their text is the
- * vault's error body). A RestError for a 2xx (a body that did not parse) quotes the body, so it is dropped.
- */
-function describeReadFailure(error: unknown, vaultUrl: string, name: string): SecretError {
-  const secret = `secret '${name}'`;
-  if (!(error instanceof Error)) return new SecretError(`Could not read ${secret} from Key Vault ${vaultUrl}.`);
-  if (isCredentialError(error)) {
-    return new SecretError(
-      `Could not get a token for Key Vault ${vaultUrl} to read ${secret}: no managed identity answered for this app. ` +
-        "Turn on the Function App's system-assigned identity, or assign a user-assigned one and set AZURE_CLIENT_ID " +
-        `to its client id.${managedIdentityDetail(error)}`,
-      { cause: error },
-    );
-  }
-  const status = (error as { statusCode?: unknown }).statusCode;
-  const code = (error as { code?: unknown }).code;
-  if (error.name === 'RestError' && typeof status === 'number' && status >= 400) {
-    if (status === 404) {
-      return new SecretError(
-        `Secret '${name}' was not found in Key Vault ${vaultUrl}; create it with ` +
-          `az keyvault secret set --vault-name ${vaultName(vaultUrl)} --name ${name} --file <file-holding-the-value>.`,
-        { cause: error },
-      );
-    }
-    if (status === 401 || status === 403) {
-      return new SecretError(
-        `Key Vault ${vaultUrl} refused to let this app read ${secret} (HTTP ${status}). Give the function's managed ` +
-          "identity the 'Key Vault Secrets User' role on the vault (or a secret 'get' access policy on a vault that " +
-          "uses access policies), and check that the vault's firewall lets the function in.",
-        { cause: error },
-      );
-    }
-    return new SecretError(`Key Vault ${vaultUrl} answered HTTP ${status} when reading ${secret}.`, { cause: error });
-  }
-  if (error.name === 'RestError' && status === undefined && typeof code === 'string') {
-    return new SecretError(`Could not reach Key Vault ${vaultUrl} to read ${secret} (${code}).`, { cause: error });
-  }
-  const detail = typeof code === 'string' ? `${error.name} ${code}` : error.name;
-  return new SecretError(`Could not read ${secret} from Key Vault ${vaultUrl} (${detail}).`);
-}
-
-/** What the managed identity credential itself said, from a DefaultAzureCredential failure; it holds no secret. */
-function managedIdentityDetail(error: Error): string {
-  const errors = (error as { errors?: unknown }).errors;
-  const found = (Array.isArray(errors) ? errors : [error]).find(
-    (e): e is Error => e instanceof Error && e.message.startsWith('ManagedIdentityCredential'),
-  );
-  return found ? ` (${found.message.slice(0, MAX_DETAIL_CHARS)})` : '';
-}
-
-/** The vault's name for az commands: the first label of its host (myvault in https://myvault.vault.azure.net). */
-function vaultName(vaultUrl: string): string {
-  return new URL(vaultUrl).hostname.split('.')[0] ?? vaultUrl;
 }

@@ -6,10 +6,10 @@ import type { CheckpointLocation, Config } from './config.js';
 import type { CheckpointStore } from './checkpoint/CheckpointStore.js';
 import { type Clock, type Sleep, sleep as realSleep, systemClock } from './clock.js';
 import { SecretError } from './errors.js';
+import { createAzureCredential, createMcasCredential } from './credentials.js';
 import { createDispatcher } from './http.js';
 import type { Logger } from './logger.js';
 import {
-  createMcasCredential,
   entraAuthorization,
   type McasAuthorization,
   readMcasAppCredential,
@@ -198,11 +198,8 @@ export async function createCheckpointStore(
 }
 
 /** The function's managed identity (a user-assigned one when AZURE_CLIENT_ID is set), or a developer login locally. */
-export async function defaultCredential(config: Pick<Config, 'managedIdentityClientId'>): Promise<TokenCredential> {
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  return config.managedIdentityClientId
-    ? new DefaultAzureCredential({ managedIdentityClientId: config.managedIdentityClientId })
-    : new DefaultAzureCredential();
+export function defaultCredential(config: Pick<Config, 'managedIdentityClientId'>): Promise<TokenCredential> {
+  return createAzureCredential(config.managedIdentityClientId);
 }
 
 /**
@@ -222,10 +219,7 @@ export async function createTelemetry(
     const { AppInsightsTelemetry, parseAuthenticationString } = await import('./telemetry/AppInsightsTelemetry.js');
     const auth = parseAuthenticationString(authenticationString);
     let credential: TokenCredential | undefined = overrides.credential;
-    if (auth && !credential) {
-      const { DefaultAzureCredential } = await import('@azure/identity');
-      credential = new DefaultAzureCredential(auth.clientId ? { managedIdentityClientId: auth.clientId } : {});
-    }
+    if (auth && !credential) credential = await createAzureCredential(auth.clientId);
     return new AppInsightsTelemetry({
       connectionString,
       ...(credential ? { credential } : {}),

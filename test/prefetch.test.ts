@@ -51,4 +51,20 @@ describe('prefetchOne', () => {
     }, /fetch 2 failed/);
     assert.deepEqual(seen, [0, 1]);
   });
+
+  it('does not fetch ahead after an item it is told to hold after, until the consumer asks', async () => {
+    const log: string[] = [];
+    const { items, isClosed } = source(4, log);
+    for await (const item of prefetchOne(items, (i) => i === 1)) {
+      log.push(`process ${item}`);
+      if (item === 1) break;
+    }
+    assert.deepEqual(log, ['fetch 0', 'fetch 1', 'process 0', 'process 1']);
+    assert.equal(isClosed(), true);
+
+    const all: string[] = [];
+    for await (const item of prefetchOne(source(4, all).items, (i) => i === 1)) all.push(`process ${item}`);
+    assert.ok(all.indexOf('fetch 2') > all.indexOf('process 1'), all.join(', '));
+    assert.ok(all.indexOf('fetch 3') < all.indexOf('process 2'), all.join(', '));
+  });
 });

@@ -7,8 +7,8 @@ import type { CheckpointStore } from '../src/checkpoint/CheckpointStore.js';
 import { MemoryCheckpointStore } from '../src/checkpoint/MemoryCheckpointStore.js';
 import { CheckpointConflictError, HttpStatusError, PartialSendError } from '../src/errors.js';
 import { RecordingLogger } from '../src/logger.js';
+import type { RunProgress } from '../src/run.js';
 import type { LogSink } from '../src/sink/LogSink.js';
-import { nextSubWindowMs, TARGET_PAGES } from '../src/run.js';
 import { FakeClock } from './helpers/fakeTime.js';
 import { isCovered, receivedIds, runAgainst } from './helpers/pipeline.js';
 
@@ -39,21 +39,6 @@ function hourly(counts: readonly number[], startMs: number, seed: number): RawAc
     for (let i = 0; i < count; i++)
       (activities[index++] as RawActivity)['created'] = startMs + hour * HOUR + Math.floor(i / 3) * stepMs;
   });
-  return activities;
-}
-
-/** Activities evenly spaced over each span's [fromMs, fromMs + spanMs), ascending (spans in order). */
-function spread(spans: readonly { count: number; fromMs: number; spanMs: number }[], seed: number): RawActivity[] {
-  const activities = generateActivities({
-    count: spans.reduce((sum, span) => sum + span.count, 0),
-    startCreatedMs: 0,
-    seed,
-  });
-  let index = 0;
-  for (const { count, fromMs, spanMs } of spans) {
-    for (let i = 0; i < count; i++)
-      (activities[index++] as RawActivity)['created'] = fromMs + Math.floor((i * spanMs) / count);
-  }
   return activities;
 }
 
@@ -110,15 +95,17 @@ function watchSaves(
   crashAt = -1,
 ): { store: CheckpointStore; saves: SeenSave[] } {
   const saves: SeenSave[] = [];
-  const watched = Object.assign(Object.create(store) as MemoryCheckpointStore, {
-    save: async (...args: Parameters<MemoryCheckpointStore['save']>) => {
+  const watched: CheckpointStore = {
+    load: () => store.load(),
+    save: async (checkpoint, etag) => {
       if (saves.length === crashAt) throw new Error('scripted crash before the checkpoint write');
-      saves.push({ cursor: args[0].cursor, accepted: new Set(receivedIds(stack)), ends: subWindowEnds(stack) });
-      return store.save(...args);
+      saves.push({ cursor: checkpoint.cursor, accepted: new Set(receivedIds(stack)), ends: subWindowEnds(stack) });
+      return await store.save(checkpoint, etag);
     },
-    load: store.load.bind(store),
-    describe: store.describe.bind(store),
-  });
+    describe: () => store.describe(),
+    loadReport: () => store.loadReport(),
+    saveReport: (report) => store.saveReport(report),
+  };
   return { store: watched, saves };
 }
 
@@ -242,24 +229,21 @@ describe('runIngestion end to end', () => {
   });
 
   for (const paging of [{ mode: 'keyset' }, { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 1 }] as const) {
-    it(`writes the batches into two buffers in turn, one posted while the other fills (${paging.mode})`, async (t) => {
+    it(`leaves each batch's bytes alone until its post is answered, while the next one fills (${paging.mode})`, async (t) => {
       const activities = dataset(900, 4);
       const stack = await startLocalStack({ activities });
       t.after(() => stack.close());
-      const memories = new Set<ArrayBufferLike>();
       const bodies: string[] = [];
       const summary = await runAgainst(stack, new MemoryCheckpointStore('activities'), {
         paging,
         wrapSink: (sink) => ({
           send: async (batch, options) => {
-            memories.add(batch.body.buffer);
             await sink.send(batch, options);
             bodies.push(batch.body.toString('utf8')); // still this batch's bytes once accepted
           },
         }),
       });
       assert.ok(summary.batches >= 5, `batches: ${summary.batches}`);
-      assert.equal(memories.size, 2, 'two batch buffers for the whole run');
       assert.deepEqual(new Set(receivedIds(stack)), new Set(activities.map((a) => a['_id'])));
       assert.equal(receivedIds(stack).length, 900);
       assert.deepEqual(
@@ -468,7 +452,7 @@ describe('runIngestion end to end', () => {
     t.after(() => stack.close());
     const store = new MemoryCheckpointStore('activities');
     // A second writer saves right after this run has read the checkpoint.
-    const racing = Object.assign(Object.create(store) as MemoryCheckpointStore, {
+    const racing: CheckpointStore = {
       load: async () => {
         const loaded = await store.load();
         await store.save(
@@ -483,9 +467,11 @@ describe('runIngestion end to end', () => {
         );
         return loaded;
       },
-      save: store.save.bind(store),
-      describe: store.describe.bind(store),
-    });
+      save: (checkpoint, etag) => store.save(checkpoint, etag),
+      describe: () => store.describe(),
+      loadReport: () => store.loadReport(),
+      saveReport: (report) => store.saveReport(report),
+    };
     await assert.rejects(runAgainst(stack, racing, { maxBatchBytes: 1024 * 1024 }), CheckpointConflictError);
     assert.equal(store.history.length, 1, "only the other writer's checkpoint was stored");
   });
@@ -572,149 +558,6 @@ describe('runIngestion end to end', () => {
         `duplicates: ${ids.length - activities.length}`,
       );
       assert.ok(ids.length > activities.length, 'the failed sub-window was partly sent, so some rows came twice');
-    });
-
-    describe('sizing sub-windows by the observed rate', () => {
-      const MINUTE = 60_000;
-      const startMs = Date.now() - 60 * HOUR;
-
-      /** Runs one scan over `window` and returns its sub-window ends relative to `startMs`, and the MCAS requests. */
-      async function scanLayout(
-        t: { after: (fn: () => unknown) => void },
-        activities: RawActivity[],
-        paging: { mode: 'scan'; pageSize: number; windowMs: number; targetPages?: number },
-        spanMs: number,
-      ): Promise<{ ends: number[]; rows: number[]; requests: number; requested: number[] }> {
-        const stack = await startLocalStack({ activities });
-        t.after(() => stack.close());
-        const summary = await runAgainst(stack, new MemoryCheckpointStore('activities'), {
-          paging,
-          maxBatchBytes: 4 * 1024 * 1024,
-          window: { startMs, endMs: startMs + spanMs - 1 },
-        });
-        assert.equal(summary.moreToDo, false);
-        assert.deepEqual(new Set(receivedIds(stack)), new Set(activities.map((a) => a['_id'])));
-        assert.equal(receivedIds(stack).length, activities.length, 'no row sent twice');
-        const ends = subWindowEnds(stack);
-        return {
-          ends: ends.map((end) => end - startMs),
-          rows: rowsPerSubWindow(activities, startMs, ends),
-          requests: stack.mcas.requests.length,
-          requested: requestEnds(stack).map((end) => end - startMs),
-        };
-      }
-
-      it('after the first sub-window, sizes each to hold about targetPages pages of evenly spread data', async (t) => {
-        // 10,000 rows over 24 h (417 an hour); pages of 500 and 5 pages a sub-window: 2,500 rows, about 6 h.
-        const activities = spread([{ count: 10_000, fromMs: startMs, spanMs: 24 * HOUR }], 21);
-        const { ends, rows, requests } = await scanLayout(
-          t,
-          activities,
-          { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 5 },
-          24 * HOUR,
-        );
-        assert.equal(ends[0], HOUR, 'the first sub-window is windowMs long');
-        assert.equal(rows[0], 417);
-        // All but the first and the last (cut at the window end) hold 2,500 rows, give or take one percent.
-        const middle = rows.slice(1, -1);
-        assert.ok(
-          middle.length >= 2 && middle.every((count) => Math.abs(count - 2_500) <= 25),
-          `rows: ${rows.join(', ')}`,
-        );
-        assert.ok((rows.at(-1) ?? 0) <= 2_525, `rows: ${rows.join(', ')}`);
-        assert.equal(ends.length, 1 + Math.ceil((10_000 - 417) / 2_500), `ends: ${ends.join(', ')}`);
-        // Each sub-window costs at most one request more than its rows need (its last page may be partial).
-        assert.ok(
-          requests <= Math.ceil(10_000 / 500) + ends.length,
-          `requests: ${requests}, sub-windows ${ends.length}`,
-        );
-      });
-
-      it('with pages of 5,000 and a first sub-window of 60 min, reads 10,000 rows over 12 h in ceil(N/5000) + 1 requests', async (t) => {
-        // 834 rows in the first hour (one request) size the next sub-window at 16 h, the most it may grow, which holds the
-        // other 9,166 rows: two requests.
-        const activities = spread([{ count: 10_000, fromMs: startMs, spanMs: 12 * HOUR }], 22);
-        const { ends, rows, requests } = await scanLayout(
-          t,
-          activities,
-          { mode: 'scan', pageSize: 5_000, windowMs: HOUR },
-          12 * HOUR,
-        );
-        assert.deepEqual(ends, [HOUR, 12 * HOUR]);
-        assert.deepEqual(rows, [834, 9_166]);
-        assert.ok(requests <= Math.ceil(10_000 / 5_000) + 1, `requests: ${requests}`);
-      });
-
-      it('after a quiet sub-window, reads the rest of the window in one scan when MCAS counts few enough rows there', async (t) => {
-        // Nothing in the first hour, then 2,000 rows over the next 47 h: well under 4 x 10 pages of 500.
-        const activities = spread([{ count: 2_000, fromMs: startMs + HOUR, spanMs: 47 * HOUR }], 23);
-        const { ends, rows, requests } = await scanLayout(
-          t,
-          activities,
-          { mode: 'scan', pageSize: 500, windowMs: HOUR },
-          48 * HOUR,
-        );
-        assert.deepEqual(ends, [HOUR, 48 * HOUR]);
-        assert.deepEqual(rows, [0, 2_000]);
-        assert.equal(requests, 1 + 4, 'one request for the quiet hour, four pages for the rest');
-      });
-
-      it('gives up a sub-window whose first page counts over 4 x targetPages pages, after that request, and reads it shorter', async (t) => {
-        // A quiet hour, then 20,000 rows over 47 h. Sized for 2 pages of 500, a sub-window may count up to 4,000 rows:
-        // the rest of the window counts 20,000, so it is dropped and scanned again 47 h x 1,000 / 20,000 = 141 min long.
-        const activities = spread([{ count: 20_000, fromMs: startMs + HOUR, spanMs: 47 * HOUR }], 26);
-        const paging = { mode: 'scan', pageSize: 500, windowMs: HOUR, targetPages: 2 } as const;
-        const { ends, rows, requests, requested } = await scanLayout(t, activities, paging, 48 * HOUR);
-        assert.deepEqual(requested.slice(0, 3), [HOUR, 48 * HOUR, HOUR + 141 * MINUTE]);
-        // Every sub-window read holds about two pages; none holds more than the 4,000 a sub-window may count.
-        assert.ok(
-          rows.slice(1, -1).every((count) => Math.abs(count - 1_000) <= 10),
-          `rows: ${rows.join(', ')}`,
-        );
-        assert.ok(
-          rows.every((count) => count <= 4_000),
-          `rows: ${rows.join(', ')}`,
-        );
-        // One request more than the sub-windows read can cost: the one given up.
-        assert.ok(
-          requests <= Math.ceil(20_000 / 500) + ends.length + 1,
-          `requests: ${requests}, sub-windows ${ends.length}`,
-        );
-      });
-
-      it('shrinks the sub-window after a burst as far as the rate says, but not below 60 s', async (t) => {
-        // A first sub-window of 10 min holding the burst, sized for one page (500 rows) after it; then 100 quiet rows.
-        const paging = { mode: 'scan', pageSize: 500, windowMs: 10 * MINUTE, targetPages: 1 } as const;
-        const burst = (count: number, seed: number): RawActivity[] =>
-          spread(
-            [
-              { count, fromMs: startMs, spanMs: 10 * MINUTE },
-              { count: 100, fromMs: startMs + 10 * MINUTE, spanMs: 50 * MINUTE },
-            ],
-            seed,
-          );
-        // 2,000 rows in 10 min (as many as the first sub-window may count): read; then 500 take 2.5 min.
-        const { ends: moderate } = await scanLayout(t, burst(2_000, 24), paging, HOUR);
-        assert.deepEqual(moderate.slice(0, 2), [10 * MINUTE, 12.5 * MINUTE]);
-        // 6,000 rows in 10 min: counted on the first page and given up; 500 would take 50 s, so 60 s sub-windows through
-        // the burst and one more; the 2 rows of that first quiet minute size the next past the window's end.
-        const { ends: steep, requested } = await scanLayout(t, burst(6_000, 25), paging, HOUR);
-        assert.equal(requested[0], 10 * MINUTE);
-        assert.deepEqual(steep, [...Array.from({ length: 11 }, (_, i) => (i + 1) * MINUTE), HOUR]);
-      });
-
-      it('keeps within bounds and Number.MAX_SAFE_INTEGER', () => {
-        assert.equal(TARGET_PAGES, 10);
-        assert.equal(nextSubWindowMs(HOUR, 25_000, 5_000, 10), 2 * HOUR, 'twice as long for half the target');
-        assert.equal(nextSubWindowMs(HOUR, 100_000, 5_000, 10), HOUR / 2, 'half as long for twice the target');
-        assert.equal(
-          nextSubWindowMs(HOUR, 0, 5_000, 10),
-          Number.MAX_SAFE_INTEGER,
-          'an empty one reaches to the window end',
-        );
-        assert.equal(nextSubWindowMs(HOUR, 10_000_000, 5_000, 10), 60_000);
-        assert.ok(Number.isSafeInteger(nextSubWindowMs(2 ** 40, 3, 5_000, 10)));
-      });
     });
 
     describe('carrying the open batch across sub-windows', () => {
@@ -825,14 +668,17 @@ describe('runIngestion end to end', () => {
         const stack = await startLocalStack({ activities });
         t.after(() => stack.close());
         const memory = new MemoryCheckpointStore('activities');
+        const progress: RunProgress[] = [];
         const summary = await runAgainst(stack, memory, {
           paging: scan500,
           maxBatchBytes: 2 * 1024 * 1024,
           window,
           dryRun: true,
+          onProgress: (p) => progress.push(p),
         });
         assert.equal(summary.fetched, activities.length);
         assert.equal(summary.sent, 0);
+        assert.ok(progress.length > 3 && progress.every((p) => p.sent === 0), 'progress counts nothing as sent');
         assert.equal(summary.batches, 0);
         assert.equal(stack.logAnalytics.requests.length, 0);
         assert.equal(memory.history.length, 0);
@@ -885,7 +731,7 @@ describe('runIngestion end to end', () => {
           [startMs + HOUR],
         );
         assert.deepEqual(subWindowEnds(stack), [startMs + HOUR, startMs + 3 * HOUR]);
-        assert.match(log.text(), /Left 1000 rows of the unfinished sub-window unsent/);
+        assert.match(log.text(), /Left 1000 rows unsent/);
 
         for (let runs = 0, more = true; more; runs++) {
           assert.ok(runs < 5, 'the backlog is done within a few runs');
@@ -982,7 +828,7 @@ describe('runIngestion end to end', () => {
         );
         assert.equal(stack.logAnalytics.requests.length, 1, 'one attempt at the 300 rows of the completed sub-window');
         assert.equal(memory.history.length, 0);
-        assert.match(log.text(), /Could not deliver the 300 rows of completed sub-windows/);
+        assert.match(log.text(), /Could not deliver the 300 rows fetched before the failure/);
       });
     });
   });

@@ -64,7 +64,7 @@ var alertFlow = {
 // A DCE rather than the DCR's own endpoint (kind 'Direct'): only a DCE can join an Azure Monitor Private Link Scope
 // (the Data Collector API has no Private Link at all), and it is the form Logs Ingestion has taken from the start (the
 // DCR endpoint came in March 2024).
-resource endpoint 'Microsoft.Insights/dataCollectionEndpoints@2023-03-11' = {
+resource endpoint 'Microsoft.Insights/dataCollectionEndpoints@2024-03-11' = {
   name: endpointName
   location: location
   tags: tags
@@ -76,7 +76,7 @@ resource endpoint 'Microsoft.Insights/dataCollectionEndpoints@2023-03-11' = {
   }
 }
 
-resource rule 'Microsoft.Insights/dataCollectionRules@2023-03-11' = {
+resource rule 'Microsoft.Insights/dataCollectionRules@2024-03-11' = {
   name: ruleName
   location: location
   tags: tags

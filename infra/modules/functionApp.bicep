@@ -37,15 +37,21 @@ param logsIngestionDcrImmutableId string
 @description('logsIngestion: the DCR stream of the activities; empty otherwise.')
 param logsIngestionStream string
 param alertsEnabled bool
+@description('Network isolation: the subnet (delegated to Microsoft.App/environments) the app integrates with; empty for none.')
+param appSubnetId string
+@description('TENANT_REGISTRY: where the tenant registry is (multi-tenant); empty for one tenant.')
+param tenantRegistry string
+@description('TENANT_QUEUE_NAME: the queue of tenant runs, which the queue trigger names even when it stays unused.')
+param tenantQueueName string
 
 // azd finds the app to deploy to by this tag; it must match the service name in azure.yaml.
 var serviceName = 'connector'
 
-resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
   name: identityName
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2026-04-01' existing = {
   name: storageAccountName
 }
 
@@ -53,11 +59,11 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: keyVaultName
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -71,7 +77,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
 }
 
-resource site 'Microsoft.Web/sites@2024-04-01' = {
+resource site 'Microsoft.Web/sites@2025-03-01' = {
   name: appName
   location: location
   tags: union(tags, {
@@ -87,6 +93,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Outbound through the virtual network (storage, vault and the deployment package by their private endpoints).
+    virtualNetworkSubnetId: empty(appSubnetId) ? null : appSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
     }
@@ -116,12 +124,14 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 
 // The whole set of app settings: a provision replaces settings changed by hand. Flex Consumption takes the runtime
 // from functionAppConfig, so FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION must not appear here.
-resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
   properties: {
     // Host storage through the identity: no connection string, no account key.
     AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+    // For the tenant-run queue trigger; unused (and without a queue role) with one tenant.
+    AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identity.properties.clientId
     // The connection string names the component (its InstrumentationKey is an id, not a credential); with local auth
@@ -146,6 +156,27 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     LOGS_INGESTION_STREAM: logsIngestionStream
     // Spelled out: string(true) would give 'True'.
     MCAS_ALERTS_ENABLED: alertsEnabled ? 'true' : 'false'
+    // Empty: one tenant. The queue name is set either way, so that the trigger's %TENANT_QUEUE_NAME% resolves.
+    TENANT_REGISTRY: tenantRegistry
+    TENANT_QUEUE_NAME: tenantQueueName
+  }
+}
+
+// No publishing with a user name and password (FTP, or zip deploy through the scm site with basic auth): azd and the
+// Azure CLI deploy with Entra tokens.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
   }
 }
 

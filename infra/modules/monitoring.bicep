@@ -1,11 +1,11 @@
-// Application Insights for the function's own logs, on a small Log Analytics workspace of its own (not the Sentinel
-// workspace, whose ingestion is billed at Sentinel rates). Local (instrumentation key) auth is off: Entra tokens only.
+// Application Insights for the function's own logs, and the Key Vault's audit events, on a small Log Analytics
+// workspace of its own (not the Sentinel workspace, whose ingestion is billed at Sentinel rates). Local (instrumentation key) auth is off: Entra tokens only.
 param logAnalyticsName string
 param applicationInsightsName string
 param location string
 param tags object
 
-resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2026-03-01' = {
   name: logAnalyticsName
   location: location
   tags: tags
@@ -31,3 +31,5 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 
 // The name only: the function app reads the connection string itself, so no output carries it.
 output applicationInsightsName string = applicationInsights.name
+// Also where the Key Vault's audit events go.
+output logAnalyticsWorkspaceId string = logAnalytics.id

@@ -4,13 +4,16 @@ param principalId string
 param keyVaultName string
 param storageAccountName string
 param applicationInsightsName string
-param secretsOfficerPrincipalId string = ''
+@description('The person or group who sets the secrets (a one-off grant, infra/README.md); empty grants nothing.')
+param vaultOfficerPrincipalId string = ''
 @allowed([
   'User'
   'Group'
   'ServicePrincipal'
 ])
-param secretsOfficerPrincipalType string = 'User'
+param vaultOfficerPrincipalType string = 'User'
+@description('Many tenants: the function reads and writes the tenant-run queue.')
+param queueAccess bool = false
 
 // Key Vault Secrets User: read secret values. Not Officer (which can also write and delete them).
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
@@ -21,12 +24,14 @@ var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Key Vault Secrets Officer: for the person who sets the two secrets, and only when one is named.
 var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+// Storage Queue Data Contributor: read, add, update and delete queue messages (the queue trigger and the fan-out).
+var storageQueueDataContributorRoleId = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: keyVaultName
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2026-04-01' existing = {
   name: storageAccountName
 }
 
@@ -46,8 +51,9 @@ resource vaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 }
 
 // On the account, not a container: the host creates its own containers at start-up, which a container-scoped role
-// cannot allow. The account belongs to this app alone. Queues and tables get no role: a timer app's host uses neither
-// (diagnostic events would use tables; without the role the host only warns that it cannot write them).
+// cannot allow. The account belongs to this app alone. Tables get no role: the host does not need them (diagnostic
+// events would use tables; without the role the host only warns that it cannot write them). Queues only with many
+// tenants, below.
 resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, principalId, storageBlobDataOwnerRoleId)
   scope: storage
@@ -68,12 +74,28 @@ resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01'
   }
 }
 
-resource vaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
-  name: guid(vault.id, secretsOfficerPrincipalId, keyVaultSecretsOfficerRoleId)
+// One-off: the person who sets the secrets needs this while setting them (and again at a rotation). Deploying again
+// with vaultOfficerPrincipalId empty does not remove it (an incremental deployment leaves in place what it no longer
+// names): delete the assignment itself (infra/README.md). Later deployments recreate it only while the id is set.
+resource vaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(vaultOfficerPrincipalId)) {
+  name: guid(vault.id, vaultOfficerPrincipalId, keyVaultSecretsOfficerRoleId)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficerRoleId)
-    principalId: secretsOfficerPrincipalId
-    principalType: secretsOfficerPrincipalType
+    principalId: vaultOfficerPrincipalId
+    principalType: vaultOfficerPrincipalType
+    description: 'One-off: to set the connector secrets. Remove once they are set (infra/README.md).'
+  }
+}
+
+// On the account, as the Functions host's queue trigger needs it for AzureWebJobsStorage (it also creates the
+// <queue>-poison queue); the account serves this app alone.
+resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (queueAccess) {
+  name: guid(storage.id, principalId, storageQueueDataContributorRoleId)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributorRoleId)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
   }
 }

@@ -10,13 +10,17 @@ param unmanagedTables array
 // Column lists generated from the mapping by scripts/generateTableSchemas.ts; the path is relative to this file.
 var schemas = loadJsonContent('../generated/tableSchemas.json')
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+// Table names are not case-sensitive in Log Analytics: a migrated table listed as mcas_activity_log_cl is still
+// MCAS_Activity_Log_CL, and writing it would drop its columns. So the names are compared in lower case.
+var unmanaged = map(unmanagedTables, table => toLower(table))
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' existing = {
   name: workspaceName
 }
 
 // A table write sets its whole column list: any column it does not name is deleted, so a migrated classic table's
 // _s/_t columns would go. Such a table belongs in unmanagedTables.
-resource activityTable 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = if (!contains(unmanagedTables, activityTableName)) {
+resource activityTable 'Microsoft.OperationalInsights/workspaces/tables@2026-03-01' = if (!contains(unmanaged, toLower(activityTableName))) {
   parent: workspace
   name: activityTableName
   properties: {
@@ -29,7 +33,7 @@ resource activityTable 'Microsoft.OperationalInsights/workspaces/tables@2022-10-
   }
 }
 
-resource alertTable 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = if (alertsEnabled && !contains(unmanagedTables, alertTableName)) {
+resource alertTable 'Microsoft.OperationalInsights/workspaces/tables@2026-03-01' = if (alertsEnabled && !contains(unmanaged, toLower(alertTableName))) {
   parent: workspace
   name: alertTableName
   properties: {

@@ -1,9 +1,11 @@
-// Renders sentinel/workbooks/MCASActivity.json to a PNG for the README, without Azure. Demo activities from the
+// Renders the solution's Workbooks/MCASActivity.json to PNG previews, without Azure. Demo activities from the
 // emulator's generator are mapped by the connector's own mapping code (dist/), written as the Data Collector API
 // would store them (type-suffixed columns, some batches delivered twice), read back the way the MCASActivity parser
 // reads them, and each workbook item's query is re-done in JavaScript here; charts are inline SVG (no CDN), and
 // headless Chromium takes the screenshot. It is a local picture of the workbook's queries, not an Azure screenshot.
-// Usage: npm run build && node sentinel/render/renderWorkbook.mjs [output.png]   (needs `chromium` on the PATH)
+// Writes the two preview images Content Hub shows for the workbook, one on the light theme (White) and one on the
+// dark theme (Black), into the solution's Workbooks/Images/Preview/.
+// Usage: npm run build && node sentinel/render/renderWorkbook.mjs [output directory]   (needs `chromium` on the PATH)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +16,41 @@ import { generateActivities } from '../../dist/emulators/activityGenerator.js';
 import { mapActivity } from '../../dist/src/mapping/toLogRecord.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WORKBOOK_PATH = `${ROOT}sentinel/workbooks/MCASActivity.json`;
-const OUTPUT_PATH = process.argv[2] ?? `${ROOT}sentinel/workbooks/MCASActivity.png`;
+const WORKBOOKS_DIR = `${ROOT}sentinel/Solutions/MCASActivityConnector/Workbooks`;
+const WORKBOOK_PATH = `${WORKBOOKS_DIR}/MCASActivity.json`;
+const OUTPUT_DIR = process.argv[2] ?? `${WORKBOOKS_DIR}/Images/Preview`;
+/** The colours of the Azure portal's light and dark themes that the picture uses; series colours stay the same. */
+const THEMES = {
+  White: {
+    page: '#faf9f8',
+    card: '#fff',
+    border: '#e1dfdd',
+    text: '#323130',
+    subtext: '#605e5c',
+    pill: '#8a8886',
+    grid: '#edebe9',
+    rule: '#f3f2f1',
+    sea: '#f3f8fc',
+    seaGrid: '#e1e8ef',
+    land: '#dfe3e8',
+    landEdge: '#c8cdd3',
+  },
+  Black: {
+    page: '#1b1a19',
+    card: '#252423',
+    border: '#3b3a39',
+    text: '#f3f2f1',
+    subtext: '#c8c6c4',
+    pill: '#8a8886',
+    grid: '#3b3a39',
+    rule: '#323130',
+    sea: '#1f2a36',
+    seaGrid: '#2b3a4a',
+    land: '#3a4048',
+    landEdge: '#4f5761',
+  },
+};
+let theme = THEMES.White;
 
 const ACTIVITY_COUNT = 3600;
 const DAY_MS = 86_400_000;
@@ -260,7 +295,7 @@ function timechart({ rows }, width, height) {
   let svg = '';
   for (let i = 0; i <= 4; i += 1) {
     const v = (max / 4) * i;
-    svg += `<line x1="${left}" x2="${left + plotWidth}" y1="${y(v)}" y2="${y(v)}" stroke="#edebe9"/>`;
+    svg += `<line x1="${left}" x2="${left + plotWidth}" y1="${y(v)}" y2="${y(v)}" stroke="${theme.grid}"/>`;
     svg += `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" class="axis">${v}</text>`;
   }
   for (let t = Math.ceil(times[0] / DAY_MS) * DAY_MS; x(t) < left + plotWidth - 20; t += DAY_MS) {
@@ -317,7 +352,7 @@ function piechart({ rows }, width, height) {
       cy + inner * Math.sin(angle),
     ];
     const large = sweep > Math.PI ? 1 : 0;
-    svg += `<path d="M${x1},${y1} A${r},${r} 0 ${large} 1 ${x2},${y2} L${x3},${y3} A${inner},${inner} 0 ${large} 0 ${x4},${y4} Z" fill="${PALETTE[index % PALETTE.length]}" stroke="#fff"/>`;
+    svg += `<path d="M${x1},${y1} A${r},${r} 0 ${large} 1 ${x2},${y2} L${x3},${y3} A${inner},${inner} 0 ${large} 0 ${x4},${y4} Z" fill="${PALETTE[index % PALETTE.length]}" stroke="${theme.card}"/>`;
     const ly = 22 + index * 24;
     svg += `<rect x="${height + 12}" y="${ly - 10}" width="12" height="12" fill="${PALETTE[index % PALETTE.length]}"/>`;
     svg += `<text x="${height + 30}" y="${ly}" class="value">${((100 * value) / total).toFixed(0)}%</text>`;
@@ -494,13 +529,13 @@ function map({ columns, rows }, width, height) {
   const y = (lat) => ((latMax - lat) / (latMax - latMin)) * height;
   const col = (name) => columns.indexOf(name);
   const max = Math.max(...rows.map((row) => row[col('Activities')]));
-  let svg = `<rect width="${width}" height="${height}" fill="#f3f8fc"/>`;
+  let svg = `<rect width="${width}" height="${height}" fill="${theme.sea}"/>`;
   for (let lon = -150; lon <= 150; lon += 30)
-    svg += `<line x1="${x(lon)}" x2="${x(lon)}" y1="0" y2="${height}" stroke="#e1e8ef"/>`;
+    svg += `<line x1="${x(lon)}" x2="${x(lon)}" y1="0" y2="${height}" stroke="${theme.seaGrid}"/>`;
   for (let lat = -30; lat <= 60; lat += 30)
-    svg += `<line x1="0" x2="${width}" y1="${y(lat)}" y2="${y(lat)}" stroke="#e1e8ef"/>`;
+    svg += `<line x1="0" x2="${width}" y1="${y(lat)}" y2="${y(lat)}" stroke="${theme.seaGrid}"/>`;
   for (const shape of LAND) {
-    svg += `<polygon points="${shape.map(([lon, lat]) => `${x(lon).toFixed(1)},${y(lat).toFixed(1)}`).join(' ')}" fill="#dfe3e8" stroke="#c8cdd3"/>`;
+    svg += `<polygon points="${shape.map(([lon, lat]) => `${x(lon).toFixed(1)},${y(lat).toFixed(1)}`).join(' ')}" fill="${theme.land}" stroke="${theme.landEdge}"/>`;
   }
   const placed = []; // label boxes already drawn, to keep labels of nearby countries apart
   let labels = '';
@@ -509,7 +544,7 @@ function map({ columns, rows }, width, height) {
     const radius = 6 + 18 * Math.sqrt(share);
     const hue = Math.round(120 - 120 * share); // heatmap, green to red, as the item's greenRed palette
     const [cx, cy] = [x(row[col('Longitude')]), y(row[col('Latitude')])];
-    svg += `<circle cx="${cx}" cy="${cy}" r="${radius}" fill="hsla(${hue},75%,45%,0.72)" stroke="#fff"/>`;
+    svg += `<circle cx="${cx}" cy="${cy}" r="${radius}" fill="hsla(${hue},75%,45%,0.72)" stroke="${theme.card}"/>`;
     const text = `${row[col('CountryCode')]} ${formatNumber(row[col('Activities')])}`;
     const boxWidth = text.length * 7.5;
     const candidates = [
@@ -574,21 +609,21 @@ function renderPage(workbook, activities, tableRows) {
   }
   const duplicates = tableRows.length - new Set(tableRows.map((row) => row.ActivityId_s ?? row.ActivityId_g)).size;
   const html = `<!doctype html><html><head><meta charset="utf-8"><style>
-    body { margin: 0; font-family: 'Segoe UI', 'Noto Sans', 'DejaVu Sans', sans-serif; background: #faf9f8; color: #323130; }
+    body { margin: 0; font-family: 'Segoe UI', 'Noto Sans', 'DejaVu Sans', sans-serif; background: ${theme.page}; color: ${theme.text}; }
     header { padding: 16px 16px 6px; } h1 { font-size: 22px; font-weight: 600; margin: 0 0 6px; }
-    .note { font-size: 12.5px; color: #605e5c; max-width: 1180px; line-height: 1.45; }
-    .pill { display: inline-block; margin-top: 8px; padding: 3px 12px; border: 1px solid #8a8886; border-radius: 14px; font-size: 12.5px; background: #fff; }
+    .note { font-size: 12.5px; color: ${theme.subtext}; max-width: 1180px; line-height: 1.45; }
+    .pill { display: inline-block; margin-top: 8px; padding: 3px 12px; border: 1px solid ${theme.pill}; border-radius: 14px; font-size: 12.5px; background: ${theme.card}; }
     main { display: flex; flex-wrap: wrap; gap: 16px; padding: 8px 16px 16px; }
-    .card { background: #fff; border: 1px solid #e1dfdd; border-radius: 4px; padding: 10px 12px; }
+    .card { background: ${theme.card}; border: 1px solid ${theme.border}; border-radius: 4px; padding: 10px 12px; }
     h2 { font-size: 14px; font-weight: 600; margin: 0 0 8px; }
-    .axis { font-size: 11px; fill: #605e5c; } .legend { font-size: 11.5px; fill: #323130; }
-    .label { font-size: 12px; fill: #323130; } .value { font-size: 12px; fill: #605e5c; }
-    .total { font-size: 20px; font-weight: 600; fill: #323130; } .maplabel { font-size: 11.5px; font-weight: 600; fill: #323130; }
-    table { border-collapse: collapse; width: 100%; font-size: 12.5px; } th { text-align: left; border-bottom: 2px solid #e1dfdd; padding: 4px 8px; }
-    td { border-bottom: 1px solid #f3f2f1; padding: 4px 8px; } td.num { text-align: right; }
-    .nodata { color: #605e5c; font-size: 13px; padding: 24px 8px; }
+    .axis { font-size: 11px; fill: ${theme.subtext}; } .legend { font-size: 11.5px; fill: ${theme.text}; }
+    .label { font-size: 12px; fill: ${theme.text}; } .value { font-size: 12px; fill: ${theme.subtext}; }
+    .total { font-size: 20px; font-weight: 600; fill: ${theme.text}; } .maplabel { font-size: 11.5px; font-weight: 600; fill: ${theme.text}; }
+    table { border-collapse: collapse; width: 100%; font-size: 12.5px; } th { text-align: left; border-bottom: 2px solid ${theme.border}; padding: 4px 8px; }
+    td { border-bottom: 1px solid ${theme.rule}; padding: 4px 8px; } td.num { text-align: right; }
+    .nodata { color: ${theme.subtext}; font-size: 13px; padding: 24px 8px; }
   </style></head><body><header><h1>${escapeHtml(title)}</h1>
-  <div class="note">Local rendering of <b>sentinel/workbooks/MCASActivity.json</b>, not a screenshot from Azure. Data:
+  <div class="note">Local rendering of <b>Workbooks/MCASActivity.json</b>, not a screenshot from Azure. Data:
   demo activities from the emulator's generator, mapped by the connector's mapping code,
   stored as the Data Collector API stores them (${duplicates} rows delivered twice) and read back as the MCASActivity parser does;
   each item's KQL re-done in JavaScript by sentinel/render/renderWorkbook.mjs. Time grain ${GRAIN_MS / 3_600_000} h.</div>
@@ -596,7 +631,7 @@ function renderPage(workbook, activities, tableRows) {
   return { html, pageHeight };
 }
 
-function screenshot(html, height) {
+function screenshot(html, height, outputPath) {
   const dir = mkdtempSync(join(tmpdir(), 'workbook-'));
   try {
     const page = join(dir, 'workbook.html');
@@ -614,7 +649,7 @@ function screenshot(html, height) {
         '--hide-scrollbars',
         `--user-data-dir=${join(dir, 'profile')}`,
         `--window-size=${PAGE_WIDTH},${height}`,
-        `--screenshot=${OUTPUT_PATH}`,
+        `--screenshot=${outputPath}`,
         `file://${page}`,
       ],
       { encoding: 'utf8' },
@@ -626,8 +661,12 @@ function screenshot(html, height) {
 }
 
 const { tableRows, activities } = demoActivities();
-const { html, pageHeight } = renderPage(WORKBOOK, activities, tableRows);
-screenshot(html, pageHeight);
-console.log(
-  `Wrote ${OUTPUT_PATH} (${Math.round(statSync(OUTPUT_PATH).size / 1024)} KB, ${activities.length} activities in range)`,
-);
+for (const [name, colours] of Object.entries(THEMES)) {
+  theme = colours;
+  const { html, pageHeight } = renderPage(WORKBOOK, activities, tableRows);
+  const outputPath = `${OUTPUT_DIR}/MCASActivity${name}.png`;
+  screenshot(html, pageHeight, outputPath);
+  console.log(
+    `Wrote ${outputPath} (${Math.round(statSync(outputPath).size / 1024)} KB, ${activities.length} activities in range)`,
+  );
+}

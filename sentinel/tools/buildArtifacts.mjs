@@ -1,226 +1,301 @@
-// Builds the importable forms of the Sentinel content from its sources, so each query is written once:
-// parsers/MCASActivity.kql -> parsers/MCASActivity.yaml (Sentinel parser YAML) and arm/parser.json (saved function);
-// analytic-rules/*.yaml -> arm/analytic-rules.json (the template Analytics > Import and `az deployment` take);
-// hunting/*.yaml -> arm/hunting-queries.json (saved searches in the Hunting Queries category).
-// Usage: node sentinel/tools/buildArtifacts.mjs [--check] [--dir <sentinel dir>]
-//   --check: write nothing, exit 1 if a generated file is missing or stale (npm test runs this).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Builds every generated file of the Sentinel content from its sources, so each query is written once:
+// - Parsers/vim<Schema>MCASActivity.yaml -> Parsers/ASim<Schema>MCASActivity.yaml (the parameterless ASIM form);
+// - the parsers, rules and hunting queries -> arm/*.json (the templates Analytics > Import and `az deployment` take);
+// - everything the solution lists in Data/Solution_*.json -> Package/mainTemplate.json and createUiDefinition.json;
+// - the table and parser schemas -> kql-validation/CustomTables|CustomFunctions (Azure-Sentinel's KQL test format).
+// Usage (after `npm run build`, which it reads the mapping and the Kusto language service from):
+//   node sentinel/tools/buildArtifacts.mjs [--check] [--dir <sentinel dir>]
+//   --check: write nothing, exit 1 if a generated file is missing or stale (npm test does the same in-process).
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { parse } from 'yaml';
 
-const dirFlag = process.argv.indexOf('--dir');
-const SENTINEL_DIR =
-  dirFlag === -1 ? fileURLToPath(new URL('../', import.meta.url)) : `${process.argv[dirFlag + 1].replace(/\/$/, '')}/`;
-const ARM_SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
-const FUNCTION_ALIAS = 'MCASActivity';
-const PARSER_ID = '25a6ccd1-f7ec-4962-a649-55ed12e0c655';
-const PARSER_VERSION = '1.0.0';
-const ALERT_RULES_API_VERSION = '2023-02-01';
-const SAVED_SEARCHES_API_VERSION = '2020-08-01';
+import { analyseWorkspace, tableColumns } from '../../dist/test/sentinel/kusto.js';
+import {
+  ALERT_RULES_API_VERSION,
+  ARM_SCHEMA,
+  huntingSearchProperties,
+  parserSearchProperties,
+  ruleProperties,
+  SAVED_SEARCHES_API_VERSION,
+  toIsoDuration,
+} from './armResources.mjs';
+import { buildPackage } from './package.mjs';
 
-const TRIGGER_OPERATORS = { gt: 'GreaterThan', lt: 'LessThan', eq: 'Equal', ne: 'NotEqual' };
+export { toIsoDuration };
 
-/** `1h` -> `PT1H`, `14d` -> `P14D`, `30m` -> `PT30M`: the YAML rule format's durations as ISO 8601. */
-export function toIsoDuration(duration) {
-  const match = /^(\d+)([mhd])$/.exec(String(duration));
-  if (match === null) throw new Error(`unsupported duration ${JSON.stringify(duration)} (expected e.g. 30m, 1h, 14d)`);
-  const [, amount, unit] = match;
-  return unit === 'd' ? `P${amount}D` : `PT${amount}${unit.toUpperCase()}`;
-}
+export const SOLUTION_PATH = 'Solutions/MCASActivityConnector';
 
-function read(relativePath) {
-  return readFileSync(`${SENTINEL_DIR}${relativePath}`, 'utf8');
-}
+/** Types as Azure-Sentinel's KQL validation files name them, from the language service's names. */
+const VALIDATION_TYPES = {
+  string: 'String',
+  datetime: 'DateTime',
+  bool: 'Boolean',
+  guid: 'Guid',
+  real: 'Double',
+  int: 'Int32',
+  long: 'Int64',
+  dynamic: 'Dynamic',
+  timespan: 'TimeSpan',
+};
 
 function json(value) {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-/** The parser in the Azure-Sentinel parser YAML form (Parsers/*.yaml there), query as a literal block. */
-function parserYaml(query) {
-  const body = query
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((line) => (line === '' ? '' : `  ${line}`))
-    .join('\n');
+/** Reads the sources of one sentinel/ directory (the repository's, or a copy for tests). */
+export function readSources(sentinelDir) {
+  const solutionDir = `${sentinelDir}${SOLUTION_PATH}/`;
+  const read = (relativePath) => readFileSync(`${solutionDir}${relativePath}`, 'utf8');
+  const yamlIn = (folder) =>
+    readdirSync(`${solutionDir}${folder}`)
+      .filter((name) => name.endsWith('.yaml'))
+      .sort()
+      .map((name) => ({ path: `${folder}/${name}`, name, content: parse(read(`${folder}/${name}`)) }));
+  const parserFiles = yamlIn('Parsers').filter((file) => !file.name.startsWith('ASim'));
+  return {
+    read,
+    solution: JSON.parse(read('Data/Solution_MCASActivityConnector.json')),
+    metadata: JSON.parse(read('SolutionMetadata.json')),
+    connector: JSON.parse(read('Data Connectors/MCASActivityConnector_API_FunctionApp.json')),
+    workbook: JSON.parse(read('Workbooks/MCASActivity.json')),
+    workbookMetadata: JSON.parse(read('Workbooks/WorkbooksMetadata.json')),
+    rules: yamlIn('Analytic Rules'),
+    hunting: yamlIn('Hunting Queries'),
+    mainParser: parserFiles.find((file) => file.name === 'MCASActivity.yaml'),
+    filteringParsers: parserFiles.filter((file) => file.name.startsWith('vim')),
+  };
+}
+
+/** `(starttime:datetime=datetime(null), eventresult:string='*')` from a parser's parameter list. */
+export function kqlParameterList(params = []) {
+  const defaultText = (param) => (param.Type === 'string' ? `'${param.Default}'` : String(param.Default));
+  return `(${params.map((param) => `${param.Name}:${param.Type}=${defaultText(param)}`).join(', ')})`;
+}
+
+/**
+ * The ASim form of a vim parser: the same query with every filter bound to its "no filter" default by `let`, and
+ * `disabled` as its only parameter, as ASIM's unifying ASim<Schema> parsers call their members.
+ */
+export function asimFromVim(vim) {
+  const filters = vim.ParserParams.filter((param) => param.Name !== 'disabled');
+  const defaultText = (param) => (param.Type === 'string' ? `'${param.Default}'` : String(param.Default));
+  const lets = filters.map((param) => `let ${param.Name} = ${defaultText(param)};`).join('\n');
+  const asimName = vim.ParserName.replace(/^vim/, 'ASim');
+  return {
+    ...vim,
+    Parser: { ...vim.Parser, Title: vim.Parser.Title.replace(' filtering parser', ' parser') },
+    Description: `${vim.Description.trimEnd()}\nThe parameterless form of ${vim.ParserName}, for the ASim${vim.Normalization.Schema} unifying parser.\n`,
+    ParserName: asimName,
+    EquivalentBuiltInParser: vim.EquivalentBuiltInParser.replace(/^_Im_/, '_ASim_'),
+    ParserParams: vim.ParserParams.filter((param) => param.Name === 'disabled'),
+    ParserQuery: `${lets}\n${vim.ParserQuery}`,
+  };
+}
+
+/** The parser YAML in the layout Azure-Sentinel's ASIM parsers use, query as a literal block. */
+function asimYaml(parser) {
+  const literal = (text) =>
+    text
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((line) => (line === '' ? '' : `  ${line}`))
+      .join('\n');
+  const refs = parser.References.map((ref) => `- Title: ${ref.Title}\n  Link: ${ref.Link}`).join('\n');
+  const params = parser.ParserParams.map(
+    (param) => `  - Name: ${param.Name}\n    Type: ${param.Type}\n    Default: ${param.Default}`,
+  ).join('\n');
   return [
-    '# Generated from MCASActivity.kql by sentinel/tools/buildArtifacts.mjs; edit the .kql, then run the tool.',
-    `id: ${PARSER_ID}`,
-    'Function:',
-    '  Title: Parser for MCAS_Activity_Log_CL (Defender for Cloud Apps activities, both sinks, deduplicated)',
-    `  Version: '${PARSER_VERSION}'`,
-    'Category: Microsoft Sentinel Parser',
-    `FunctionName: ${FUNCTION_ALIAS}`,
-    `FunctionAlias: ${FUNCTION_ALIAS}`,
-    'FunctionQuery: |',
-    body,
+    `# Generated from ${parser.ParserName.replace(/^ASim/, 'vim')}.yaml by sentinel/tools/buildArtifacts.mjs.`,
+    'Parser:',
+    `  Title: ${parser.Parser.Title}`,
+    `  Version: '${parser.Parser.Version}'`,
+    `  LastUpdated: ${parser.Parser.LastUpdated}`,
+    'Product:',
+    `  Name: ${parser.Product.Name}`,
+    'Normalization:',
+    `  Schema: ${parser.Normalization.Schema}`,
+    `  Version: '${parser.Normalization.Version}'`,
+    'References:',
+    refs,
+    'Description: |',
+    literal(parser.Description),
+    `ParserName: ${parser.ParserName}`,
+    `EquivalentBuiltInParser: ${parser.EquivalentBuiltInParser}`,
+    'ParserParams:',
+    params,
+    'ParserQuery: |',
+    literal(parser.ParserQuery),
     '',
   ].join('\n');
 }
 
-/** An ARM template that saves the parser as a workspace function with alias MCASActivity. */
-function parserTemplate(query) {
-  return {
-    $schema: ARM_SCHEMA,
-    contentVersion: '1.0.0.0',
-    parameters: {
-      workspace: {
-        type: 'string',
-        metadata: { description: 'Name of the Log Analytics workspace that holds MCAS_Activity_Log_CL.' },
-      },
+/** Every parser as a saved function: name, parameter list, body, and its source document. */
+export function parserFunctions(sources) {
+  const main = sources.mainParser.content;
+  const functions = [
+    {
+      name: main.FunctionAlias,
+      parameters: kqlParameterList(main.FunctionParams),
+      body: main.FunctionQuery,
+      document: main,
     },
-    resources: [
-      {
-        type: 'Microsoft.OperationalInsights/workspaces/savedSearches',
-        apiVersion: SAVED_SEARCHES_API_VERSION,
-        name: `[concat(parameters('workspace'), '/${FUNCTION_ALIAS}')]`,
-        properties: {
-          category: 'Microsoft Sentinel Parser',
-          displayName: 'MCASActivity: Defender for Cloud Apps activities (both sinks, deduplicated)',
-          functionAlias: FUNCTION_ALIAS,
-          query,
-          version: 2,
-        },
-      },
-    ],
-  };
+  ];
+  for (const vim of sources.filteringParsers) {
+    for (const parser of [vim.content, asimFromVim(vim.content)]) {
+      functions.push({
+        name: parser.ParserName,
+        parameters: kqlParameterList(parser.ParserParams),
+        body: parser.ParserQuery,
+        document: parser,
+      });
+    }
+  }
+  return functions;
 }
 
-/** One scheduled rule as a Microsoft.SecurityInsights alert rule resource, in the form Sentinel exports. */
-function ruleResource(rule, file) {
-  const triggerOperator = TRIGGER_OPERATORS[rule.triggerOperator];
-  if (triggerOperator === undefined) throw new Error(`${file}: unknown triggerOperator ${rule.triggerOperator}`);
-  const properties = {
-    displayName: rule.name,
-    description: rule.description,
-    severity: rule.severity,
-    enabled: true,
-    query: rule.query,
-    queryFrequency: toIsoDuration(rule.queryFrequency),
-    queryPeriod: toIsoDuration(rule.queryPeriod),
-    triggerOperator,
-    triggerThreshold: rule.triggerThreshold,
-    suppressionDuration: 'PT5H',
-    suppressionEnabled: false,
-    tactics: rule.tactics,
-    techniques: rule.relevantTechniques.map((technique) => technique.split('.')[0]),
-    entityMappings: rule.entityMappings,
-    incidentConfiguration: {
-      createIncident: true,
-      groupingConfiguration: {
-        enabled: false,
-        reopenClosedIncident: false,
-        lookbackDuration: 'PT5H',
-        matchingMethod: 'AllEntities',
-        groupByEntities: [],
-        groupByAlertDetails: [],
-        groupByCustomDetails: [],
-      },
-    },
-    eventGroupingSettings: { aggregationKind: 'AlertPerResult' },
-  };
-  if (rule.customDetails !== undefined) properties.customDetails = rule.customDetails;
-  if (rule.alertDetailsOverride !== undefined) properties.alertDetailsOverride = rule.alertDetailsOverride;
-  return {
-    id: `[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'), '/alertRules/${rule.id}')]`,
-    name: `[concat(parameters('workspace'), '/Microsoft.SecurityInsights/${rule.id}')]`,
-    type: 'Microsoft.OperationalInsights/workspaces/providers/alertRules',
-    kind: rule.kind,
-    apiVersion: ALERT_RULES_API_VERSION,
-    properties,
-  };
+function template(parameters, resources) {
+  return { $schema: ARM_SCHEMA, contentVersion: '1.0.0.0', parameters, resources };
 }
 
-function yamlFiles(directory) {
-  return readdirSync(`${SENTINEL_DIR}${directory}`)
-    .filter((name) => name.endsWith('.yaml'))
-    .sort();
+const WORKSPACE_PARAMETER = {
+  workspace: {
+    type: 'string',
+    metadata: { description: 'Name of the Microsoft Sentinel workspace that holds MCAS_Activity_Log_CL.' },
+  },
+};
+
+function parsersTemplate(functions) {
+  const [main] = functions;
+  return template(
+    WORKSPACE_PARAMETER,
+    functions.map((fn) => ({
+      type: 'Microsoft.OperationalInsights/workspaces/savedSearches',
+      apiVersion: SAVED_SEARCHES_API_VERSION,
+      name: `[concat(parameters('workspace'), '/${fn.name}')]`,
+      ...(fn === main
+        ? {}
+        : {
+            dependsOn: [
+              `[resourceId('Microsoft.OperationalInsights/workspaces/savedSearches', parameters('workspace'), '${main.name}')]`,
+            ],
+          }),
+      properties: parserSearchProperties(fn),
+    })),
+  );
 }
 
-/** One hunting query as a saved search in the category Sentinel's Hunting page lists, tactics in its tags. */
-function huntingResource(query) {
-  return {
-    type: 'Microsoft.OperationalInsights/workspaces/savedSearches',
-    apiVersion: SAVED_SEARCHES_API_VERSION,
-    name: `[concat(parameters('workspace'), '/${query.id}')]`,
-    properties: {
-      category: 'Hunting Queries',
-      displayName: query.name,
-      query: query.query,
-      version: 2,
-      tags: [
-        { name: 'description', value: query.description.trim() },
-        { name: 'tactics', value: query.tactics.join(',') },
-        { name: 'techniques', value: query.relevantTechniques.join(',') },
-      ],
-    },
-  };
+function rulesTemplate(rules) {
+  return template(
+    WORKSPACE_PARAMETER,
+    rules.map(({ content, name }) => ({
+      id: `[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'), '/alertRules/${content.id}')]`,
+      name: `[concat(parameters('workspace'), '/Microsoft.SecurityInsights/${content.id}')]`,
+      type: 'Microsoft.OperationalInsights/workspaces/providers/alertRules',
+      kind: content.kind,
+      apiVersion: ALERT_RULES_API_VERSION,
+      properties: { ...ruleProperties(content, name), enabled: true },
+    })),
+  );
 }
 
-function huntingTemplate() {
-  return {
-    $schema: ARM_SCHEMA,
-    contentVersion: '1.0.0.0',
-    parameters: {
-      workspace: {
-        type: 'String',
-        metadata: {
-          description: 'Name of the Sentinel workspace; the MCASActivity function must already exist in it.',
-        },
-      },
-    },
-    resources: yamlFiles('hunting').map((name) => huntingResource(parse(read(`hunting/${name}`)))),
-  };
+function huntingTemplate(queries) {
+  return template(
+    WORKSPACE_PARAMETER,
+    queries.map(({ content }) => ({
+      type: 'Microsoft.OperationalInsights/workspaces/savedSearches',
+      apiVersion: SAVED_SEARCHES_API_VERSION,
+      name: `[concat(parameters('workspace'), '/${content.id}')]`,
+      properties: huntingSearchProperties(content),
+    })),
+  );
 }
 
-function rulesTemplate() {
-  const files = yamlFiles('analytic-rules');
-  return {
-    $schema: ARM_SCHEMA,
-    contentVersion: '1.0.0.0',
-    parameters: {
-      workspace: {
-        type: 'String',
-        metadata: {
-          description: 'Name of the Sentinel workspace; the MCASActivity function must already exist in it.',
-        },
-      },
-    },
-    resources: files.map((name) => ruleResource(parse(read(`analytic-rules/${name}`)), name)),
-  };
+/** Both shapes' columns of MCAS_Activity_Log_CL, each once, in Azure-Sentinel's CustomTables format. */
+function customTable() {
+  const seen = new Map();
+  for (const column of [...tableColumns('dataCollector'), ...tableColumns('logsIngestion')]) {
+    if (!seen.has(column.name)) seen.set(column.name, { name: column.name, type: VALIDATION_TYPES[column.type] });
+  }
+  return { Name: 'MCAS_Activity_Log_CL', Properties: [...seen.values()] };
 }
 
-/** Every generated file, by path under sentinel/, with its content. */
-export function buildArtifacts() {
-  const query = read('parsers/MCASActivity.kql');
-  return new Map([
-    ['parsers/MCASActivity.yaml', parserYaml(query)],
-    ['arm/parser.json', json(parserTemplate(query))],
-    ['arm/analytic-rules.json', json(rulesTemplate())],
-    ['arm/hunting-queries.json', json(huntingTemplate())],
-  ]);
+/** Each parser's parameters and result columns (as the language service computes them) in the CustomFunctions format. */
+function customFunctions(functions) {
+  const { bodies } = analyseWorkspace('dataCollector', functions);
+  return functions.map((fn) => {
+    const analysis = bodies.get(fn.name);
+    if (analysis?.columns === undefined) throw new Error(`${fn.name} returns no table`);
+    const params = fn.document.FunctionParams ?? fn.document.ParserParams ?? [];
+    return {
+      FunctionName: fn.name,
+      FunctionParameters: params.map((param) => ({ Name: param.Name, Type: param.Type })),
+      FunctionResultColumns: analysis.columns.map((column) => ({
+        Name: column.name,
+        Type: VALIDATION_TYPES[column.type],
+      })),
+    };
+  });
 }
 
-function main() {
-  const check = process.argv.includes('--check');
+/** Every generated file, by path under the sentinel directory, with its content. */
+export function buildArtifacts(sentinelDir = fileURLToPath(new URL('../', import.meta.url))) {
+  const sources = readSources(sentinelDir);
+  const functions = parserFunctions(sources);
+  const files = new Map();
+  for (const vim of sources.filteringParsers) {
+    const asim = asimFromVim(vim.content);
+    files.set(`${SOLUTION_PATH}/Parsers/${asim.ParserName}.yaml`, asimYaml(asim));
+  }
+  files.set('arm/parsers.json', json(parsersTemplate(functions)));
+  files.set('arm/analytic-rules.json', json(rulesTemplate(sources.rules)));
+  files.set('arm/hunting-queries.json', json(huntingTemplate(sources.hunting)));
+  const { mainTemplate, createUiDefinition } = buildPackage(sources, functions);
+  files.set(`${SOLUTION_PATH}/Package/mainTemplate.json`, json(mainTemplate));
+  files.set(`${SOLUTION_PATH}/Package/createUiDefinition.json`, json(createUiDefinition));
+  files.set('kql-validation/CustomTables/MCAS_Activity_Log_CL.json', json(customTable()));
+  for (const fn of customFunctions(functions)) {
+    files.set(`kql-validation/CustomFunctions/${fn.FunctionName}.json`, json(fn));
+  }
+  return files;
+}
+
+/** The generated files that differ from what is on disk (missing ones included). */
+export function staleArtifacts(sentinelDir) {
   const stale = [];
-  for (const [path, content] of buildArtifacts()) {
+  for (const [path, content] of buildArtifacts(sentinelDir)) {
     let current;
     try {
-      current = read(path);
+      current = readFileSync(`${sentinelDir}${path}`, 'utf8');
     } catch {
       current = undefined;
     }
-    if (current === content) continue;
-    if (check) stale.push(path);
-    else writeFileSync(`${SENTINEL_DIR}${path}`, content);
+    if (current !== content) stale.push(path);
   }
-  if (stale.length > 0) {
-    console.error(
-      `Stale: ${stale.map((path) => `sentinel/${path}`).join(', ')}. Run: node sentinel/tools/buildArtifacts.mjs`,
-    );
-    process.exitCode = 1;
+  return stale;
+}
+
+function main() {
+  const dirFlag = process.argv.indexOf('--dir');
+  const sentinelDir =
+    dirFlag === -1
+      ? fileURLToPath(new URL('../', import.meta.url))
+      : `${process.argv[dirFlag + 1].replace(/\/$/, '')}/`;
+  if (process.argv.includes('--check')) {
+    const stale = staleArtifacts(sentinelDir);
+    if (stale.length > 0) {
+      console.error(
+        `Stale: ${stale.map((path) => `sentinel/${path}`).join(', ')}. Run: node sentinel/tools/buildArtifacts.mjs`,
+      );
+      process.exitCode = 1;
+    }
+    return;
+  }
+  for (const [path, content] of buildArtifacts(sentinelDir)) {
+    mkdirSync(dirname(`${sentinelDir}${path}`), { recursive: true });
+    writeFileSync(`${sentinelDir}${path}`, content);
   }
 }
 

@@ -8,8 +8,8 @@ const CLOSE = 0x5d; // ]
 const COMMA = 0x2c; // ,
 
 /**
- * Accumulates rows; `add` returns the finished batch when the new row no longer fits (the row then starts the next
- * batch), and `flush` returns what is left (`flushFirst`, only its oldest rows).
+ * Accumulates rows: `fits` says whether a row fits the open batch, `add` appends one that does, `flush` closes the
+ * batch (`flushFirst`, with only its oldest rows). A caller closes the open batch when the next row does not fit.
  *
  * Rows are encoded straight into one buffer of the batch limit, so a batch costs one native allocation instead of
  * one per row plus a concatenated copy; and a batch handed back with `recycle` once the sink accepted it lends its
@@ -40,38 +40,31 @@ export class BatchBuilder {
     return this.#count;
   }
 
-  /** Body size if flushed now: brackets plus rows plus commas between them. */
-  get pendingBytes(): number {
-    return this.#count === 0 ? 0 : this.#length + 1;
+  /**
+   * False when this row would not fit the open batch: flush it first. A caller that also waits for the batch before it
+   * to be accepted and recycled before adding the row keeps to two buffers, one posted while the other fills. Throws
+   * RecordTooLargeError when the row alone cannot fit in a batch.
+   */
+  fits(rowJson: string, recordId: string): boolean {
+    const size = this.#rowSize(rowJson, recordId);
+    this.#measured = { rowJson, size };
+    return this.#fitsSize(size);
   }
 
-  /**
-   * Adds one serialized row (a JSON object text). Returns the batch that had to be closed to make room, if any.
-   * Throws RecordTooLargeError when the row alone cannot fit in a batch.
-   */
-  add(rowJson: string, recordId: string): Batch | undefined {
+  /** Adds one serialized row (a JSON object text) that fits. Throws RangeError for one that does not (flush first). */
+  add(rowJson: string, recordId: string): void {
     const size = this.#rowSize(rowJson, recordId);
     this.#measured = undefined;
-    let finished: Batch | undefined;
-    // The row, its separator (or the opening bracket) and the closing bracket must all fit.
-    if (this.#count > 0 && this.#length + 1 + size + 1 > this.#maxBatchBytes) finished = this.flush();
+    if (!this.#fitsSize(size)) throw new RangeError(`Row ${recordId} does not fit the open batch; flush it first.`);
     const buffer = (this.#buffer ??= this.#takeBuffer());
     buffer[this.#length++] = this.#count === 0 ? OPEN : COMMA;
     this.#length += buffer.write(rowJson, this.#length, 'utf8');
     this.#count++;
     this.#rowEnds.push(this.#length);
-    return finished;
   }
 
-  /**
-   * False when adding this row would close the open batch first. A caller that flushes that batch, and waits for the
-   * one before it to be accepted and recycled, before adding the row keeps to two buffers, one posted while the other
-   * fills (add alone would start a third for the row while both are still lent). Throws RecordTooLargeError when the
-   * row alone cannot fit in a batch.
-   */
-  fits(rowJson: string, recordId: string): boolean {
-    const size = this.#rowSize(rowJson, recordId);
-    this.#measured = { rowJson, size };
+  /** The row, its separator (or the opening bracket) and the closing bracket must all fit. */
+  #fitsSize(size: number): boolean {
     return this.#count === 0 || this.#length + 1 + size + 1 <= this.#maxBatchBytes;
   }
 
@@ -140,30 +133,55 @@ export class BatchBuilder {
   }
 }
 
-/** All rows as batches under `maxBatchBytes`; a convenience over BatchBuilder for callers holding every row. */
-export function splitIntoBatches(rows: readonly { json: string; id: string }[], maxBatchBytes: number): Batch[] {
-  const builder = new BatchBuilder(maxBatchBytes);
-  const batches: Batch[] = [];
-  for (const row of rows) {
-    const finished = builder.add(row.json, row.id);
-    if (finished) batches.push(finished);
-  }
-  const last = builder.flush();
-  if (last) batches.push(last);
-  return batches;
-}
-
 /**
- * Splits a batch into two of about half the rows each, for a post the service refused as too large. The halves carry
- * the same row bytes (serialization of our rows is stable), so nothing is lost or altered.
+ * Splits a batch into two of about half the rows each, for a post the service refused as too large. The halves are
+ * cut from the batch's own bytes at a row boundary, so nothing is parsed, re-serialized, lost or altered.
  */
 export function splitBatchInHalf(batch: Batch): [Batch, Batch] {
-  const rows = JSON.parse(batch.body.toString('utf8')) as unknown[];
-  if (rows.length < 2) throw new RangeError('A batch of one row cannot be split.');
-  const middle = Math.ceil(rows.length / 2);
-  const toBatch = (part: unknown[]): Batch => ({
-    body: Buffer.from(JSON.stringify(part), 'utf8'),
-    recordCount: part.length,
-  });
-  return [toBatch(rows.slice(0, middle)), toBatch(rows.slice(middle))];
+  if (batch.recordCount < 2) throw new RangeError('A batch of one row cannot be split.');
+  const middle = Math.ceil(batch.recordCount / 2);
+  const ranges = [...rowRanges(batch.body)];
+  const lastOfFirst = ranges[middle - 1];
+  const firstOfSecond = ranges[middle];
+  if (!lastOfFirst || !firstOfSecond) throw new RangeError(`The batch body has fewer than ${middle + 1} rows.`);
+  return [
+    { body: Buffer.concat([batch.body.subarray(0, lastOfFirst[1]), Buffer.from([CLOSE])]), recordCount: middle },
+    {
+      body: Buffer.concat([Buffer.from([OPEN]), batch.body.subarray(firstOfSecond[0])]),
+      recordCount: batch.recordCount - middle,
+    },
+  ];
+}
+
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c; // backslash
+const OPEN_BRACE = 0x7b; // {
+const CLOSE_BRACE = 0x7d; // }
+
+/**
+ * Where each row of a batch body starts and ends ([start, end) byte offsets): the rows are the values at depth 1 of
+ * the JSON array, found outside strings. UTF-8 multi-byte sequences hold no ASCII bytes, so a byte-wise scan is exact.
+ */
+export function* rowRanges(body: Buffer): Generator<[number, number]> {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = -1;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (byte === BACKSLASH) escaped = true;
+      else if (byte === QUOTE) inString = false;
+      continue;
+    }
+    if (byte === QUOTE) inString = true;
+    else if (byte === OPEN || byte === OPEN_BRACE) {
+      if (depth === 1 && byte === OPEN_BRACE) start = i;
+      depth++;
+    } else if (byte === CLOSE || byte === CLOSE_BRACE) {
+      depth--;
+      if (depth === 1 && byte === CLOSE_BRACE) yield [start, i + 1];
+    }
+  }
 }

@@ -9,6 +9,7 @@ import {
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
 
+import { errorCode } from '../errors.js';
 import { Secret } from '../Secret.js';
 import { parseRunReport, type RunReport } from '../telemetry/RunReport.js';
 import type { Checkpoint, CheckpointStore, StoredCheckpoint } from './CheckpointStore.js';
@@ -191,7 +192,7 @@ async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<Buffe
 function storageFailure(where: string, action: string, error: unknown): Error {
   const rest = isRestError(error) ? error : undefined;
   const status = rest?.statusCode === undefined ? 'no response' : `status ${rest.statusCode}`;
-  const code = rest?.code ?? codeOf(error);
+  const code = rest?.code ?? errorCode(error);
   const firstLine = error instanceof Error ? (error.message.split('\n')[0] ?? '') : '';
   const message = scrub(firstLine).replace(/\.$/, '');
   const detail = [status, code, message].filter(Boolean).join(', ');
@@ -208,9 +209,4 @@ function scrub(text: string): string {
     .replace(/(https?:\/\/[^\s?#'"]*)[?#][^\s'"]*/gi, '$1')
     .replace(/\b(AccountKey|SharedAccessSignature|sig|signature)=[^;&\s'"]*/gi, '$1=[redacted]')
     .slice(0, MAX_DETAIL_CHARS);
-}
-
-function codeOf(error: unknown): string | undefined {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
 }

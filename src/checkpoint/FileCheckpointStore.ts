@@ -5,7 +5,7 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { type Clock, systemClock } from '../clock.js';
-import { CheckpointConflictError } from '../errors.js';
+import { CheckpointConflictError, errorCode } from '../errors.js';
 import { parseRunReport, type RunReport } from '../telemetry/RunReport.js';
 import type { Checkpoint, CheckpointStore, StoredCheckpoint } from './CheckpointStore.js';
 import {
@@ -163,5 +163,5 @@ async function syncDirectory(directory: string): Promise<void> {
 }
 
 function hasCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+  return errorCode(error) === code;
 }

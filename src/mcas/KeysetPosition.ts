@@ -8,13 +8,22 @@ export interface Position {
   idsAtCursor: string[];
 }
 
+/**
+ * Where the next run may start once every record handed over before it was accepted. Computed only when saved:
+ * keyset paging marks every record, and only the few that end a batch are ever saved.
+ */
+export type ResumeMark = () => Position;
+
 export class KeysetPosition {
   #cursorMs: number;
   #ids: Set<string>;
+  /** The same ids in the order they were added, append-only, so that a mark can take a prefix of them later. */
+  #idList: string[];
 
   constructor(start: Position) {
     this.#cursorMs = start.cursorMs;
     this.#ids = new Set(start.idsAtCursor);
+    this.#idList = [...this.#ids];
   }
 
   get cursorMs(): number {
@@ -31,13 +40,23 @@ export class KeysetPosition {
     if (createdMs > this.#cursorMs) {
       this.#cursorMs = createdMs;
       this.#ids = new Set([id]);
-    } else if (createdMs === this.#cursorMs) {
+      this.#idList = [id];
+    } else if (createdMs === this.#cursorMs && !this.#ids.has(id)) {
       this.#ids.add(id);
+      this.#idList.push(id);
     }
   }
 
+  /** This position as a mark: cheap to take for every record, since the id list is copied only when it is saved. */
+  mark(): ResumeMark {
+    const cursorMs = this.#cursorMs;
+    const ids = this.#idList;
+    const count = ids.length;
+    return () => ({ cursorMs, idsAtCursor: ids.slice(0, count) });
+  }
+
   snapshot(): Position {
-    return { cursorMs: this.#cursorMs, idsAtCursor: [...this.#ids] };
+    return this.mark()();
   }
 }
 

@@ -51,23 +51,9 @@ export class McasClient {
   readonly #options: McasClientOptions;
   /** Every page is gathered into this one buffer and parsed before the next request (see ReceiveBuffer). */
   readonly #receiveBuffer = new ReceiveBuffer();
-  #requests = 0;
 
   constructor(options: McasClientOptions) {
     this.#options = options;
-  }
-
-  /** HTTP requests sent so far, retries included. */
-  get requestCount(): number {
-    return this.#requests;
-  }
-
-  /** One page of activities. Throws HttpStatusError (after retries) or ResponseShapeError. */
-  listActivities(
-    query: ActivitiesQuery,
-    options: { signal?: AbortSignal; deadlineMs?: number } = {},
-  ): Promise<McasPage> {
-    return this.list('activities', query, options);
   }
 
   /** One page of a list resource. Throws HttpStatusError (after retries) or ResponseShapeError. */
@@ -85,7 +71,6 @@ export class McasClient {
         try {
           // Per attempt: a token that expired during a long backoff is renewed (entraAuthorization caches it).
           const authorization = await o.authorization.header(options.signal);
-          this.#requests++;
           const response = await sendRequest(o.dispatcher, {
             service: 'MCAS',
             method: 'POST',

@@ -1,16 +1,14 @@
 // How McasClient authenticates: the legacy API token (`Authorization: Token <token>`), or an Entra access token for the
 // Defender for Cloud Apps application (`Authorization: Bearer <token>`) from a managed identity or an app registration.
-// The Azure SDK modules are loaded when a credential is built, not at import: a run with the API token needs neither.
+// Credentials are built in credentials.ts; an app registration's secret or certificate is read with keyVault.ts.
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import type { SecretClientOptions } from '@azure/keyvault-secrets';
 
-import { CLOUD_PROFILES, MCAS_ACTIVITIES_APP_ROLE, MCAS_RESOURCE_APP_ID } from '../cloud.js';
+import { MCAS_ACTIVITIES_APP_ROLE, MCAS_RESOURCE_APP_ID, MCAS_SCOPE } from '../cloud.js';
 import { type Clock, systemClock } from '../clock.js';
-import { SecretError } from '../errors.js';
+import { McasAuthError, SecretError } from '../errors.js';
+import { openVault, type VaultOptions } from '../keyVault.js';
 import { Secret } from '../Secret.js';
 
-/** The scope of MCAS API tokens (api-authentication-application: `05a65629-…/.default`). */
-export const MCAS_SCOPE = `${MCAS_RESOURCE_APP_ID}/.default`;
 export const DEFAULT_APP_SECRET_NAME = 'mcas-app-client-secret';
 export const DEFAULT_APP_CERTIFICATE_NAME = 'mcas-app-certificate';
 /** A cached token is renewed this long before it expires, unless the credential says when to refresh. */
@@ -26,16 +24,7 @@ export interface McasAuthorization {
   readonly hints: Readonly<Record<number, string>>;
 }
 
-/**
- * No Entra token could be had for Defender for Cloud Apps (no managed identity, wrong tenant/client id, bad or expired
- * secret or certificate). The run fails before MCAS is called; fix the identity settings. Never holds a secret.
- */
-export class McasAuthError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'McasAuthError';
-  }
-}
+export { McasAuthError } from '../errors.js';
 
 const TOKEN_HINTS: Readonly<Record<number, string>> = Object.freeze({
   401: 'Check the MCAS API token (Settings > Security extensions > API tokens) and that MCAS_PORTAL_URL is its tenant.',
@@ -115,54 +104,7 @@ function describeTokenFailure(error: unknown, scope: string): McasAuthError {
   );
 }
 
-/** Where the Entra token for MCAS comes from. */
-export type McasCredentialSource =
-  /** The function's managed identity; `clientId` names a user-assigned one. */
-  | { kind: 'managedIdentity'; clientId?: string | undefined }
-  /** An app registration with a client secret. */
-  | { kind: 'clientSecret'; tenantId: string; clientId: string; clientSecret: Secret }
-  /** An app registration with a certificate: PEM holding the certificate and its private key. */
-  | { kind: 'clientCertificate'; tenantId: string; clientId: string; certificatePem: Secret };
-
-export interface McasCredentialOptions {
-  /** Entra authority host for app registrations: the cloud profile's authorityHost. Default the public cloud's. */
-  authorityHost?: string;
-  /** Skips MSAL's instance discovery (authority validation); only for a loopback token endpoint in tests. */
-  disableInstanceDiscovery?: boolean;
-  /** TLS options of the credential's HTTP client (tests trust the loopback certificate). */
-  tlsOptions?: { ca?: string };
-}
-
-/** Builds the credential; tokens are cached by it (MSAL) and again by entraAuthorization. Does no network I/O itself. */
-export async function createMcasCredential(
-  source: McasCredentialSource,
-  options: McasCredentialOptions = {},
-): Promise<TokenCredential> {
-  const { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } =
-    await import('@azure/identity');
-  const common = {
-    authorityHost: options.authorityHost ?? CLOUD_PROFILES.public.authorityHost,
-    ...(options.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
-    ...(options.tlsOptions ? { tlsOptions: options.tlsOptions } : {}),
-  };
-  switch (source.kind) {
-    case 'managedIdentity': {
-      const tls = options.tlsOptions ? { tlsOptions: options.tlsOptions } : {};
-      return source.clientId
-        ? new ManagedIdentityCredential({ clientId: source.clientId, ...tls })
-        : new ManagedIdentityCredential(tls);
-    }
-    case 'clientSecret':
-      return new ClientSecretCredential(source.tenantId, source.clientId, source.clientSecret.reveal(), common);
-    case 'clientCertificate':
-      return new ClientCertificateCredential(
-        source.tenantId,
-        source.clientId,
-        { certificate: source.certificatePem.reveal() },
-        common,
-      );
-  }
-}
+export { createMcasCredential, type McasCredentialOptions, type McasCredentialSource } from '../credentials.js';
 
 /** Where an app registration's secret or certificate is kept. */
 export interface McasAppCredentialLocation {
@@ -172,12 +114,8 @@ export interface McasAppCredentialLocation {
   secretName?: string;
 }
 
-export interface ReadMcasAppCredentialOptions {
-  /** Credential for Key Vault: the function's managed identity. */
-  credential: TokenCredential;
-  /** Pipeline options for the SecretClient (tests pass tlsOptions). */
-  clientOptions?: SecretClientOptions;
-}
+/** The credential for Key Vault (the function's managed identity), and pipeline options for the SecretClient. */
+export type ReadMcasAppCredentialOptions = VaultOptions;
 
 /**
  * Reads the app registration's client secret, or its certificate, from Key Vault. A certificate must be PEM with its
@@ -190,20 +128,8 @@ export async function readMcasAppCredential(
 ): Promise<Secret> {
   const certificate = location.kind === 'clientCertificate';
   const name = location.secretName ?? (certificate ? DEFAULT_APP_CERTIFICATE_NAME : DEFAULT_APP_SECRET_NAME);
-  const where = `secret '${name}' in Key Vault ${location.vaultUrl}`;
-  const { SecretClient } = await import('@azure/keyvault-secrets');
-  const client = new SecretClient(location.vaultUrl, options.credential, options.clientOptions);
-  let value: string;
-  try {
-    value = ((await client.getSecret(name)).value ?? '').trim();
-  } catch (error) {
-    throw describeVaultFailure(error, where, name, location.vaultUrl);
-  }
-  if (value === '') {
-    throw new SecretError(
-      `The ${where} is empty; store the app registration's ${certificate ? 'certificate' : 'client secret'}.`,
-    );
-  }
+  const vault = await openVault(location.vaultUrl, options);
+  const value = await vault.read(name);
   if (certificate) {
     const hasCertificate = /-----BEGIN CERTIFICATE-----/.test(value);
     const hasKey = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(value);
@@ -213,38 +139,10 @@ export async function readMcasAppCredential(
         ? 'PKCS#12 (the Key Vault default)'
         : `PEM without ${hasCertificate ? 'a private key' : 'a certificate'}`;
       throw new SecretError(
-        `The ${where} is ${found}; import the certificate with content type application/x-pem-file, so that its ` +
-          'secret holds the certificate and its private key as PEM.',
+        `Secret '${name}' in Key Vault ${location.vaultUrl} is ${found}; import the certificate with content type ` +
+          'application/x-pem-file, so that its secret holds the certificate and its private key as PEM.',
       );
     }
   }
   return new Secret(value);
-}
-
-function describeVaultFailure(error: unknown, where: string, name: string, vaultUrl: string): SecretError {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  const errorName = error instanceof Error ? error.name : 'Error';
-  if (errorName === 'RestError' && status === 404) {
-    const fix = `az keyvault secret set --name ${name}, or az keyvault certificate import`;
-    return new SecretError(`The ${where} was not found; create it (${fix}).`, { cause: error });
-  }
-  if (errorName === 'RestError' && (status === 401 || status === 403)) {
-    return new SecretError(
-      `Key Vault ${vaultUrl} refused to let this app read secret '${name}' (HTTP ${status}); give the function's ` +
-        "managed identity the 'Key Vault Secrets User' role on the vault.",
-      { cause: error },
-    );
-  }
-  if (/Credential|Authentication/.test(errorName)) {
-    return new SecretError(
-      `Could not get a token for Key Vault ${vaultUrl} to read secret '${name}': no managed identity answered; turn on ` +
-        "the Function App's identity (AZURE_CLIENT_ID names a user-assigned one).",
-      { cause: error },
-    );
-  }
-  // Other errors are described by name and code only: a RestError for a 2xx that failed to parse quotes the body.
-  const code = (error as { code?: unknown } | null)?.code;
-  return new SecretError(
-    `Could not read the ${where} (${typeof code === 'string' ? `${errorName} ${code}` : errorName}).`,
-  );
 }

@@ -1,5 +1,5 @@
 // Evaluates the deployment-time-free part of a Bicep expression (literals, params, vars, loadJsonContent, union,
-// contains, ternaries, ...) to plain values, so that tests can check what a template would send for given parameters.
+// contains, map and filter with a lambda, ternaries, `??`, ...) to plain values, so that tests can check what a template would send for given parameters.
 // Anything known only during a deployment (a resource's id, a module's output) stays an Unresolved with its text.
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -25,6 +25,9 @@ export type Value = string | number | boolean | null | Value[] | { [key: string]
 
 /** Values of a file's params; a param left out takes its default, or is Unresolved when it has none. */
 export type ParamValues = Readonly<Record<string, Value>>;
+
+/** Values of lambda parameters in scope. */
+type Locals = Readonly<Record<string, Value>>;
 
 function isObject(value: Value | undefined): value is { [key: string]: Value } {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Unresolved);
@@ -70,6 +73,10 @@ function call(file: BicepFile, name: string, args: Value[], text: string): Value
       return String(first).split(String(second));
     case 'last':
       return Array.isArray(first) ? (first.at(-1) ?? null) : String(first).slice(-1);
+    case 'toLower':
+      return typeof first === 'string' ? first.toLowerCase() : new Unresolved(text);
+    case 'toUpper':
+      return typeof first === 'string' ? first.toUpperCase() : new Unresolved(text);
   }
   return new Unresolved(text);
 }
@@ -89,13 +96,34 @@ function binary(operator: string, left: Value, right: Value, text: string): Valu
   return new Unresolved(text);
 }
 
+/** `map(list, x => ...)` and `filter(list, x => ...)`: the lambda evaluated for each item, its parameter bound to it. */
+function lambdaCall(
+  file: BicepFile,
+  name: string,
+  [listNode, lambda]: Node[],
+  params: ParamValues,
+  locals: Locals,
+  text: string,
+): Value {
+  const list = evaluate(file, listNode, params, locals);
+  const [parameter, body] = lambda?.namedChildren ?? [];
+  if (!Array.isArray(list) || parameter?.type !== 'identifier') return new Unresolved(text);
+  const results = list.map((item) => evaluate(file, body, params, { ...locals, [parameter.text]: item }));
+  if (name === 'map') return results;
+  if (name === 'filter') {
+    if (results.some((result) => typeof result !== 'boolean')) return new Unresolved(text);
+    return list.filter((_, index) => results[index] === true);
+  }
+  return new Unresolved(text);
+}
+
 /**
  * The value of an expression in `file` with the given param values. Conditions must resolve: a ternary on a
  * deployment-time value throws, so that a test names the parameters it depends on.
  */
-export function evaluate(file: BicepFile, node: Node | undefined, params: ParamValues): Value {
+export function evaluate(file: BicepFile, node: Node | undefined, params: ParamValues, locals: Locals = {}): Value {
   if (!node) throw new Error(`${file.path}: nothing to evaluate`);
-  const recurse = (child: Node | undefined): Value => evaluate(file, child, params);
+  const recurse = (child: Node | undefined): Value => evaluate(file, child, params, locals);
   switch (node.type) {
     case 'string': {
       const parts = node.namedChildren.map((child) =>
@@ -129,6 +157,7 @@ export function evaluate(file: BicepFile, node: Node | undefined, params: ParamV
     }
     case 'identifier': {
       const name = node.text;
+      if (name in locals) return locals[name] ?? null;
       const param = declarations(file, 'parameter_declaration').find((candidate) => nameOf(candidate) === name);
       if (param) {
         if (name in params) return params[name] ?? null;
@@ -136,11 +165,17 @@ export function evaluate(file: BicepFile, node: Node | undefined, params: ParamV
         return fallback ? recurse(fallback) : new Unresolved(name);
       }
       const variable = declarations(file, 'variable_declaration').find((candidate) => nameOf(candidate) === name);
-      return variable ? recurse(assignedValue(variable)) : new Unresolved(name);
+      if (variable) return recurse(assignedValue(variable));
+      const module = declarations(file, 'module_declaration').find((candidate) => nameOf(candidate) === name);
+      // A module whose condition is false is not deployed: it is null, which `module.?outputs.x ?? fallback` handles.
+      if (module && conditionOf(file, module, params) === false) return null;
+      return new Unresolved(name);
     }
     case 'member_expression': {
       const base = recurse(node.childForFieldName('object') ?? node.namedChildren[0]);
       const key = node.childForFieldName('property')?.text ?? node.namedChildren[1]?.text ?? '';
+      // `a.?b.c`: null when a is null; a conditional module that is not deployed reads as null.
+      if (base === null && node.text.includes('.?')) return null;
       return isObject(base) && key in base ? (base[key] ?? null) : new Unresolved(node.text);
     }
     case 'subscript_expression': {
@@ -153,7 +188,10 @@ export function evaluate(file: BicepFile, node: Node | undefined, params: ParamV
     }
     case 'call_expression': {
       const name = node.childForFieldName('function')?.text ?? '';
-      const args = (node.childForFieldName('arguments')?.namedChildren ?? []).map(recurse);
+      const argNodes = node.childForFieldName('arguments')?.namedChildren ?? [];
+      if (argNodes.some((arg) => arg.type === 'lambda_expression'))
+        return lambdaCall(file, name, argNodes, params, locals, node.text);
+      const args = argNodes.map(recurse);
       return call(file, name, args, node.text);
     }
     case 'unary_expression': {
@@ -163,6 +201,10 @@ export function evaluate(file: BicepFile, node: Node | undefined, params: ParamV
     }
     case 'binary_expression': {
       const [left, operator, right] = node.children;
+      if (operator?.text === '??') {
+        const value = recurse(left);
+        return value === null ? recurse(right) : value;
+      }
       return binary(operator?.text ?? '', recurse(left), recurse(right), node.text);
     }
     case 'ternary_expression': {

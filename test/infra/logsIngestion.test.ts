@@ -16,7 +16,7 @@ import { AZURE_CLOUD_NAMES } from '../../src/cloud.js';
 import { DEFAULTS, readConfig } from '../../src/config.js';
 import { ACTIVITIES } from '../../src/streams.js';
 import { describeDiagnostics } from '../sentinel/kusto.js';
-import { conditionOf, evaluate, type ParamValues, resolveFromBicepFile, Unresolved, type Value } from './bicepEval.js';
+import { evaluate, type ParamValues, resolveFromBicepFile, Unresolved, type Value } from './bicepEval.js';
 import {
   assignedValue,
   type BicepFile,
@@ -34,25 +34,24 @@ import {
   resourceTypeOf,
   stringLiteral,
 } from './bicepTree.js';
-import { analyzeTransform, KUSTO_TYPES, type StreamColumn, unsupportedInTransform } from './transformKql.js';
+import { MAIN_PARAMS, templateModel } from './templateModel.js';
+import {
+  analyzeAgainstTable,
+  analyzeTransform,
+  KUSTO_TYPES,
+  type StreamColumn,
+  unsupportedInTransform,
+} from './transformKql.js';
 
 const ACTIVITY_STREAM = DEFAULTS.LOGS_INGESTION_STREAM;
 /** The stream the connector derives for alerts: `Custom-<log type>_CL` with log type MCAS_Alert_Log. */
 const ALERT_STREAM = 'Custom-MCAS_Alert_Log_CL';
 const MONITORING_METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
-const SENTINEL_WORKSPACE =
-  '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sentinel/providers/Microsoft.OperationalInsights/workspaces/law-sentinel';
-/** main.bicep's required parameters, with values of the right shape. */
-const MAIN_PARAMS: ParamValues = {
-  environmentName: 'mcas-test',
-  location: 'westeurope',
-  sentinelWorkspaceResourceId: SENTINEL_WORKSPACE,
-  mcasPortalUrl: 'https://contoso.us2.portal.cloudappsecurity.com',
-};
 const GUID = '11111111-2222-3333-4444-555555555555';
 /** What only a deployment knows, per app setting, in the shape Azure gives it (public cloud). */
 const DEPLOYMENT_VALUES: Readonly<Record<string, string>> = {
   AzureWebJobsStorage__blobServiceUri: 'https://stmcastest.blob.core.windows.net/',
+  AzureWebJobsStorage__queueServiceUri: 'https://stmcastest.queue.core.windows.net/',
   AzureWebJobsStorage__clientId: GUID,
   APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${GUID};IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/`,
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${GUID};Authorization=AAD`,
@@ -66,50 +65,7 @@ const DEPLOYMENT_VALUES: Readonly<Record<string, string>> = {
 
 let files: BicepFile[] = [];
 
-function fileAt(path: string): BicepFile {
-  const found = files.find((file) => file.path === path);
-  assert.ok(found, `${path} is missing`);
-  return found;
-}
-
-function declared(file: BicepFile, kind: string, name: string): Node {
-  const found = declarations(file, kind).find((node) => nameOf(node) === name);
-  assert.ok(found, `${file.path}: no ${kind} ${name}`);
-  return found;
-}
-
-function isObject(value: Value | undefined): value is { [key: string]: Value } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Unresolved);
-}
-
-function asObject(value: Value | undefined, what: string): { [key: string]: Value } {
-  assert.ok(isObject(value), `${what} is not an object: ${JSON.stringify(value)}`);
-  return value;
-}
-
-/** A module of main.bicep: its file, whether it deploys, and its params evaluated for main's parameters. */
-function mainModule(
-  name: string,
-  mainParams: ParamValues,
-): { file: BicepFile; deploys: Value; params: ParamValues; node: Node } {
-  const main = fileAt('infra/main.bicep');
-  const node = declared(main, 'module_declaration', name);
-  const path = stringLiteral(node.namedChildren.find((child) => child.type === 'string'));
-  assert.ok(path, `module ${name} has no plain path`);
-  const params = asObject(evaluate(main, property(bodyOf(node), 'params'), mainParams), `module ${name} params`);
-  return { file: fileAt(resolveFromBicepFile(main, path)), deploys: conditionOf(main, node, mainParams), params, node };
-}
-
-/** A module output that main.bicep reads (`<module>.outputs.<name>`), evaluated for main's parameters. */
-function moduleOutput(reference: Value | undefined, mainParams: ParamValues): Value {
-  const match = reference instanceof Unresolved ? /^(\w+)\.outputs\.(\w+)$/.exec(reference.text) : null;
-  assert.ok(match, `expected <module>.outputs.<name>, got ${JSON.stringify(reference)}`);
-  const [, moduleName = '', outputName = ''] = match;
-  const { file, params } = mainModule(moduleName, mainParams);
-  const output = declarations(file, 'output_declaration').find((node) => nameOf(node) === outputName);
-  assert.ok(output, `${file.path}: no output ${outputName}`);
-  return evaluate(file, assignedValue(output), params);
-}
+const { fileAt, declared, asObject, mainModule, moduleOutput, resourceIn } = templateModel(() => files);
 
 /** The resource an expression such as `rule.properties.immutableId` starts from, and its type. */
 function resourceBehind(file: BicepFile, value: Value | undefined): { name: string; type: string; existing: boolean } {
@@ -117,19 +73,6 @@ function resourceBehind(file: BicepFile, value: Value | undefined): { name: stri
   const name = /^\w+/.exec(value.text)?.[0] ?? '';
   const resource = declared(file, 'resource_declaration', name);
   return { name, type: resourceTypeOf(resource), existing: isExisting(resource) };
-}
-
-/** The evaluated body of a resource (name, location, properties, ...) and whether it deploys, for the given params. */
-function resourceIn(
-  file: BicepFile,
-  name: string,
-  params: ParamValues,
-): { deploys: Value; body: { [key: string]: Value } } {
-  const node = declared(file, 'resource_declaration', name);
-  return {
-    deploys: conditionOf(file, node, params),
-    body: asObject(evaluate(file, bodyOf(node), params), `${file.path} ${name}`),
-  };
 }
 
 function columnsOf(value: Value | undefined): StreamColumn[] {
@@ -277,6 +220,9 @@ describe('Logs Ingestion deployment', () => {
       assert.deepEqual(deploys(LOGS_INGESTION), [true, true]);
       assert.deepEqual(deploys({ ...LOGS_INGESTION, alertsEnabled: false }), [true, false]);
       assert.deepEqual(deploys({ ...LOGS_INGESTION, unmanagedTables: ['MCAS_Activity_Log_CL'] }), [false, true]);
+      // Log Analytics table names ignore case: another spelling names the same table, which must stay alone too.
+      assert.deepEqual(deploys({ ...LOGS_INGESTION, unmanagedTables: ['mcas_activity_log_cl'] }), [false, true]);
+      assert.deepEqual(deploys({ ...LOGS_INGESTION, unmanagedTables: ['MCAS_ALERT_LOG_CL'] }), [true, false]);
       assert.deepEqual(
         deploys({
           ...LOGS_INGESTION,
@@ -431,7 +377,7 @@ describe('Logs Ingestion deployment', () => {
       const env: Record<string, string> = {};
       for (const [name, value] of Object.entries(values)) {
         const resolved =
-          value instanceof Unresolved && /^\w+\.outputs\.\w+$/.test(value.text)
+          value instanceof Unresolved && /^\w+\.\??outputs\.\w+$/.test(value.text)
             ? moduleOutput(value, mainParams)
             : value;
         const text = typeof resolved === 'string' ? resolved : DEPLOYMENT_VALUES[name];
@@ -531,6 +477,36 @@ describe('Logs Ingestion deployment', () => {
       assert.deepEqual(
         moduleOutput(logsIngestion['LOGS_INGESTION_ENDPOINT'], LOGS_INGESTION),
         new Unresolved('endpoint.properties.logsIngestion.endpoint'),
+      );
+    });
+  });
+  // Here rather than in a file of its own: the Kusto language service takes seconds to load, once per test process.
+  describe('Key Vault audit query in infra/README.md', () => {
+    /** AZKVAuditLogs columns the query may use, from Azure Monitor's table reference (Azure Monitor Logs). */
+    const AUDIT_COLUMNS: StreamColumn[] = [
+      { name: 'TimeGenerated', type: 'datetime' },
+      { name: 'OperationName', type: 'string' },
+      { name: 'Id', type: 'string' },
+      { name: 'Identity', type: 'dynamic' },
+      { name: 'CallerIpAddress', type: 'string' },
+      { name: 'ResultSignature', type: 'string' },
+      { name: 'ResultType', type: 'string' },
+      { name: 'HttpStatusCode', type: 'int' },
+      { name: 'RequestUri', type: 'string' },
+      { name: 'ClientInfo', type: 'string' },
+      { name: '_ResourceId', type: 'string' },
+    ];
+
+    it('parses, against the resource-specific table the diagnostic setting writes', async () => {
+      const readme = await readFile(join(REPO_ROOT, 'infra/README.md'), 'utf8');
+      const queries = [...readme.matchAll(/```kusto\n(AZKVAuditLogs[\s\S]*?)```/g)].map((match) => match[1] ?? '');
+      assert.equal(queries.length, 1, 'expected one AZKVAuditLogs query in infra/README.md');
+      const query = queries[0] ?? '';
+      const { diagnostics, columns } = analyzeAgainstTable(query, 'AZKVAuditLogs', AUDIT_COLUMNS);
+      assert.deepEqual(diagnostics, [], describeDiagnostics(query, diagnostics));
+      assert.deepEqual(
+        columns?.map((column) => column.name).sort(),
+        ['CallerIpAddress', 'Caller', 'First', 'Last', 'Reads', 'ResultSignature', 'Secret'].sort(),
       );
     });
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
-import { DEFAULTS } from '../../src/config.js';
+import { DEFAULTS, SETTING_NAMES } from '../../src/config.js';
 import {
   assignedValue,
   type BicepFile,
@@ -35,6 +35,7 @@ const ROLE_NAMES: ReadonlyMap<string, string> = new Map([
   ['b86a8fe4-44ce-4948-aee5-eccb2c155cd7', 'Key Vault Secrets Officer'],
   ['b7e6dc6d-f1e8-4753-8033-0f276bb0955b', 'Storage Blob Data Owner'],
   ['3913510d-42f4-4e42-8a64-420c390055eb', 'Monitoring Metrics Publisher'],
+  ['974c5e8b-45b9-4653-ba55-5f855dd0fb88', 'Storage Queue Data Contributor'],
 ]);
 
 // How each setting that src/config.ts reads without a default is handled by the template. A new one fails the
@@ -52,11 +53,14 @@ const STORAGE_ENDPOINTS = ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsS
 const DEFAULTED_BUT_REQUIRED = ['MCAS_TIMER_SCHEDULE'];
 /** Read by the Functions host, not by config.ts: identity-based host storage and Entra-authenticated telemetry. */
 const HOST_SETTINGS = [
+  'AzureWebJobsStorage__queueServiceUri',
   'AzureWebJobsStorage__credential',
   'AzureWebJobsStorage__clientId',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
 ];
+/** The multi-tenant settings (names agreed with the tenant registry and its queue function, outside config.ts). */
+const MULTI_TENANT_SETTINGS = ['TENANT_REGISTRY', 'TENANT_QUEUE_NAME'];
 /** Deprecated on Flex Consumption, where the runtime and the package come from functionAppConfig. */
 const FLEX_DEPRECATED = [
   'FUNCTIONS_WORKER_RUNTIME',
@@ -75,12 +79,9 @@ const SECRET_BEARING =
  * a setting has a default when it is a key of DEFAULTS or its read is followed by a fallback (`env, 'NAME') ?? ...`).
  * If config.ts comes to export its list of setting names, read that here instead.
  */
-async function settingsReadByConfig(): Promise<{ read: Set<string>; defaulted: Set<string> }> {
-  const source = await readFile(join(REPO_ROOT, 'src/config.ts'), 'utf8');
-  const names = (pattern: RegExp): string[] => [...source.matchAll(pattern)].map((match) => match[1] ?? '');
-  const defaulted = new Set([...Object.keys(DEFAULTS), ...names(/\benv, '([A-Za-z][A-Za-z0-9_]*)'\)\s*\?\?/g)]);
-  const read = new Set(names(/\benv, '([A-Za-z][A-Za-z0-9_]*)'/g));
-  for (const name of defaulted) read.add(name);
+function settingsReadByConfig(): { read: Set<string>; defaulted: Set<string> } {
+  const defaulted = new Set(Object.keys(DEFAULTS));
+  const read = new Set([...SETTING_NAMES, ...defaulted]);
   return { read, defaulted };
 }
 
@@ -166,8 +167,8 @@ describe('deployment templates', () => {
   });
 
   describe('app settings', () => {
-    it('set every setting the connector config reads without a default', async () => {
-      const { read, defaulted } = await settingsReadByConfig();
+    it('set every setting the connector config reads without a default', () => {
+      const { read, defaulted } = settingsReadByConfig();
       assert.ok(
         read.has('MCAS_PORTAL_URL') && read.has('KEY_VAULT_URL'),
         'could not read setting names from config.ts',
@@ -189,10 +190,12 @@ describe('deployment templates', () => {
       assert.equal(endpoints.length, 1, `set exactly one of ${STORAGE_ENDPOINTS.join(', ')}`);
     });
 
-    it('name only settings the config reads, besides the Functions host own ones', async () => {
-      const { read } = await settingsReadByConfig();
+    it('name only settings the config reads, besides the Functions host own ones', () => {
+      const { read } = settingsReadByConfig();
       const { settings } = appSettings();
-      const unknown = [...settings.keys()].filter((name) => !read.has(name) && !HOST_SETTINGS.includes(name));
+      const unknown = [...settings.keys()].filter(
+        (name) => !read.has(name) && !HOST_SETTINGS.includes(name) && !MULTI_TENANT_SETTINGS.includes(name),
+      );
       assert.deepEqual(unknown, [], 'neither config.ts nor the host reads these (a typo?)');
     });
 
@@ -291,7 +294,7 @@ describe('deployment templates', () => {
           {
             role: 'Key Vault Secrets Officer',
             scope: 'Microsoft.KeyVault/vaults',
-            principal: 'secretsOfficerPrincipalId',
+            principal: 'vaultOfficerPrincipalId',
             conditional: true,
           },
           {
@@ -318,6 +321,13 @@ describe('deployment templates', () => {
             scope: 'Microsoft.Storage/storageAccounts',
             principal: 'principalId',
             conditional: false,
+          },
+          // multiTenant only: the tenant-run queue trigger.
+          {
+            role: 'Storage Queue Data Contributor',
+            scope: 'Microsoft.Storage/storageAccounts',
+            principal: 'principalId',
+            conditional: true,
           },
         ].sort(byRole),
       );

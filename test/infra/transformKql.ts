@@ -131,13 +131,18 @@ function kustoLanguage(): KustoSymbols {
   return (globalThis as unknown as { Kusto: { Language: KustoSymbols } }).Kusto.Language;
 }
 
+/** Analyses a query against a database whose only table is `tableName`, with the given columns. */
+export function analyzeAgainstTable(query: string, tableName: string, columns: readonly StreamColumn[]): KqlAnalysis {
+  const Kusto = kustoLanguage();
+  const schema = `(${columns.map((column) => `['${column.name}']:${KUSTO_TYPES[column.type] ?? column.type}`).join(', ')})`;
+  const table = new Kusto.Symbols.TableSymbol.$ctor7(tableName, schema, '');
+  const globals = Kusto.GlobalState.Default.WithDatabase(new Kusto.Symbols.DatabaseSymbol.ctor('workspace', [table]));
+  return analyzeKql(query, globals);
+}
+
 /** Analyses a transformation against a database whose only table is `source`, with the stream's columns. */
 export function analyzeTransform(transformKql: string, streamColumns: readonly StreamColumn[]): KqlAnalysis {
-  const Kusto = kustoLanguage();
-  const schema = `(${streamColumns.map((column) => `['${column.name}']:${KUSTO_TYPES[column.type] ?? column.type}`).join(', ')})`;
-  const source = new Kusto.Symbols.TableSymbol.$ctor7('source', schema, '');
-  const globals = Kusto.GlobalState.Default.WithDatabase(new Kusto.Symbols.DatabaseSymbol.ctor('dcr', [source]));
-  return analyzeKql(transformKql, globals);
+  return analyzeAgainstTable(transformKql, 'source', streamColumns);
 }
 
 /**

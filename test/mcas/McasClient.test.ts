@@ -58,7 +58,7 @@ describe('McasClient and the RequestPacer', () => {
       log: new RecordingLogger(),
       pacer,
     });
-    const page = await client.listActivities({
+    const page = await client.list('activities', {
       filters: {},
       sortField: 'created',
       sortDirection: 'asc',

@@ -17,14 +17,13 @@ import { startKeyVaultEmulator } from '../../emulators/keyVaultEmulator.js';
 import { startManagedIdentityEmulator } from '../../emulators/managedIdentityEmulator.js';
 import { ACTIVITIES_PATH, startMcasEmulator } from '../../emulators/mcasEmulator.js';
 import { loadTestTls } from '../../emulators/testTls.js';
-import { MCAS_RESOURCE_APP_ID } from '../../src/cloud.js';
+import { MCAS_RESOURCE_APP_ID, MCAS_SCOPE } from '../../src/cloud.js';
 import { HttpStatusError, SecretError } from '../../src/errors.js';
 import { createDispatcher, sendRequest } from '../../src/http.js';
 import { parsePage } from '../../src/mcas/McasClient.js';
 import {
   createMcasCredential,
   entraAuthorization,
-  MCAS_SCOPE,
   McasAuthError,
   type McasAuthorization,
   readMcasAppCredential,
@@ -300,7 +299,7 @@ describe('readMcasAppCredential from Key Vault', () => {
         { kind: 'clientSecret', vaultUrl: vault.vaultUrl, secretName: 'other-app-secret' },
         { credential: vaultCredential, clientOptions: { tlsOptions: tls } },
       ),
-      new RegExp(`secret 'other-app-secret' in Key Vault ${vault.vaultUrl} was not found`),
+      new RegExp(`Secret 'other-app-secret' was not found in Key Vault ${vault.vaultUrl}`),
     );
   });
 });

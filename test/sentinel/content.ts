@@ -1,12 +1,18 @@
-// Reads the Sentinel content under sentinel/ (parser, rules, hunting queries, workbook) for the tests.
+// Reads the Sentinel content of the solution under sentinel/Solutions/ (parsers, rules, hunting queries, workbook) for
+// the tests.
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { parse } from 'yaml';
 
+import type { KqlFunction } from './kusto.js';
+
 /** The repository root: tests run from dist/test/sentinel/. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const SENTINEL_DIR = `${REPO_ROOT}sentinel/`;
+/** The solution folder, relative to the repository root, laid out like Azure-Sentinel's `Solutions/<Name>/`. */
+export const SOLUTION = 'sentinel/Solutions/MCASActivityConnector';
 
 export interface YamlDocument {
   /** Path relative to the repository root. */
@@ -31,8 +37,42 @@ export function readText(relativePath: string): string {
   return readFileSync(`${REPO_ROOT}${relativePath}`, 'utf8');
 }
 
-export function readParserText(): string {
-  return readText('sentinel/parsers/MCASActivity.kql');
+/** A parser YAML file, either the Solutions form (`FunctionAlias`, `FunctionParams`) or ASIM's (`ParserName`, `ParserParams`). */
+export interface ParserDocument extends YamlDocument {
+  function: KqlFunction;
+}
+
+interface ParserParam {
+  Name: string;
+  Type: string;
+  Default: unknown;
+}
+
+/** KQL's parameter list for a saved function: `(starttime:datetime=datetime(null), eventresult:string='*')`. */
+export function kqlParameterList(params: readonly ParserParam[]): string {
+  const defaultText = (param: ParserParam): string =>
+    param.Type === 'string' ? `'${String(param.Default)}'` : String(param.Default);
+  return `(${params.map((param) => `${param.Name}:${param.Type}=${defaultText(param)}`).join(', ')})`;
+}
+
+export function readParsers(): ParserDocument[] {
+  return readYamlDirectory(`${SOLUTION}/Parsers`).map((document) => {
+    const c = document.content;
+    const name = String(c['FunctionAlias'] ?? c['ParserName']);
+    const params = (c['FunctionParams'] ?? c['ParserParams'] ?? []) as ParserParam[];
+    const body = String(c['FunctionQuery'] ?? c['ParserQuery']);
+    return { ...document, function: { name, parameters: kqlParameterList(params), body } };
+  });
+}
+
+/** The MCASActivity parser, the one every rule, hunting query and the workbook read through. */
+export function readMainParser(): ParserDocument {
+  return readParsers().find((parser) => parser.function.name === 'MCASActivity') ?? assert.fail('no MCASActivity');
+}
+
+/** Every parser as a workspace function. */
+export function parserFunctions(): KqlFunction[] {
+  return readParsers().map((parser) => parser.function);
 }
 
 function readYamlDirectory(relativeDir: string): YamlDocument[] {
@@ -50,15 +90,19 @@ function readYamlDirectory(relativeDir: string): YamlDocument[] {
 }
 
 export function readAnalyticRules(): YamlDocument[] {
-  return readYamlDirectory('sentinel/analytic-rules');
+  return readYamlDirectory(`${SOLUTION}/Analytic Rules`);
 }
 
 export function readHuntingQueries(): YamlDocument[] {
-  return readYamlDirectory('sentinel/hunting');
+  return readYamlDirectory(`${SOLUTION}/Hunting Queries`);
+}
+
+export function readJson(relativePath: string): Record<string, unknown> {
+  return JSON.parse(readText(relativePath)) as Record<string, unknown>;
 }
 
 export function readWorkbook(): Record<string, unknown> {
-  return JSON.parse(readText('sentinel/workbooks/MCASActivity.json')) as Record<string, unknown>;
+  return readJson(`${SOLUTION}/Workbooks/MCASActivity.json`);
 }
 
 /** Every KQL text in the workbook: query items (type 3) and query-driven parameters, nested groups included. */

@@ -5,7 +5,13 @@ import { createRequire } from 'node:module';
 import { LOG_RECORD_COLUMNS, type LogColumnType } from '../../src/mapping/LogRecord.js';
 
 export const TABLE_NAME = 'MCAS_Activity_Log_CL';
-export const PARSER_FUNCTION_NAME = 'MCASActivity';
+
+/** A saved workspace function: its name, its parameter list as KQL declares it (`(a:int=1, ...)`), its body. */
+export interface KqlFunction {
+  name: string;
+  parameters: string;
+  body: string;
+}
 
 /** A column as the language service names its type (`string`, `datetime`, `bool`, `guid`, `real`, `long`, ...). */
 export interface KqlColumn {
@@ -156,20 +162,118 @@ function schemaText(columns: readonly KqlColumn[]): string {
 }
 
 /**
- * A workspace as the language service sees it: MCAS_Activity_Log_CL in the given shape and, when `parserText` is
- * given, the saved function MCASActivity with that body, so that rules can call it.
+ * A workspace as the language service sees it: MCAS_Activity_Log_CL in the given shape and the given saved functions
+ * (the parsers), so that queries can call them.
  */
-export function workspaceGlobals(shape: TableShape, parserText?: string): KustoGlobalState {
+export function workspaceGlobals(shape: TableShape, functions: readonly KqlFunction[] = []): KustoGlobalState {
   const { Kusto } = loadLanguageService();
   const members: unknown[] = [new Kusto.Symbols.TableSymbol.$ctor7(TABLE_NAME, schemaText(tableColumns(shape)), '')];
-  if (parserText !== undefined) {
-    members.push(new Kusto.Symbols.FunctionSymbol.$ctor16(PARSER_FUNCTION_NAME, '()', `{\n${parserText}\n}`, ''));
+  for (const fn of functions) {
+    members.push(new Kusto.Symbols.FunctionSymbol.$ctor16(fn.name, fn.parameters, `{\n${fn.body}\n}`, ''));
   }
   return Kusto.GlobalState.Default.WithDatabase(new Kusto.Symbols.DatabaseSymbol.ctor('workspace', members));
 }
 
+/** The result of analysing every parser of a workspace once. */
+export interface AnalysedWorkspace {
+  /** The table and every function, each function standing as its parameter list over a table of its result columns. */
+  globals: KustoGlobalState;
+  /** Each function's body as analysed (bodyQuery), against the functions it calls. */
+  bodies: ReadonlyMap<string, KqlAnalysis>;
+}
+
+/** The datatable() expression of an empty table with these columns: a function body that is instant to analyse. */
+function emptyTable(columns: readonly KqlColumn[]): string {
+  return `datatable${schemaText(columns)}[]`;
+}
+
+const workspaces = new Map<string, AnalysedWorkspace>();
+
+/**
+ * Analyses each function body once, callees first, then stands each function in for callers as its parameter list
+ * over an empty table of its result columns. A parser's columns do not depend on the arguments, and re-analysing
+ * the parser body at every call (what the language service does with a real body) made the checks ten times slower.
+ * Argument names and types are still checked at every call. Throws if the functions call each other in a cycle.
+ */
+export function analyseWorkspace(shape: TableShape, functions: readonly KqlFunction[]): AnalysedWorkspace {
+  const key = `${shape}\n${functions.map((fn) => `${fn.name}${fn.parameters}{${fn.body}}`).join('\n')}`;
+  const known = workspaces.get(key);
+  if (known !== undefined) return known;
+  const stubs: KqlFunction[] = [];
+  const bodies = new Map<string, KqlAnalysis>();
+  let pending = [...functions];
+  while (pending.length > 0) {
+    const ready = pending.filter((fn) =>
+      pending.every((other) => other === fn || !new RegExp(`\\b${other.name}\\b`).test(fn.body)),
+    );
+    if (ready.length === 0)
+      throw new Error(`functions call each other in a cycle: ${pending.map((fn) => fn.name).join(', ')}`);
+    const globals = workspaceGlobals(shape, stubs);
+    for (const fn of ready) {
+      const analysis = analyzeKql(bodyQuery(fn), globals);
+      bodies.set(fn.name, analysis);
+      stubs.push({ name: fn.name, parameters: fn.parameters, body: emptyTable(analysis.columns ?? []) });
+    }
+    pending = pending.filter((fn) => !ready.includes(fn));
+  }
+  const workspace = { globals: workspaceGlobals(shape, stubs), bodies };
+  workspaces.set(key, workspace);
+  return workspace;
+}
+
+/**
+ * Splits what stands between the outer parentheses of `f(a, g(b, c), 'x,y')` or a parameter list `(a:int=1, ...)` at
+ * the commas outside quotes and inner brackets.
+ */
+export function splitArguments(call: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let current = '';
+  for (const char of call.slice(call.indexOf('(') + 1, call.lastIndexOf(')'))) {
+    if (char === "'") quoted = !quoted;
+    if (!quoted && char === '(') depth += 1;
+    if (!quoted && char === ')') depth -= 1;
+    if (!quoted && depth === 0 && char === ',') {
+      parts.push(current.trim());
+      current = '';
+    } else current += char;
+  }
+  if (current.trim() !== '') parts.push(current.trim());
+  return parts;
+}
+
+/**
+ * A function's body as a query of its own, each parameter bound to its default by `let`, so that diagnostics inside
+ * the body are reported (a call reports none from inside the function it calls).
+ */
+export function bodyQuery(fn: KqlFunction): string {
+  const lets = splitArguments(fn.parameters).map((parameter) => {
+    const match = /^(\w+)\s*:\s*\w+\s*=\s*(.+)$/s.exec(parameter);
+    if (match === null) throw new Error(`${fn.name}: parameter without a default: ${parameter}`);
+    return `let ${match[1]} = ${match[2]};\n`;
+  });
+  return `${lets.join('')}${fn.body}`;
+}
+
+/** Analyses already done, per workspace: the same query is checked by several tests, and analysis is the slow part. */
+const analysesByGlobals = new WeakMap<KustoGlobalState, Map<string, KqlAnalysis>>();
+
 /** Parses and analyses one query: every syntax and semantic diagnostic, and the result columns. */
 export function analyzeKql(query: string, globals: KustoGlobalState): KqlAnalysis {
+  let analyses = analysesByGlobals.get(globals);
+  if (analyses === undefined) {
+    analyses = new Map();
+    analysesByGlobals.set(globals, analyses);
+  }
+  const known = analyses.get(query);
+  if (known !== undefined) return known;
+  const analysis = analyzeUncached(query, globals);
+  analyses.set(query, analysis);
+  return analysis;
+}
+
+function analyzeUncached(query: string, globals: KustoGlobalState): KqlAnalysis {
   const { Kusto } = loadLanguageService();
   const code = Kusto.KustoCode.ParseAndAnalyze(query, globals);
   const diagnostics = listItems<KustoDiagnostic>(code.GetDiagnostics(), Kusto.Diagnostic).map((diagnostic) => ({

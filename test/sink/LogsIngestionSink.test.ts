@@ -1,4 +1,4 @@
-// Tests for LogsIngestionSink through the real LogsIngestionClient against the loopback Logs Ingestion emulator (HTTPS,
+// Tests for LogsIngestionSink through the Azure SDK's HTTP pipeline against the loopback Logs Ingestion emulator (HTTPS,
 // gzip, bearer token), with a stand-in credential in-process and the real DefaultAzureCredential in a child process.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
@@ -16,7 +16,7 @@ import { CLOUD_PROFILES } from '../../src/cloud.js';
 import { HttpStatusError } from '../../src/errors.js';
 import { RecordingLogger } from '../../src/logger.js';
 import type { Batch } from '../../src/sink/LogSink.js';
-import { DEFAULT_STREAM_NAME, LogsIngestionSink, toIngestionRows } from '../../src/sink/LogsIngestionSink.js';
+import { DEFAULT_STREAM_NAME, LogsIngestionSink, toIngestionCalls } from '../../src/sink/LogsIngestionSink.js';
 import { FakeClock } from '../helpers/fakeTime.js';
 import { runNodeScript } from '../helpers/processEnv.js';
 
@@ -90,18 +90,25 @@ function ids(rows: readonly Record<string, unknown>[]): string[] {
   return rows.map((r) => String(r['ActivityId'])).sort();
 }
 
-describe('toIngestionRows', () => {
+describe('toIngestionCalls', () => {
+  const NOW = '2026-11-23T12:00:00.000Z';
+  const rowsOf = (calls: { body: Buffer }[]): unknown[] =>
+    calls.flatMap((call) => JSON.parse(call.body.toString('utf8')) as unknown[]);
+
   it('adds TimeGenerated from ActivityTime, else CreatedTime, else now, and keeps every other field', () => {
-    const nowMs = Date.UTC(2026, 10, 23, 12, 0, 0);
-    const rows = toIngestionRows(
+    const calls = toIngestionCalls(
       batchOf([
         row(1),
         { ActivityId: 'b', CreatedTime: '2026-11-21T00:00:00.000Z', IsFlagged: true },
         { ActivityId: 'c' },
+        // Nested JSON text and a string value that looks like the key are not the key.
+        { ActivityId: 'd', RawDataJson: '{"ActivityTime":"1999-01-01T00:00:00.000Z"}', Note: '"ActivityTime":"x"' },
       ]),
-      nowMs,
+      NOW,
+      'ActivityTime',
+      MAX_CALL_BYTES,
     );
-    assert.deepEqual(rows, [
+    assert.deepEqual(rowsOf(calls), [
       { TimeGenerated: row(1).ActivityTime, ...row(1) },
       {
         TimeGenerated: '2026-11-21T00:00:00.000Z',
@@ -109,22 +116,52 @@ describe('toIngestionRows', () => {
         CreatedTime: '2026-11-21T00:00:00.000Z',
         IsFlagged: true,
       },
-      { TimeGenerated: '2026-11-23T12:00:00.000Z', ActivityId: 'c' },
+      { TimeGenerated: NOW, ActivityId: 'c' },
+      {
+        TimeGenerated: NOW,
+        ActivityId: 'd',
+        RawDataJson: '{"ActivityTime":"1999-01-01T00:00:00.000Z"}',
+        Note: '"ActivityTime":"x"',
+      },
     ]);
+    assert.deepEqual(
+      calls.map((call) => call.rowCount),
+      [4],
+    );
   });
 
   it("takes TimeGenerated from another stream's time field when told", () => {
-    const rows = toIngestionRows(
+    const calls = toIngestionCalls(
       batchOf([{ AlertId: 'x', AlertTime: '2026-11-22T10:00:00.000Z', ActivityTime: 'no' }]),
-      0,
+      NOW,
       'AlertTime',
+      MAX_CALL_BYTES,
     );
-    assert.equal(rows[0]?.['TimeGenerated'], '2026-11-22T10:00:00.000Z');
+    assert.deepEqual(rowsOf(calls), [
+      {
+        TimeGenerated: '2026-11-22T10:00:00.000Z',
+        AlertId: 'x',
+        AlertTime: '2026-11-22T10:00:00.000Z',
+        ActivityTime: 'no',
+      },
+    ]);
   });
 
-  it('refuses a body that is not a JSON array of objects', () => {
-    assert.throws(() => toIngestionRows({ body: Buffer.from('{"a":1}'), recordCount: 1 }, 0), TypeError);
-    assert.throws(() => toIngestionRows({ body: Buffer.from('[1]'), recordCount: 1 }, 0), TypeError);
+  it('cuts calls under the limit at row boundaries, a row too large for any call going alone, every row once', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => row(i, { RawDataJson: 'ü'.repeat(i === 7 ? 900 : 40) }));
+    const limit = 1_000;
+    const calls = toIngestionCalls(batchOf(rows), NOW, 'ActivityTime', limit);
+    assert.ok(calls.length > 3);
+    for (const call of calls) {
+      const parsed = JSON.parse(call.body.toString('utf8')) as unknown[];
+      assert.equal(parsed.length, call.rowCount);
+      assert.ok(call.body.length <= limit || call.rowCount === 1, `a call of ${call.body.length} bytes`);
+    }
+    assert.ok(calls.some((call) => call.body.length > limit && call.rowCount === 1));
+    assert.deepEqual(
+      rowsOf(calls),
+      rows.map((r) => ({ TimeGenerated: r.ActivityTime, ...r })),
+    );
   });
 });
 
