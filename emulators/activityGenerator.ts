@@ -437,6 +437,7 @@ export function generateActivity(index: number, createdMs: number, rng: Rng): Ra
     rawDataJson: rawDataFor(rng, { app, kind, user: user.userName, ip, eventIso }),
     uid: createHash('sha256').update(id).digest('hex'),
   };
+  addSampleDetail(activity, { app, kind, user: user.userName, displayName: user.displayName, ip, eventIso, file });
   // Failed logons have no `user.userName`; the attempted name is in `failedUserData`.
   if (isFailedLogin) {
     activity.user = { userTags: ['000000200000000000000000'] };
@@ -445,4 +446,171 @@ export function generateActivity(index: number, createdMs: number, rng: Rng): Ra
     activity.user = { userName: user.userName, userTags: ['000000200000000000000000'] };
   }
   return activity;
+}
+
+/** A seed for the detail of one record, from its `_id` (FNV-1a), so that detail draws leave `rng`'s sequence alone. */
+function detailSeed(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i += 1) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+interface DetailContext extends RawContext {
+  displayName: string;
+  file: string;
+}
+
+/**
+ * The rest of what real records carry, so that generated activities are as large and as nested as the public samples
+ * (test/fixtures/activities/, 4-4.5 KB of compact JSON for a logon or a file event): routing and collection metadata,
+ * the parsed user agent in full, the resolved actor, a request id and parameters among the event objects, and the
+ * source app's audit record with the fields Office 365, Entra ID sign-ins, Azure and AWS put in it. Drawn from a second
+ * generator seeded by the record's `_id`, so the fields above keep the values they had before this detail was added.
+ */
+function addSampleDetail(activity: RawActivity, context: DetailContext): void {
+  const rng = createRng(detailSeed(String(activity._id)));
+  const { app, kind, user, displayName, ip, eventIso, file } = context;
+  const isLogin = kind.action.startsWith('LOGIN');
+  const createdMs = activity.created as number;
+  const requestId = guid(rng);
+  const correlationId = guid(rng);
+  const objectId = guid(rng);
+  activity.instantiationRaw = activity.instantiation;
+  activity.eventRouting = { scubaUnpacker: false, lograbber: true, auditing: true, dispersed: rng() < 0.5 };
+  activity.internals = { otherIPs: [ip] };
+  activity.confidenceLevel = isLogin ? 30 : 20;
+  activity.source = 2;
+  activity.srcAppId = 11161;
+  activity.lograbberService = { o365EventGrabber: !isLogin, gediEvent: !isLogin, scubaUnpacker: isLogin };
+  activity.classifications = isLogin ? ['access'] : [];
+  activity.genericEventType = `ENUM_ACTIVITY_GENERIC_TYPE_${isLogin ? kind.action : 'BASIC'}`;
+  activity.collected = isLogin
+    ? {
+        aadLogins: {
+          MCAS_Router: false,
+          correlationId,
+          enqueueTime: createdMs - 22_000,
+          routingTime: createdMs - 21_900,
+        },
+      }
+    : {
+        o365: {
+          blobCreated: new Date(createdMs - 60_000).toISOString(),
+          blobId: `${hex(rng, 20)}$${hex(rng, 20)}$audit_${app.tag.toLowerCase()}$Audit_${app.tag}$emea00${hex(rng, 2)}`,
+        },
+      };
+  const location = activity.location as Record<string, unknown>;
+  location.regionCode = String(location.region).slice(0, 2).toUpperCase();
+  location.postalCode = String(10_000 + Math.floor(rng() * 89_999));
+  location.carrier = 'example carrier';
+  const userAgent = activity.userAgent as Record<string, unknown>;
+  userAgent.type = userAgent.deviceType === 'OTHER' ? 'Application' : 'Browser';
+  userAgent.typeName = userAgent.type;
+  userAgent.os = userAgent.deviceType === 'OTHER' ? 'OTHER' : 'WINDOWS';
+  userAgent.browser = userAgent.family;
+  const link = -162_371_000 - Math.floor(rng() * 1000);
+  const mainInfo = activity.mainInfo as { eventObjects: Record<string, unknown>[] };
+  mainInfo.eventObjects.push(
+    { id: requestId, name: 'Request ID', objType: 7, role: 3, tags: [] },
+    { name: 'Pass-through authentication', objType: 7, role: 3, tags: [], value: 'false' },
+    {
+      governable: false,
+      id: objectId,
+      instanceId: 0,
+      link,
+      name: displayName,
+      objType: 23,
+      resolved: true,
+      role: 4,
+      saasId: 11161,
+      tags: ['5f01dbbc68df27c17aa6ca81'],
+    },
+  );
+  for (const object of mainInfo.eventObjects) if (object.objType === 21) object.link = link;
+  const entityData = activity.entityData as Record<string, unknown> | unknown[];
+  const second = { displayName, id: { id: objectId, inst: 0, saas: 11161 }, resolved: true };
+  if (Array.isArray(entityData)) entityData.push(second);
+  else entityData['2'] = second;
+  const raw = activity.rawDataJson as Record<string, unknown>;
+  if (isLogin) {
+    Object.assign(raw, {
+      ApplicationId: '00000002-0000-0ff1-ce00-000000000000',
+      ApplicationName: 'Office 365 Exchange Online',
+      BrowserId: null,
+      Call: 'OAuth2:Token',
+      CorrelationId: correlationId,
+      DataSource: null,
+      DeviceInfo: (activity.device as { userAgent: string }).userAgent,
+      DeviceTrustType: '',
+      EventType: 'MCASLoginEvent',
+      HomeTenantUserObjectId: objectId,
+      IpAddress: ip,
+      IsDeviceCompliantAndManaged: false,
+      IsInteractive: null,
+      IsInteractiveComputed: true,
+      LoginErrorCode: kind.action === 'LOGIN_FAILED' ? 50126 : 0,
+      LoginStatus: kind.action === 'LOGIN_FAILED' ? 'Failure' : 'Success',
+      MfaRequired: rng() < 0.5,
+      MfaResult: null,
+      MsodsTenantRegionScope: 'EU',
+      RequestId: requestId,
+      TenantId: AAD_TENANT_ID,
+      TimeStamp: eventIso,
+      Upn: user,
+      UserIsPassthru: false,
+      UserPrincipalObjectID: objectId,
+    });
+  } else if (app.tag === 'AZURE' || app.tag === 'AWS') {
+    // Azure Activity Log and CloudTrail records: the request's parameters and the service's answer.
+    Object.assign(raw, {
+      [app.tag === 'AZURE' ? 'properties' : 'requestParameters']: {
+        requestbody: JSON.stringify({ properties: { roleDefinitionId: guid(rng), principalId: objectId } }),
+        statusCode: 'Created',
+        serviceRequestId: requestId,
+        eventCategory: 'Administrative',
+        entity: `/subscriptions/${guid(rng)}/resourceGroups/rg-${hex(rng, 6)}/providers/Microsoft.Compute/virtualMachines/vm-${hex(rng, 4)}`,
+        message: kind.action,
+        hierarchy: `${AAD_TENANT_ID}/${guid(rng)}`,
+      },
+      [app.tag === 'AZURE' ? 'claims' : 'responseElements']: {
+        aud: 'https://management.core.windows.net/',
+        iss: `https://sts.windows.net/${AAD_TENANT_ID}/`,
+        appid: guid(rng),
+        ipaddr: ip,
+        name: displayName,
+        oid: objectId,
+        puid: hex(rng, 16).toUpperCase(),
+        upn: user,
+        uti: hex(rng, 22),
+        ver: '1.0',
+      },
+      operationId: correlationId,
+      resourceProviderName: { value: 'Microsoft.Authorization', localizedValue: 'Microsoft Authorization' },
+      status: { value: 'Succeeded', localizedValue: 'Succeeded' },
+    });
+  } else {
+    const site = `https://contoso-my.sharepoint.com/personal/${user.split('@')[0]?.replace(/[^a-z0-9]/gi, '_') ?? 'user'}/`;
+    Object.assign(raw, {
+      UserType: 0,
+      UserKey: `i:0h.f|membership|${hex(rng, 16)}@live.com`,
+      Version: 1,
+      ObjectId: `${site}Documents/${file}`,
+      CorrelationId: correlationId,
+      ListItemUniqueId: guid(rng),
+      EventSource: 'SharePoint',
+      SourceFileExtension: file.slice(file.lastIndexOf('.') + 1),
+      UserAgent: (activity.device as { userAgent: string }).userAgent,
+      SourceRelativeUrl: 'Documents',
+      ItemType: 'File',
+      SourceFileName: file,
+      ApplicationId: guid(rng),
+      ListId: guid(rng),
+      WebId: guid(rng),
+      SiteUrl: site,
+      Site: guid(rng),
+      DoNotDistributeEvent: true,
+      AuthenticationType: 'OAuth',
+      IsManagedDevice: false,
+    });
+  }
 }

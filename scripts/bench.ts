@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 
+import { benchCatchUp } from './benchCatchUp.js';
 import { benchColdStart } from './benchColdStart.js';
 import { benchCpu } from './benchCpu.js';
 import { benchMemory } from './benchMemory.js';
@@ -20,6 +21,7 @@ const SECTIONS: readonly [string, Section][] = [
   ['throttle ceiling', benchThrottle],
   ['memory', benchMemory],
   ['many tenants', benchTenants],
+  ['catch-up', benchCatchUp],
 ];
 
 function cpuModel(): string {

@@ -5,6 +5,8 @@
 // By default it runs runOnce(process.env), the production path. With BENCH_OBSERVE=1 it builds the run's dependencies
 // itself, as test/helpers/pipeline.ts does, so that it can observe the MCAS client and, with BENCH_PACE=<n>/<ms>,
 // pace it with its own RequestPacer; BENCH_SERIAL=1 holds each request until the run has consumed the page before.
+import { getHeapSpaceStatistics } from 'node:v8';
+
 import { MemoryCheckpointStore } from '../src/checkpoint/MemoryCheckpointStore.js';
 import { sleep, systemClock } from '../src/clock.js';
 import { readConfig } from '../src/config.js';
@@ -32,6 +34,32 @@ export interface ChildResult {
   warnings: number;
   /** BENCH_OBSERVE=1 only: every MCAS page call, in order. */
   calls?: ObservedCall[];
+  /** BENCH_SAMPLE_MS=<n> only: memory by kind (MB) at the sample with the largest RSS, for finding what the peak holds. */
+  peakSample?: Record<string, number>;
+}
+
+/** Samples memory every `everyMs` and keeps the breakdown at the largest RSS seen. */
+function sampleMemory(everyMs: number): { stop(): Record<string, number> } {
+  let peak: Record<string, number> = {};
+  const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
+  const timer = setInterval(() => {
+    const usage = process.memoryUsage();
+    if (usage.rss / 2 ** 20 <= (peak['rss'] ?? 0)) return;
+    peak = {
+      rss: mb(usage.rss),
+      heapTotal: mb(usage.heapTotal),
+      external: mb(usage.external),
+      arrayBuffers: mb(usage.arrayBuffers),
+    };
+    for (const space of getHeapSpaceStatistics()) peak[space.space_name] = mb(space.space_size);
+  }, everyMs);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return peak;
+    },
+  };
 }
 
 /** runIngestion with dependencies built here: an observed MCAS client, optionally paced and held back. */
@@ -102,6 +130,8 @@ async function main(): Promise<void> {
     error: (message) => process.stderr.write(`[error] ${message}\n`),
   };
   const started = performance.now();
+  const sampleMs = Number(process.env['BENCH_SAMPLE_MS'] ?? 0);
+  const sampler = sampleMs > 0 ? sampleMemory(sampleMs) : undefined;
   const { summary, calls } =
     process.env['BENCH_OBSERVE'] === '1'
       ? await observedRun(process.env, log)
@@ -115,6 +145,7 @@ async function main(): Promise<void> {
     moreToDo: summary.moreToDo,
     warnings,
     ...(calls ? { calls } : {}),
+    ...(sampler ? { peakSample: sampler.stop() } : {}),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -13,16 +13,28 @@ const emulator = await startDataCollectorEmulator({
   workspaceId: FAKE_WORKSPACE_ID,
   sharedKeyBase64: FAKE_WORKSPACE_KEY,
 });
+// Accepted rows are counted and dropped as they come, keeping only their ids: a 1,000,000-activity run posts about
+// 3.8 GB of rows, which as objects would not fit beside the MCAS emulator on the bench machine.
+let rows = 0;
+const ids = new Set<unknown>();
+function drain(): void {
+  for (const batch of emulator.batches.splice(0)) {
+    rows += batch.records.length;
+    for (const row of batch.records) ids.add(row['ActivityId']);
+  }
+}
+const draining = setInterval(drain, 50);
 port.on('message', (message: 'summary' | 'close') => {
   if (message === 'close') {
+    clearInterval(draining);
     void emulator.close().then(() => port.close());
     return;
   }
-  const ids = emulator.rows().map((row) => row['ActivityId']);
+  drain();
   const accepted = emulator.requests.filter((request) => request.status === 200);
   const summary: LogAnalyticsSummary = {
-    rows: ids.length,
-    distinct: new Set(ids).size,
+    rows,
+    distinct: ids.size,
     posts: accepted.length,
     postBytes: accepted.reduce((sum, request) => sum + request.bodyBytes, 0),
   };

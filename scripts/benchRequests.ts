@@ -188,7 +188,11 @@ export async function benchThrottle(log: (line: string) => void): Promise<BenchR
   for (const serial of [false, true]) {
     const label = serial ? 'prefetch off' : 'prefetch on (as shipped)';
     log(`  paced, ${label} ...`);
-    const pace = { BENCH_PACE: `${RATE_REQUESTS}/${RATE_WINDOW_MS}`, BENCH_SERIAL: serial ? '1' : '0' };
+    const pace = {
+      MCAS_PAGING: 'keyset',
+      BENCH_PACE: `${RATE_REQUESTS}/${RATE_WINDOW_MS}`,
+      BENCH_SERIAL: serial ? '1' : '0',
+    };
     const run = await measure(activities, pace, limited);
     const { fresh, returned } = steadyThroughput(run.calls);
     rows.push({
@@ -203,7 +207,7 @@ export async function benchThrottle(log: (line: string) => void): Promise<BenchR
   const unpaced: number[] = [];
   for (const serial of [false, true]) {
     log(`  unpaced, ${LATENCY_MS} ms answers, prefetch ${serial ? 'off' : 'on'} ...`);
-    const run = await measure(activities, { BENCH_SERIAL: serial ? '1' : '0' }, delayed);
+    const run = await measure(activities, { MCAS_PAGING: 'keyset', BENCH_SERIAL: serial ? '1' : '0' }, delayed);
     unpaced.push((count / run.child.elapsedMs) * 1000);
   }
   const [withPrefetch = Number.NaN, without = Number.NaN] = unpaced;

@@ -66,8 +66,11 @@ export interface Config {
     maxRequestsPerMinute: number;
     /** Wait after a throttled answer that gave no Retry-After (Microsoft's own module waits a minute). */
     throttleWaitMs: number;
-    /** keyset (pages of up to 100, checkpoint per batch) or scan (pages of up to 5,000, checkpoint per sub-window). */
-    paging: 'keyset' | 'scan';
+    /**
+     * keyset (pages of up to 100, checkpoint per batch), scan (pages of up to 5,000, checkpoint per sub-window), or
+     * auto (keyset near the head of the stream, scan in sub-windows for a larger backlog; src/mcas/choosePaging.ts).
+     */
+    paging: 'keyset' | 'scan' | 'auto';
     scanPageSize: number;
     /** Scan sub-window length; 0 reads the whole window in one scan. */
     scanWindowMs: number;
@@ -127,7 +130,7 @@ export const DEFAULTS = Object.freeze({
   MCAS_PAGE_SIZE: MAX_MCAS_PAGE_SIZE,
   MCAS_MAX_REQUESTS_PER_MINUTE: 30,
   MCAS_THROTTLE_WAIT_SECONDS: 60,
-  MCAS_PAGING: 'keyset',
+  MCAS_PAGING: 'auto',
   MCAS_SCAN_PAGE_SIZE: 5000,
   MCAS_SCAN_WINDOW_MINUTES: 60,
   AZURE_CLOUD: 'public',
@@ -296,7 +299,7 @@ const SettingsSchema = z.object({
   MCAS_PAGE_SIZE: wholeNumber(DEFAULTS.MCAS_PAGE_SIZE, 1, MAX_MCAS_PAGE_SIZE),
   MCAS_MAX_REQUESTS_PER_MINUTE: wholeNumber(DEFAULTS.MCAS_MAX_REQUESTS_PER_MINUTE, 1, 1_000_000),
   MCAS_THROTTLE_WAIT_SECONDS: wholeNumber(DEFAULTS.MCAS_THROTTLE_WAIT_SECONDS, 1, 600),
-  MCAS_PAGING: oneOf(['keyset', 'scan'], DEFAULTS.MCAS_PAGING),
+  MCAS_PAGING: oneOf(['auto', 'keyset', 'scan'], DEFAULTS.MCAS_PAGING, '"auto", "keyset" or "scan"'),
   MCAS_SCAN_PAGE_SIZE: wholeNumber(DEFAULTS.MCAS_SCAN_PAGE_SIZE, 500, 5000),
   MCAS_SCAN_WINDOW_MINUTES: wholeNumber(DEFAULTS.MCAS_SCAN_WINDOW_MINUTES, 0, 60 * 24 * 366),
   MCAS_ACTIVITY_FILTERS: rule((raw, problem) => parseFilters(raw, problem)),

@@ -64,6 +64,15 @@ export class ReceiveBuffer {
     this.#held = false;
   }
 
+  /**
+   * Makes room for a body of `bytes` before it arrives (from Content-Length), so a large body takes one allocation
+   * instead of a chain of doublings: each one freed raises glibc's mmap threshold, and the heap then fragments around
+   * later allocations (a scan page of 22 MB took nine, and resident memory kept tens of MB more).
+   */
+  reserve(bytes: number): void {
+    if (bytes > this.#bytes.length) this.#bytes = Buffer.allocUnsafeSlow(bytes);
+  }
+
   /** Appends `chunk` after the first `length` bytes, growing the buffer when needed; returns the new length. */
   append(chunk: Buffer, length: number): number {
     if (length + chunk.length > this.#bytes.length) {
@@ -146,7 +155,11 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       onResponseStart(_controller, statusCode, responseHeaders) {
         status = statusCode;
         headers = responseHeaders;
-        if (statusCode >= 200 && statusCode < 300 && request.receiveBuffer?.hold()) shared = request.receiveBuffer;
+        if (statusCode >= 200 && statusCode < 300 && request.receiveBuffer?.hold()) {
+          shared = request.receiveBuffer;
+          const declared = Number(headerValue(headers, 'content-length'));
+          if (Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes) shared.reserve(declared);
+        }
         request.onResponse?.();
       },
       onResponseData(current, chunk) {

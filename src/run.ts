@@ -9,10 +9,12 @@ import type { Logger } from './logger.js';
 import type { Position } from './mcas/KeysetPosition.js';
 import type { McasClient } from './mcas/McasClient.js';
 import { pageRecords, type PageSource, type RecordPage } from './mcas/pageRecords.js';
-import { type ScanOptions, scanRecords } from './mcas/scanRecords.js';
+import { autoRecords } from './mcas/autoRecords.js';
+import { type ScanOptions, scanRecords, type ScanStops } from './mcas/scanRecords.js';
 import { checkCursorNotAhead, type SourceClock, sourceWindowEndMs } from './mcas/sourceClock.js';
 import { plural } from './plural.js';
 import { prefetchOne } from './prefetch.js';
+import { runDeadlines } from './runDeadlines.js';
 import type { LogSink } from './sink/LogSink.js';
 import { ACTIVITIES, type StreamSpec } from './streams.js';
 
@@ -32,12 +34,20 @@ export interface RunDeps {
  * scan: pages of up to 5,000 following `nextQueryFilters` inside sub-windows sized by the scan pager; the checkpoint
  * moves to a sub-window's end once all its rows were accepted (mcas/scanRecords.ts, Delivery.ts).
  */
-export type PagingOptions = { mode: 'keyset' } | ({ mode: 'scan' } & ScanOptions);
+export type PagingOptions = { mode: 'keyset' } | ({ mode: 'scan' } & ScanOptions) | AutoPagingOptions;
+
+/**
+ * auto: keyset while the backlog in front of the run is one its remaining requests can read in keyset pages, scan in
+ * sub-windows (as `scan`) beyond that; chosen at the first keyset page (MCAS's count) and after each sub-window (the
+ * rate it showed), by choosePaging (mcas/autoRecords.ts). `requestsPerMinute` is the pace the requests left are
+ * counted at.
+ */
+export type AutoPagingOptions = { mode: 'auto'; requestsPerMinute: number } & ScanOptions;
 
 export interface RunOptions {
   initialLookbackMs: number;
   settleMs: number;
-  /** The whole run, retries and sleeps included, ends within this; new pages stop at SOFT_DEADLINE_SHARE of it. */
+  /** The whole run, retries and sleeps included, ends within this; new pages stop earlier (runDeadlines). */
   timeBudgetMs: number;
   pageSize: number;
   maxBatchBytes: number;
@@ -50,6 +60,11 @@ export interface RunOptions {
    * replaces now - settle. Used by --since/--until (with a throw-away checkpoint) and by backfills (with their own).
    */
   window?: { startMs?: number | undefined; endMs?: number | undefined } | undefined;
+  /**
+   * The timer's next and last occurrences (the host's scheduleStatus), so that the run ends just before the next tick
+   * instead of making the host skip it (runDeadlines). Absent for CLI runs and backfills.
+   */
+  schedule?: { nextTickMs?: number | undefined; lastTickMs?: number | undefined } | undefined;
   /** Called after every page, for progress displays. */
   onProgress?: (progress: RunProgress) => void;
   /** Fetch and map only: nothing is sent and the checkpoint is not written. */
@@ -85,9 +100,6 @@ export interface RunProgress {
   rangeStartMs?: number | undefined;
 }
 
-/** Share of the time budget after which no new page is fetched; the rest is for the last batch and checkpoint. */
-const SOFT_DEADLINE_SHARE = 0.75;
-
 /** A dry run's sink: accepts every batch and forgets it. */
 const DRY_RUN_SINK: LogSink = { send: async () => undefined };
 const NOTHING_SENT = Object.freeze({ sent: 0, batches: 0 });
@@ -111,6 +123,12 @@ export function summaryOfFailedRun(error: unknown): RunSummary | undefined {
 export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<RunSummary> {
   const { clock, log } = deps;
   const startedMs = clock.nowMs();
+  const deadlines = runDeadlines({
+    startedMs,
+    budgetMs: options.timeBudgetMs,
+    nextTickMs: options.schedule?.nextTickMs,
+    lastTickMs: options.schedule?.lastTickMs,
+  });
   const stored = await deps.checkpoints.load();
   const start: Position = stored
     ? { cursorMs: stored.checkpoint.cursor, idsAtCursor: stored.checkpoint.idsAtCursor }
@@ -118,7 +136,7 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
   const windowEndMs = options.window?.endMs ?? startedMs - options.settleMs;
   const stream = options.stream ?? ACTIVITIES;
   const reading: Reading = { pages: 0, fetched: 0, moreToDo: false, lastCursorMs: start.cursorMs, windowEndMs };
-  const deadlineMs = startedMs + options.timeBudgetMs;
+  const deadlineMs = deadlines.hardDeadlineMs;
   const writer = options.dryRun
     ? undefined
     : checkpointWriter(deps, stored, stored?.checkpoint.origin ?? start.cursorMs, windowEndMs);
@@ -126,7 +144,7 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     ...(writer ? { sink: deps.sink, save: writer.save } : { sink: DRY_RUN_SINK, save: async () => undefined }),
     stream,
     maxBatchBytes: options.maxBatchBytes,
-    deadlineMs,
+    deadlineMs: deadlines.hardDeadlineMs,
     log,
   });
   // A dry run's sink forgets what it accepts: none of it counts as sent, in the summary or in progress.
@@ -164,8 +182,13 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     const sourceNowMs = deps.sourceClock?.nowMs(clock.nowMs());
     return sourceNowMs === undefined ? undefined : sourceWindowEndMs(sourceNowMs, options.settleMs);
   };
-  const pages = openPages(deps, options, stream, { start, endMs: windowEndMs, sourceEndMs }, deadlineMs);
-  const softDeadlineMs = startedMs + Math.floor(options.timeBudgetMs * SOFT_DEADLINE_SHARE);
+  const stops: ScanStops = {
+    nowMs: () => clock.nowMs(),
+    softDeadlineMs: deadlines.softDeadlineMs,
+    hardDeadlineMs: deadlines.hardDeadlineMs,
+  };
+  const pages = openPages(deps, options, stream, { start, endMs: windowEndMs, sourceEndMs }, stops);
+  const { softDeadlineMs } = deadlines;
   const context = { deps, options, start, windowEndMs, softDeadlineMs, sent: () => sent().sent };
   const readError = await readPages(pages, delivery, reading, context);
   const failure = await finishDelivery(delivery, readError, log);
@@ -183,14 +206,15 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
   return summary;
 }
 
-/** The pages of the window from the pager `options.paging` names; every request ends by `deadlineMs`. */
+/** The pages of the window from the pager `options.paging` names; every request ends by the hard deadline. */
 function openPages(
   deps: RunDeps,
   options: RunOptions,
   stream: StreamSpec,
   window: { start: Position; endMs: number; sourceEndMs: () => number | undefined },
-  deadlineMs: number,
+  stops: ScanStops,
 ): AsyncGenerator<RecordPage> {
+  const deadlineMs = stops.hardDeadlineMs;
   const source: PageSource = {
     list: (query, requestOptions) => deps.mcas.list(stream.resource, query, requestOptions),
     cursorField: stream.cursorField,
@@ -198,9 +222,12 @@ function openPages(
   };
   const paging = options.paging ?? { mode: 'keyset' };
   const scope = { ...window, extraFilters: options.extraFilters };
-  return paging.mode === 'scan'
-    ? scanRecords(source, scope, paging, { deadlineMs, log: deps.log })
-    : pageRecords(source, { ...scope, pageSize: options.pageSize }, { deadlineMs });
+  if (paging.mode === 'scan') return scanRecords(source, scope, paging, { deadlineMs, log: deps.log, stops });
+  if (paging.mode === 'auto') {
+    const auto = { ...paging, keysetPageSize: options.pageSize };
+    return autoRecords(source, scope, auto, { deadlineMs, log: deps.log, stops });
+  }
+  return pageRecords(source, { ...scope, pageSize: options.pageSize }, { deadlineMs });
 }
 
 /** Saves positions as checkpoints of this run, each conditional on the one before (ETag). */
@@ -317,10 +344,13 @@ async function readPages(
 
   async function feed(): Promise<string | undefined> {
     let lastHasNext = false;
+    let lastMarked = false;
     for await (const page of prefetchOne(pages, (p) => p.mark !== undefined)) {
       lastHasNext = page.hasNext;
       if (page.cutAtMs !== undefined && page.cutAtMs < reading.windowEndMs) endWindowEarlier(page.cutAtMs);
-      reading.pages++;
+      lastMarked = page.mark !== undefined;
+      // A scan page handed on in parts counts once.
+      if (page.continued !== true) reading.pages++;
       reading.fetched += page.records.length;
       for (const record of page.records) await delivery.add(record);
       if (page.mark) await delivery.mark(page.mark);
@@ -345,6 +375,8 @@ async function readPages(
       if (page.hasNext && resumable && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs)
         return 'Stopping at the time budget';
     }
+    // A scan stops after a completed sub-window when the time left cannot read another one.
+    if (lastHasNext && lastMarked) return 'Stopping before a scan sub-window the time left cannot read';
     // The pagers stop at an empty page even when MCAS says there is more; the window was not read to its end.
     return lastHasNext ? 'MCAS sent an empty page but said there is more; stopping' : undefined;
   }

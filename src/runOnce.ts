@@ -15,6 +15,8 @@ export interface RunOnceOptions {
   dryRun?: boolean;
   /** Overrides the settings' time budget (backfills run longer than a timer may). */
   timeBudgetMs?: number;
+  /** A timer run's next and last ticks, so that it ends before the next one (RunOptions.schedule). */
+  schedule?: RunOptions['schedule'];
   onProgress?: RunOptions['onProgress'];
   overrides?: WiringOverrides;
   /** Multi-tenant mode: the registry key of the tenant, carried by the run report. */
@@ -33,11 +35,12 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
     ...(options.overrides?.credential ? { credential: options.overrides.credential } : {}),
   });
   const stream = options.stream ?? ACTIVITIES;
-  const runtime = await createDependencies(config, secrets, log, options.overrides, stream);
+  const overrides = { ...(options.schedule ? { sharePacer: true } : {}), ...options.overrides };
+  const runtime = await createDependencies(config, secrets, log, overrides, stream);
   const startedMs = runtime.deps.clock.nowMs();
   try {
     const summary = await runIngestion(runtime.deps, {
-      ...runOptions(config, options),
+      ...runOptions(config, options, stream),
       stream,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
@@ -61,7 +64,8 @@ export async function runOnce(env: NodeJS.ProcessEnv, log: Logger, options: RunO
 /** The run options a config implies; exported for the CLI's backfill and for tests. */
 export function runOptions(
   config: Config,
-  options: Pick<RunOnceOptions, 'window' | 'dryRun' | 'timeBudgetMs'> = {},
+  options: Pick<RunOnceOptions, 'window' | 'dryRun' | 'timeBudgetMs' | 'schedule'> = {},
+  stream: StreamSpec = ACTIVITIES,
 ): RunOptions {
   return {
     initialLookbackMs: config.run.initialLookbackMs,
@@ -70,13 +74,19 @@ export function runOptions(
     pageSize: config.mcas.pageSize,
     maxBatchBytes: config.logAnalytics.maxBatchBytes,
     extraFilters: config.mcas.extraFilters,
-    paging:
-      config.mcas.paging === 'scan'
-        ? { mode: 'scan', pageSize: config.mcas.scanPageSize, windowMs: config.mcas.scanWindowMs }
-        : { mode: 'keyset' },
+    paging: pagingOptions(config, stream),
     window: options.window,
+    schedule: options.schedule,
     dryRun: options.dryRun ?? false,
   };
+}
+
+/** The paging a config implies for `stream`; `auto` reads alerts in keyset pages (scan mode is for activities). */
+function pagingOptions(config: Config, stream: StreamSpec): RunOptions['paging'] {
+  const { paging, scanPageSize, scanWindowMs, maxRequestsPerMinute } = config.mcas;
+  if (paging === 'keyset' || (paging === 'auto' && stream.resource !== 'activities')) return { mode: 'keyset' };
+  if (paging === 'scan') return { mode: 'scan', pageSize: scanPageSize, windowMs: scanWindowMs };
+  return { mode: 'auto', pageSize: scanPageSize, windowMs: scanWindowMs, requestsPerMinute: maxRequestsPerMinute };
 }
 
 /** The report of a run; without a summary (the run failed before it began), of a run that did nothing. */

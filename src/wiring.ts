@@ -17,7 +17,7 @@ import {
 } from './mcas/mcasAuth.js';
 import { McasClient } from './mcas/McasClient.js';
 import { MCAS_RETRY, type RetryInfo } from './retry.js';
-import { RequestPacer } from './mcas/RequestPacer.js';
+import { RequestPacer, sharedPacer } from './mcas/RequestPacer.js';
 import { SourceClock } from './mcas/sourceClock.js';
 import { Redactor } from './redact.js';
 import type { RunDeps } from './run.js';
@@ -61,6 +61,11 @@ export interface WiringOverrides {
   pacerWindowMs?: number;
   /** Told before the run waits for MCAS (its rate limit, or after a throttled answer), for progress displays. */
   onWait?: (wait: McasWait) => void;
+  /**
+   * Share the MCAS request pacer with the later runs of this process (timer runs, which follow each other closely), so
+   * that a run starting less than a minute after the one before counts that one's requests (sharedPacer).
+   */
+  sharePacer?: boolean;
 }
 
 /** A wait for MCAS that a person watching should hear about. */
@@ -94,13 +99,17 @@ export async function createDependencies(
     }
   };
   const sourceClock = new SourceClock();
-  const pacer = new RequestPacer({
+  const pacerOptions = {
     maxRequests: requestsPerMinute,
     windowMs: overrides.pacerWindowMs,
     clock,
     sleep,
-    onWait: (waitMs) => overrides.onWait?.({ kind: 'rateLimit', waitMs, requestsPerMinute }),
-  });
+    onWait: (waitMs: number) => overrides.onWait?.({ kind: 'rateLimit', waitMs, requestsPerMinute }),
+  };
+  const pacer = overrides.sharePacer
+    ? sharedPacer(config.mcas.portalUrl, pacerOptions)
+    : new RequestPacer(pacerOptions);
+  const waitedBeforeMs = pacer.waitedMs;
   // The function's identity (Key Vault, storage, Logs Ingestion), built once and only when something needs it.
   let azure: Promise<TokenCredential> | undefined;
   const identity = (): Promise<TokenCredential> =>
@@ -136,7 +145,7 @@ export async function createDependencies(
     (await createCheckpointStore(config.checkpoint, stream.name, identity, { log, clock, sleep }));
   return {
     deps: { mcas, sink, checkpoints, clock, sleep, log, sourceClock },
-    counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs }),
+    counters: () => ({ ...counted, throttleWaitMs: counted.throttleWaitMs + pacer.waitedMs - waitedBeforeMs }),
     telemetry: await createTelemetry(config, log, dispatcher, overrides),
     close: () => dispatcher.close(),
     redactor,

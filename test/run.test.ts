@@ -303,7 +303,7 @@ describe('runIngestion end to end', () => {
         requestsWhileHeld = stack.mcas.requests.length - before;
       });
       // Batches of about two and a half pages, so that the next batch can take two more pages.
-      const summary = await runAgainst(stack, checkpoints, { wrapSink, maxBatchBytes: 512 * 1024 });
+      const summary = await runAgainst(stack, checkpoints, { wrapSink, maxBatchBytes: 1024 * 1024 });
       assert.ok(requestsWhileHeld >= 2, `MCAS requests while the first post was held: ${requestsWhileHeld}`);
       assert.equal(stats.maxInFlight, 1, 'one post in flight at most');
       assert.equal(stats.started, summary.batches);
@@ -344,7 +344,7 @@ describe('runIngestion end to end', () => {
       // Batches of about ten pages: reading on until the next one is full would take about ten more requests.
       await assert.rejects(
         runAgainst(stack, checkpoints, {
-          maxBatchBytes: 1024 * 1024,
+          maxBatchBytes: 2 * 1024 * 1024,
           wrapSink: (sink) => {
             inner = sink;
             return refusals;
@@ -376,7 +376,7 @@ describe('runIngestion end to end', () => {
       });
       const log = new RecordingLogger();
       await assert.rejects(
-        runAgainst(stack, checkpoints, { wrapSink, log, maxBatchBytes: 256 * 1024 }),
+        runAgainst(stack, checkpoints, { wrapSink, log, maxBatchBytes: 512 * 1024 }),
         (error: unknown) => {
           assert.ok(error instanceof HttpStatusError && error.service === 'MCAS' && error.status === 401);
           assert.equal(stats.finished, stats.started, 'no post outlives the run');

@@ -1,5 +1,6 @@
 // The Defender for Cloud Apps Activities API: one method per call, with auth, timeouts, retries and envelope checks.
 import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
 
 import type { Clock, Sleep } from '../clock.js';
 import { ResponseShapeError } from '../errors.js';
@@ -9,7 +10,8 @@ import type { Logger } from '../logger.js';
 import { MCAS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
 import type { McasAuthorization } from './mcasAuth.js';
 import type { RequestPacer } from './RequestPacer.js';
-import { type McasPage, McasPageSchema } from './schema.js';
+import { indexPage, type PageIndex, PageSyntaxError } from './indexPage.js';
+import { type McasPage, McasPageSchema, type PageRecords } from './schema.js';
 import type { SourceClock } from './sourceClock.js';
 
 /** The list resources we read: POST /api/v1/<resource>/. */
@@ -91,12 +93,21 @@ export class McasClient {
             ...(release ? { onResponse: release } : {}),
           });
           o.sourceClock?.observe(headerValue(response.headers, 'date'), o.clock.nowMs());
-          // Parsed here, before the next request may read into the same buffer. A page that is not JSON fails with a
-          // ResponseShapeError, which is never retried.
+          // Indexed here, before the next request may read into the same buffer. A page that is not JSON fails with a
+          // ResponseShapeError, which is never retried. A scan page (up to 5,000 records, about 22 MB) keeps its
+          // bytes and parses each record as it is read, freeing the buffer after the last; other pages (at most 100
+          // records) are parsed at once and free it now.
+          let lazy = false;
           try {
-            return parsePage(response.body, [secret]);
+            const page = parsePage(response.body, {
+              lazy: query.isScan === true,
+              release: response.release,
+              redact: [secret],
+            });
+            lazy = query.isScan === true;
+            return page;
           } finally {
-            response.release();
+            if (!lazy) response.release();
           }
         } finally {
           release?.();
@@ -118,25 +129,89 @@ export class McasClient {
 }
 
 /**
- * Parses a page envelope; the records inside are checked one by one later, not here. `redact`: secrets the body may
- * echo, kept out of the error.
+ * Parses a page: the envelope is checked with McasPageSchema and the records are parsed one by one from the bytes
+ * (indexPage), never as one page-long string (BENCHMARKS.md, CPU and Memory). With `lazy`, each record is parsed only
+ * when iterated and `release` is called once the last one was (or `data.release()`), so `body` must stay untouched
+ * until then. Throws ResponseShapeError for a body that is not JSON or an envelope of another shape; a lazy page throws
+ * it from its iterator when a record turns out not to be JSON.
  */
-export function parsePage(body: Buffer, redact: readonly string[] = []): McasPage {
-  let json: unknown;
+export function parsePage(
+  body: Buffer,
+  options: { lazy?: boolean; release?: () => void; redact?: readonly string[] } = {},
+): McasPage {
+  let index: PageIndex;
   try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    // Redacted over the whole first kilobyte, so that a secret cut by the 40-character excerpt is still recognised.
-    const text = redactSecrets(body.subarray(0, 1024).toString('utf8'), redact);
-    const start = escapeControlCharacters(text.slice(0, 40).replace(/\s+/g, ' '));
-    throw new ResponseShapeError(
-      `MCAS answered with a body that is not JSON (it starts "${start}"); a proxy or an outage page?`,
-    );
+    index = indexPage(body);
+  } catch (error) {
+    if (!(error instanceof PageSyntaxError)) throw error;
+    // JSON of another shape (null, an array, a string) is told apart from a body that is not JSON at all.
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw notJson(body, options.redact ?? []);
+    }
+    throw envelopeError(McasPageSchema.safeParse(json).error);
   }
-  const parsed = McasPageSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ResponseShapeError(`MCAS page envelope did not match the expected shape: ${issues}.`);
+  const parsed = McasPageSchema.safeParse(index.starts ? { ...index.envelope, data: [] } : index.envelope);
+  if (!parsed.success) throw envelopeError(parsed.error);
+  const starts = index.starts ?? [];
+  const records = new LazyRecords(body, starts, index.ends, options.release);
+  return { ...parsed.data, data: options.lazy ? records : [...records] };
+}
+
+function envelopeError(error: z.ZodError | undefined): ResponseShapeError {
+  const issues = (error?.issues ?? []).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  return new ResponseShapeError(`MCAS page envelope did not match the expected shape: ${issues}.`);
+}
+
+function notJson(body: Buffer, redact: readonly string[]): ResponseShapeError {
+  // Redacted over the whole first kilobyte, so that a secret cut by the 40-character excerpt is still recognised.
+  const text = redactSecrets(body.subarray(0, 1024).toString('utf8'), redact);
+  const start = escapeControlCharacters(text.slice(0, 40).replace(/\s+/g, ' '));
+  return new ResponseShapeError(
+    `MCAS answered with a body that is not JSON (it starts "${start}"); a proxy or an outage page?`,
+  );
+}
+
+/** The records of one page, parsed from its bytes one at a time as they are iterated (once). */
+class LazyRecords implements PageRecords {
+  readonly #body: Buffer;
+  readonly #starts: readonly number[];
+  readonly #ends: readonly number[];
+  #release: (() => void) | undefined;
+
+  constructor(body: Buffer, starts: readonly number[], ends: readonly number[], release: (() => void) | undefined) {
+    this.#body = body;
+    this.#starts = starts;
+    this.#ends = ends;
+    this.#release = release;
   }
-  return parsed.data;
+
+  get length(): number {
+    return this.#starts.length;
+  }
+
+  release(): void {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+
+  *[Symbol.iterator](): Generator<unknown> {
+    try {
+      for (let i = 0; i < this.#starts.length; i++) {
+        const text = this.#body.toString('utf8', this.#starts[i], this.#ends[i]);
+        let record: unknown;
+        try {
+          record = JSON.parse(text);
+        } catch {
+          throw new ResponseShapeError(`MCAS answered with a page whose record ${i + 1} is not JSON.`);
+        }
+        yield record;
+      }
+    } finally {
+      this.release();
+    }
+  }
 }

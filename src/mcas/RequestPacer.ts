@@ -5,6 +5,9 @@
 import type { Clock, Sleep } from '../clock.js';
 import { DeadlineReachedError } from '../errors.js';
 
+/** The window of Microsoft's rate limit: 30 requests a minute per tenant. */
+export const DEFAULT_WINDOW_MS = 60_000;
+
 export class RequestPacer {
   readonly #maxRequests: number;
   readonly #windowMs: number;
@@ -30,7 +33,7 @@ export class RequestPacer {
     sleep: Sleep;
     onWait?: (waitMs: number) => void;
   }) {
-    const windowMs = options.windowMs ?? 60_000;
+    const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
     if (!(options.maxRequests >= 1) || !(windowMs > 0))
       throw new RangeError('RequestPacer needs maxRequests >= 1 and windowMs > 0.');
     this.#maxRequests = options.maxRequests;
@@ -85,4 +88,27 @@ export class RequestPacer {
       await this.#sleep(waitMs, options.signal);
     }
   }
+}
+
+/** The pacers of this process, by clock, sleep and tenant (see sharedPacer). */
+const SHARED = new WeakMap<Clock, WeakMap<Sleep, Map<string, RequestPacer>>>();
+
+/**
+ * One pacer per tenant (`key`, the portal URL) and limit for the life of the process. Timer runs end just before the
+ * next tick (runDeadlines), so a run starts seconds after the last requests of the one before: a fresh pacer would let
+ * its first 30 requests go at once while MCAS still counts those, and be throttled. A fresh process (a cold start, or
+ * another instance) starts empty; at worst its first requests are throttled once and wait (MCAS_THROTTLE_WAIT_SECONDS).
+ */
+export function sharedPacer(
+  key: string,
+  options: { maxRequests: number; windowMs?: number; clock: Clock; sleep: Sleep },
+): RequestPacer {
+  let bySleep = SHARED.get(options.clock);
+  if (!bySleep) SHARED.set(options.clock, (bySleep = new WeakMap()));
+  let byKey = bySleep.get(options.sleep);
+  if (!byKey) bySleep.set(options.sleep, (byKey = new Map()));
+  const fullKey = `${key} ${options.maxRequests}/${options.windowMs ?? DEFAULT_WINDOW_MS}`;
+  let pacer = byKey.get(fullKey);
+  if (!pacer) byKey.set(fullKey, (pacer = new RequestPacer(options)));
+  return pacer;
 }

@@ -42,22 +42,25 @@ export function cursorValueOf(raw: unknown, timeKey: 'created' | 'timestamp'): n
  * `ascending`, older than the one before it. Records without a usable cursor value are left to the schema check: they
  * are sent as flagged rows and never move the cursor.
  */
-export function checkPageRecords(records: readonly unknown[], expected: PageExpectation): void {
+/** `offset`: how many records of the page came before `records`, for the record numbers in messages. */
+export function checkPageRecords(records: Iterable<unknown>, expected: PageExpectation, offset = 0): void {
   const { timeKey } = expected;
   let previous: number | undefined;
-  for (const [index, raw] of records.entries()) {
+  let index = -1;
+  for (const raw of records) {
+    index++;
     const value = cursorValueOf(raw, timeKey);
     if (value === undefined) continue;
     if (value < expected.fromMs || value > expected.toMs) {
       throw new UntrustedPageError(
-        `MCAS sent a record outside the requested window on page ${expected.pageNumber}: record ${index + 1} ` +
+        `MCAS sent a record outside the requested window on page ${expected.pageNumber}: record ${offset + index + 1} ` +
           `(${describeId(raw)}) has ${timeKey} ${iso(value)}, but the request asked for ${iso(expected.fromMs)} .. ` +
           `${iso(expected.toMs)}.`,
       );
     }
     if (expected.ascending && previous !== undefined && value < previous) {
       throw new UntrustedPageError(
-        `MCAS sent records out of ascending ${timeKey} order on page ${expected.pageNumber}: record ${index + 1} ` +
+        `MCAS sent records out of ascending ${timeKey} order on page ${expected.pageNumber}: record ${offset + index + 1} ` +
           `(${describeId(raw)}) has ${iso(value)}, after a record with ${iso(previous)}.`,
       );
     }

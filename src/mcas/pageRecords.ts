@@ -38,6 +38,8 @@ export interface RecordPage {
   hasNext: boolean;
   /** The API's (approximate) count of matching records, when it gave one. */
   total: number | undefined;
+  /** True for a later part of one MCAS page handed on in parts (scan pages); false or absent for a page's first. */
+  continued?: boolean;
   /**
    * Set on the last page of a (sub-)window read to its end: where the next run may start once every record up to
    * here was accepted.

@@ -9,6 +9,9 @@ import { markAfter, type PagedRecord, type PageSource, type PageWindow, type Rec
 import type { RequestOptions } from './pageRecords.js';
 import { checkPageRecords } from './pageChecks.js';
 
+/** Records of a scan page handed on at a time (a RecordPage each, `continued` after the first). */
+export const SCAN_PART_RECORDS = 100;
+
 export interface ScanOptions {
   /** Records a request (MCAS takes 500 to 5,000 in scan mode). */
   pageSize: number;
@@ -16,6 +19,20 @@ export interface ScanOptions {
   windowMs: number;
   /** Pages a sub-window aims to hold; default TARGET_PAGES. */
   targetPages?: number | undefined;
+}
+
+/** What lets a scan stop at a sub-window's end: near a run's end (the deadlines), or to hand over (auto paging). */
+export interface ScanStops {
+  nowMs: () => number;
+  /** No sub-window starts after this (epoch ms). */
+  softDeadlineMs: number;
+  /** Every request ends by this: a sub-window that cannot be read before it is shortened, or not started. */
+  hardDeadlineMs: number;
+  /**
+   * Asked after each completed sub-window that is not the window's last, with the rate it showed (records a ms) and
+   * where the rest starts: true ends the scan there, for the caller to read on another way.
+   */
+  handOver?: ((ratePerMs: number, next: Position) => boolean) | undefined;
 }
 
 /**
@@ -73,12 +90,14 @@ export async function* scanRecords(
   source: PageSource,
   window: Omit<PageWindow, 'pageSize'>,
   scan: ScanOptions,
-  options: RequestOptions & { log: Logger },
+  options: RequestOptions & { log: Logger; stops?: ScanStops | undefined },
 ): AsyncGenerator<RecordPage> {
-  const { log, ...requestOptions } = options;
+  const { log, stops, ...requestOptions } = options;
   const targetPages = scan.targetPages ?? TARGET_PAGES;
   let startMs = window.start.cursorMs;
   let lengthMs = scan.windowMs > 0 ? scan.windowMs : Number.MAX_SAFE_INTEGER;
+  /** How long a page of the last completed sub-window took, to judge whether the next can end before the deadline. */
+  let msPerPage: number | undefined;
   while (startMs <= window.endMs) {
     const endMs = Math.min(window.endMs, startMs + lengthMs - 1);
     const spanMs = endMs + 1 - startMs;
@@ -92,6 +111,7 @@ export async function* scanRecords(
       last: endMs >= window.endMs,
       sourceEndMs: window.sourceEndMs,
     };
+    const subStartedMs = stops?.nowMs();
     const outcome = yield* scanSubWindow(source, subWindow, scan.pageSize, maxTotal, requestOptions);
     if (outcome.counted !== undefined) {
       lengthMs = nextSubWindowMs(spanMs, outcome.counted, scan.pageSize, targetPages);
@@ -104,6 +124,15 @@ export async function* scanRecords(
     if (!outcome.complete || outcome.cut) return;
     if (scan.windowMs > 0) lengthMs = nextSubWindowMs(spanMs, outcome.read, scan.pageSize, targetPages);
     startMs = endMs + 1;
+    if (stops === undefined || startMs > window.endMs) continue;
+    if (stops.handOver?.(outcome.read / spanMs, { cursorMs: startMs, idsAtCursor: [] })) return;
+    // No sub-window that the hard deadline would cut (its rows would be sent, then read again next run): near the
+    // end, the next one is shortened to the pages that fit at the pace of the one before, or not started.
+    if (subStartedMs !== undefined && outcome.pages > 0) msPerPage = (stops.nowMs() - subStartedMs) / outcome.pages;
+    const fit =
+      msPerPage === undefined ? targetPages : Math.floor((stops.hardDeadlineMs - stops.nowMs()) / msPerPage) - 1;
+    if (stops.nowMs() >= stops.softDeadlineMs || fit < 1) return;
+    if (fit < targetPages) lengthMs = Math.max(MIN_SUB_WINDOW_MS, Math.floor((lengthMs * fit) / targetPages));
   }
 }
 
@@ -118,13 +147,14 @@ async function* scanSubWindow(
   pageSize: number,
   maxTotal: number | undefined,
   requestOptions: RequestOptions,
-): AsyncGenerator<RecordPage, { complete: boolean; read: number; counted?: number; cut?: boolean }> {
+): AsyncGenerator<RecordPage, { complete: boolean; read: number; pages: number; counted?: number; cut?: boolean }> {
   const delivered = new Set(window.start.idsAtCursor);
   let filters: Record<string, unknown> = {
     ...window.extraFilters,
     [source.cursorField]: { gte: window.start.cursorMs, lte: window.endMs },
   };
   let read = 0;
+  let pages = 0;
   let endMs = window.endMs;
   for (let pageNumber = 1; ; pageNumber++) {
     const first = pageNumber === 1;
@@ -137,40 +167,57 @@ async function* scanSubWindow(
       isScan: true,
     };
     const page = await source.list(query, requestOptions);
-    if (first && maxTotal !== undefined && page.total !== undefined && page.total > maxTotal)
-      return { complete: false, read, counted: page.total };
-    checkPageRecords(page.data, {
+    pages++;
+    if (first && maxTotal !== undefined && page.total !== undefined && page.total > maxTotal) {
+      page.data.release?.();
+      return { complete: false, read, pages, counted: page.total };
+    }
+    const complete = !page.hasNext;
+    endMs = Math.min(endMs, window.sourceEndMs?.() ?? endMs);
+    // A page of 5,000 is handed on in parts of SCAN_PART_RECORDS, each parsed as it is reached (the client parses a
+    // scan page's records lazily), so that its records are never all objects at once. Only the last part carries the
+    // page's hasNext and the sub-window's mark. Each record is checked against the requested window as it is parsed;
+    // a violation fails the scan before the part holding it is handed on, and the mark is never reached.
+    const expected = {
       pageNumber,
       timeKey: source.timeKey,
       fromMs: window.start.cursorMs,
       toMs: window.endMs,
       ascending: false,
-    });
-    endMs = Math.min(endMs, window.sourceEndMs?.() ?? endMs);
-    const records: PagedRecord[] = [];
+    };
+    let records: PagedRecord[] = [];
+    let returned = 0;
+    let part = 0;
     for (const raw of page.data) {
+      checkPageRecords([raw], expected, returned);
+      returned++;
       const { createdMs, id } = recordKey(raw, window.start.cursorMs, source.timeKey);
-      if (createdMs > endMs) continue; // later than MCAS's own now - settle: left for a later run
-      if (createdMs === window.start.cursorMs && delivered.has(id)) continue;
-      records.push({ raw, createdMs, id });
+      // Later than MCAS's own now - settle: left for a later run.
+      if (createdMs <= endMs && !(createdMs === window.start.cursorMs && delivered.has(id))) {
+        records.push({ raw, createdMs, id });
+        read++;
+      }
+      if (returned % SCAN_PART_RECORDS === 0 && returned < page.data.length) {
+        yield { records, returnedCount: SCAN_PART_RECORDS, hasNext: true, total: page.total, continued: part++ > 0 };
+        records = [];
+      }
     }
-    read += records.length;
-    const complete = !page.hasNext;
     const cut = endMs < window.endMs;
     // A window cut at MCAS's own time can end before the start (its Date header rounds to the second): stay put then.
     const endMark = endMs + 1 > window.start.cursorMs ? markAfter(endMs) : (): Position => window.start;
     yield {
       records,
-      returnedCount: page.data.length,
+      returnedCount: returned % SCAN_PART_RECORDS || Math.min(returned, SCAN_PART_RECORDS),
       // Once complete, more follows unless it was the window's last sub-window (or cut at MCAS's own time); and the
       // next run may start after it.
       hasNext: !complete || (!window.last && !cut),
       total: page.total,
+      continued: part > 0,
       mark: complete ? endMark : undefined,
       cutAtMs: cut ? endMs : undefined,
     };
-    if (complete) return { complete, read, cut };
-    if (page.data.length === 0) return { complete: false, read };
+    if (complete) return { complete, read, pages, cut };
+    if (page.data.length === 0) return { complete: false, read, pages };
     if (!page.nextQueryFilters) {
       throw new Error('MCAS scan page said hasNext but gave no nextQueryFilters; cannot continue the scan safely.');
     }

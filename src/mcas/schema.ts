@@ -120,4 +120,16 @@ export const McasPageSchema = z.looseObject({
   /** Scan mode: the filters to send with the next request. */
   nextQueryFilters: z.record(z.string(), z.unknown()).optional(),
 });
-export type McasPage = z.infer<typeof McasPageSchema>;
+/** The records of a page: an array, or records parsed one by one from the page's bytes as they are iterated. */
+export interface PageRecords extends Iterable<unknown> {
+  readonly length: number;
+  /** Frees the page's bytes without reading the records (iterating to the end frees them too). */
+  release?(): void;
+}
+/** A page as the client hands it on: McasPageSchema's fields, with `data` as PageRecords. */
+export interface McasPage {
+  data: PageRecords;
+  hasNext: boolean;
+  total?: number | undefined;
+  nextQueryFilters?: Record<string, unknown> | undefined;
+}

@@ -24,6 +24,24 @@ describe('RequestPacer', () => {
     assert.equal(pacer.waitedMs, 120_000);
   });
 
+  it("uses Microsoft's one-minute window by default, and a shorter one when given", async () => {
+    for (const [options, windowMs] of [
+      [{}, 60_000],
+      [{ windowMs: 1_000 }, 1_000],
+    ] as const) {
+      const clock = new FakeClock();
+      const start = clock.nowMs();
+      const pacer = new RequestPacer({ maxRequests: 2, clock, sleep: clock.sleep, ...options });
+      const sentAt: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const release = await pacer.acquire();
+        sentAt.push(clock.nowMs() - start);
+        release();
+      }
+      assert.deepEqual(sentAt, [0, 0, windowMs]);
+    }
+  });
+
   it('counts a request from when its answer came, so a slow answer cannot make the server see too many', async () => {
     const clock = new FakeClock();
     const start = clock.nowMs();

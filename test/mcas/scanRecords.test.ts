@@ -4,7 +4,13 @@ import { describe, it } from 'node:test';
 import { RecordingLogger } from '../../src/logger.js';
 import type { ActivitiesQuery } from '../../src/mcas/McasClient.js';
 import type { PageSource, RecordPage } from '../../src/mcas/pageRecords.js';
-import { nextSubWindowMs, type ScanOptions, scanRecords, TARGET_PAGES } from '../../src/mcas/scanRecords.js';
+import {
+  nextSubWindowMs,
+  SCAN_PART_RECORDS,
+  type ScanOptions,
+  scanRecords,
+  TARGET_PAGES,
+} from '../../src/mcas/scanRecords.js';
 import type { McasPage } from '../../src/mcas/schema.js';
 
 const MINUTE = 60_000;
@@ -294,5 +300,89 @@ describe('scanRecords', () => {
       ),
       /gave no nextQueryFilters/,
     );
+  });
+});
+
+describe('scanRecords on large pages', () => {
+  const record = (n: number): Raw => ({ _id: `id-${n}`, created: 1_000 + n });
+
+  it(`hands a page on in parts of ${SCAN_PART_RECORDS}, only the last carrying the page's hasNext and mark`, async () => {
+    const big = Array.from({ length: 2 * SCAN_PART_RECORDS + 7 }, (_, n) => record(n + 1));
+    const source = scripted([
+      { data: big, hasNext: true, total: big.length + 1, nextQueryFilters: { next: 1 } },
+      { data: [record(big.length + 1)], hasNext: false, total: big.length + 1 },
+    ]);
+    const pages = await collect(source, { startMs: 1_000, endMs: 1_000 + HOUR }, { pageSize: 5000, windowMs: 0 });
+    assert.deepEqual(
+      pages.map((p) => [p.records.length, p.returnedCount, p.hasNext, p.continued ?? false, p.mark !== undefined]),
+      [
+        [SCAN_PART_RECORDS, SCAN_PART_RECORDS, true, false, false],
+        [SCAN_PART_RECORDS, SCAN_PART_RECORDS, true, true, false],
+        [7, 7, true, true, false],
+        [1, 1, false, false, true],
+      ],
+    );
+    assert.deepEqual(
+      pages.flatMap((p) => p.records.map((r) => r.id)),
+      [...big, record(big.length + 1)].map((r) => r._id),
+    );
+  });
+
+  it('frees the bytes of a page it gives up on as too large', async () => {
+    let released = 0;
+    const data = Object.assign([record(1), record(2), record(3)], { release: () => released++ });
+    const source = scripted([
+      { data, hasNext: true, total: 5, nextQueryFilters: { next: 1 } },
+      { data: [record(1)], hasNext: false, total: 1 },
+      { data: [record(2)], hasNext: false, total: 1 },
+    ]);
+    const scan = { pageSize: 1, windowMs: 2 * HOUR, targetPages: 1 };
+    await collect(source, { startMs: 1_000, endMs: 1_000 + 2 * HOUR }, scan).catch(() => undefined);
+    assert.equal(released, 1);
+  });
+});
+
+describe('scanRecords near the end of a run', () => {
+  it('shortens the next sub-window to the pages that fit before the hard deadline, then starts none', async () => {
+    // One activity a minute from 0; each request takes a second of the run's clock.
+    let nowMs = 0;
+    const api = scanApi(spread([{ count: 240, fromMs: 0, spanMs: 4 * HOUR }]));
+    const source: PageSource = {
+      ...api,
+      list: async (query, options) => {
+        nowMs += 1_000;
+        return api.list(query, options);
+      },
+    };
+    const stops = { nowMs: () => nowMs, softDeadlineMs: 60_000, hardDeadlineMs: 9_500 };
+    const scan = { pageSize: 10, windowMs: HOUR, targetPages: 4 };
+    const window = { start: { cursorMs: 0, idsAtCursor: [] }, endMs: 4 * HOUR - 1, extraFilters: {} };
+    const pages: RecordPage[] = [];
+    for await (const page of scanRecords(source, window, scan, { log: new RecordingLogger(), stops })) pages.push(page);
+    // The first hour takes 6 requests (1 s each); 40 minutes would hold 4 pages, but 3.5 s leave room for 2: 20 minutes.
+    // After those, 1.5 s leave room for none, so the scan stops at a sub-window's end with the window unread.
+    assert.deepEqual(
+      pages.flatMap((page) => (page.mark ? [page.mark().cursorMs] : [])),
+      [HOUR, HOUR + 20 * MINUTE],
+    );
+    assert.equal(pages.at(-1)?.hasNext, true);
+    assert.equal(api.queries.length, 8);
+  });
+
+  it('ends at a completed sub-window when the caller takes over from there', async () => {
+    const api = scanApi(spread([{ count: 30, fromMs: 0, spanMs: 3 * HOUR }]));
+    const handedAt: number[] = [];
+    const stops = {
+      nowMs: () => 0,
+      softDeadlineMs: HOUR,
+      hardDeadlineMs: HOUR,
+      handOver: (_rate: number, next: { cursorMs: number }) => handedAt.push(next.cursorMs) > 0,
+    };
+    const window = { start: { cursorMs: 0, idsAtCursor: [] }, endMs: 3 * HOUR - 1, extraFilters: {} };
+    const pages: RecordPage[] = [];
+    const options = { log: new RecordingLogger(), stops };
+    for await (const page of scanRecords(api, window, { pageSize: 500, windowMs: HOUR }, options)) pages.push(page);
+    assert.deepEqual(handedAt, [HOUR]);
+    assert.equal(pages.flatMap((page) => page.records).length, 10);
   });
 });
