@@ -172,7 +172,7 @@ function waitForPorts(
       });
       if (ports.every((port) => port !== undefined)) {
         clearTimeout(timer);
-        resolve(ports as number[]);
+        resolve(ports);
       }
     };
     function fail(message: string): void {

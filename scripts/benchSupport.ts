@@ -122,7 +122,7 @@ export function observeClient<T extends object>(
         const lazy = !Array.isArray(data) && typeof data === 'object' && data !== null && 'length' in data;
         if (Array.isArray(data) || lazy) {
           let fresh = 0;
-          if (lazy) fresh = Number((data as { length: unknown }).length);
+          if (lazy) fresh = Number(data.length);
           else {
             for (const raw of data as unknown[]) {
               const id = String((raw as { _id?: unknown })._id);
@@ -138,7 +138,7 @@ export function observeClient<T extends object>(
           );
           calls.push({
             doneMs: performance.now(),
-            returned: Number((data as { length: unknown }).length),
+            returned: Number(data.length),
             fresh,
             createdFilter: JSON.stringify(query?.filters['created']),
           });

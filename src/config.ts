@@ -399,7 +399,7 @@ function parseFilters(
       );
       continue;
     }
-    entries.push([field, Object.fromEntries(Object.entries(ops as object)) as Record<string, unknown>]);
+    entries.push([field, Object.fromEntries(Object.entries(ops as object))]);
   }
   return Object.fromEntries(entries);
 }

@@ -54,8 +54,8 @@ export function describeProgress(
     `pages ${progress.pages}, records ${count(progress.fetched)} fetched / ${count(progress.sent)} sent` +
     `${remaining !== undefined ? `, about ${count(remaining)} left` : ''}, ${describeShare(progress)}` +
     `, at ${new Date(progress.cursorMs).toISOString()}` +
-    `${progress.fetched > 0 && elapsedMs > 0 ? `, ${count(Math.round(rate))}/s` : ''}` +
-    `${etaMs !== undefined ? `, ETA ${formatDuration(Math.max(etaMs, waitLeftMs))}` : ''}`
+    (progress.fetched > 0 && elapsedMs > 0 ? `, ${count(Math.round(rate))}/s` : '') +
+    (etaMs !== undefined ? `, ETA ${formatDuration(Math.max(etaMs, waitLeftMs))}` : '')
   );
 }
 

@@ -101,7 +101,7 @@ function watchSaves(
     save: async (checkpoint, etag) => {
       if (saves.length === crashAt) throw new Error('scripted crash before the checkpoint write');
       saves.push({ cursor: checkpoint.cursor, accepted: new Set(receivedIds(stack)), ends: subWindowEnds(stack) });
-      return await store.save(checkpoint, etag);
+      return store.save(checkpoint, etag);
     },
     prepare: (stored) => store.prepare(stored),
     describe: () => store.describe(),

@@ -115,7 +115,7 @@ export class BlobCheckpointStore implements CheckpointStore {
       );
       return undefined;
     }
-    return await this.save(stored.checkpoint, stored.etag);
+    return this.save(stored.checkpoint, stored.etag);
   }
 
   describe(): string {

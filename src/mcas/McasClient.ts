@@ -198,7 +198,7 @@ class LazyRecords implements PageRecords {
     release?.();
   }
 
-  *[Symbol.iterator](): Generator<unknown> {
+  *[Symbol.iterator](): Generator {
     try {
       for (let i = 0; i < this.#starts.length; i++) {
         const text = this.#body.toString('utf8', this.#starts[i], this.#ends[i]);

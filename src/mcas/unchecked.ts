@@ -49,5 +49,5 @@ export function readObject<T, K extends ObjectKeys<T>>(
   key: K,
 ): Unchecked<NonNullable<T[K]>> | undefined {
   const value = object?.[key];
-  return isJsonObject(value) ? (value as Unchecked<NonNullable<T[K]>>) : undefined;
+  return isJsonObject(value) ? value : undefined;
 }

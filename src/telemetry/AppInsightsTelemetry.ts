@@ -346,7 +346,7 @@ function finiteOnly(values: Record<string, number>): Record<string, number> {
 function parseTrackResponse(body: Buffer): TrackResponse {
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null ? (parsed as TrackResponse) : {};
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
   } catch {
     return {};
   }

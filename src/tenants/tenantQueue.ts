@@ -92,7 +92,7 @@ export async function enqueueTenantRuns(
   };
   log.info(
     `Enqueued ${result.enqueued.length} tenant runs on ${queue.name}` +
-      `${result.disabled.length > 0 ? `; disabled: ${result.disabled.join(', ')}` : ''}` +
+      (result.disabled.length > 0 ? `; disabled: ${result.disabled.join(', ')}` : '') +
       `${result.invalid.length > 0 ? `; invalid, not run: ${result.invalid.join(', ')}` : ''}.`,
   );
   return result;

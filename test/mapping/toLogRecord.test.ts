@@ -271,7 +271,7 @@ describe('toLogRecord', () => {
     const record = mapValid(raw);
     assert.equal(record.RawDataJson, JSON.stringify(raw['rawDataJson']));
     assert.equal(record.LocationJson, JSON.stringify(raw['location']));
-    const keys = Object.keys(JSON.parse(record.RawDataJson!) as Record<string, unknown>);
+    const keys = Object.keys(JSON.parse(record.RawDataJson) as Record<string, unknown>);
     assert.deepEqual(keys.slice(0, 4), ['Level', 'level', 'EventName', 'eventName']);
   });
 });

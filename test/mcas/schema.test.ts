@@ -17,7 +17,7 @@ const CORE = { _id: '5e1f0c2d3b4a596877665544', created: 1700005000001, timestam
 function issuePaths(input: unknown): string[] {
   const result = McasActivityCoreSchema.safeParse(input);
   assert.equal(result.success, false, 'expected the record to fail the core schema');
-  return result.error!.issues.map((issue) => issue.path.join('.'));
+  return result.error.issues.map((issue) => issue.path.join('.'));
 }
 
 describe('McasActivityCoreSchema', () => {

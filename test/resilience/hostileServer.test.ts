@@ -469,7 +469,6 @@ describe('hostile records: control characters in source data', () => {
       });
       assert.match(log.text(), /failed the schema/);
       for (const line of log.lines) {
-        // eslint-disable-next-line no-control-regex
         assert.doesNotMatch(
           line.message,
           /[\u0000-\u001f\u007f-\u009f]/,

@@ -221,10 +221,10 @@ describe('no secret leaks on failure paths', () => {
     const originalAzureLog = AzureLogger.log;
     AzureLogger.log = (...args: unknown[]) => collect('Azure SDK log', format(...args));
     const originalStderrWrite = process.stderr.write;
-    process.stderr.write = ((chunk: unknown) => {
+    process.stderr.write = (chunk: unknown) => {
       collect('stderr', typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       return true;
-    }) as typeof process.stderr.write;
+    };
     const consoleMethods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
     const originalConsole = consoleMethods.map((m) => console[m]);
     for (const m of consoleMethods) console[m] = (...args: unknown[]) => collect(`console.${m}`, format(...args));

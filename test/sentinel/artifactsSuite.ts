@@ -63,8 +63,8 @@ function resourcesOfType(type: string): Json[] {
  * must have balanced parentheses and quotes, and name only declared parameters and variables.
  */
 function expressionProblems(template: Json): string[] {
-  const parameters = new Set(Object.keys((template['parameters'] ?? {}) as Json));
-  const variables = new Set(Object.keys((template['variables'] ?? {}) as Json));
+  const parameters = new Set(Object.keys(template['parameters'] ?? {}));
+  const variables = new Set(Object.keys(template['variables'] ?? {}));
   const problems: string[] = [];
   for (const text of stringsIn(template['resources'])) {
     if (!text.startsWith('[') || text.startsWith('[[') || !text.endsWith(']')) continue;
