@@ -2,7 +2,7 @@
 // excerpt, and the classification of network errors. It never retries; src/retry.ts decides that.
 import { Agent, type Dispatcher } from 'undici';
 
-import { DeadlineReachedError, errorCode, HttpStatusError, type ServiceName } from './errors.js';
+import { DeadlineReachedError, ensureError, errorCode, HttpStatusError, type ServiceName } from './errors.js';
 import { escapeControlCharacters, Redactor, redactSecrets } from './redact.js';
 
 const BODY_EXCERPT_CHARS = 500;
@@ -39,7 +39,7 @@ export interface HttpResponse {
   /** When read into a ReceiveBuffer: valid until `release()`. */
   body: Buffer;
   /** Frees the ReceiveBuffer that holds `body`, if any; call it once the body has been read. */
-  release(): void;
+  release: () => void;
 }
 
 /**
@@ -122,7 +122,7 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       signal?.removeEventListener('abort', onAbort);
       return true;
     };
-    const fail = (error: unknown): void => {
+    const fail = (error: Error): void => {
       if (!settle()) return;
       shared?.release();
       reject(error);
@@ -131,12 +131,15 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       if (controller) controller.abort(reason);
       else fail(reason);
     };
-    function onAbort(): void {
+    const abortReason = (): Error => {
       const reason: unknown = signal?.reason ?? new Error('The request was aborted.');
-      abortWith(reason instanceof Error ? reason : new Error(String(reason)));
+      return reason instanceof Error ? reason : new Error(String(reason));
+    };
+    function onAbort(): void {
+      abortWith(abortReason());
     }
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(abortReason());
       return;
     }
     if (request.budgetMs !== undefined) {
@@ -186,7 +189,7 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
         else reject(statusError(request, result));
       },
       onResponseError(_controller, error) {
-        fail(error);
+        fail(ensureError(error));
       },
     };
     try {
@@ -203,7 +206,7 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
         handler,
       );
     } catch (error) {
-      fail(error);
+      fail(ensureError(error));
     }
   });
 }

@@ -2,9 +2,9 @@
 import { escapeControlCharacters, type Redactor } from './redact.js';
 
 export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  info: (message: string) => void;
+  warn: (message: string) => void;
+  error: (message: string) => void;
 }
 
 /**

@@ -101,7 +101,7 @@ export interface RunProgress {
 }
 
 /** A dry run's sink: accepts every batch and forgets it. */
-const DRY_RUN_SINK: LogSink = { send: async () => undefined };
+const DRY_RUN_SINK: LogSink = { send: () => Promise.resolve() };
 const NOTHING_SENT = Object.freeze({ sent: 0, batches: 0 });
 
 /** The summary of a run that failed, by the error it failed with: what it had delivered and saved until then. */
@@ -141,7 +141,7 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
     ? undefined
     : checkpointWriter(deps, stored, stored?.checkpoint.origin ?? start.cursorMs, windowEndMs);
   const delivery = new Delivery({
-    ...(writer ? { sink: deps.sink, save: writer.save } : { sink: DRY_RUN_SINK, save: async () => undefined }),
+    ...(writer ? { sink: deps.sink, save: writer.save } : { sink: DRY_RUN_SINK, save: () => Promise.resolve() }),
     stream,
     maxBatchBytes: options.maxBatchBytes,
     deadlineMs: deadlines.hardDeadlineMs,
@@ -196,6 +196,7 @@ export async function runIngestion(deps: RunDeps, options: RunOptions): Promise<
   const summary = summarize();
   if (failure !== undefined) {
     if (typeof failure === 'object' && failure !== null) failedRuns.set(failure, summary);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the run's own failure, rethrown as it was caught
     throw failure;
   }
   log.info(

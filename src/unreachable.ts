@@ -84,7 +84,7 @@ export function connectionFailure(error: unknown): { code: string; address?: str
         ...(typeof address === 'string' ? { address } : nested?.address ? { address: nested.address } : {}),
       };
     }
-    for (const inner of [cause, ...(Array.isArray(errors) ? errors : [])]) {
+    for (const inner of [cause, ...(Array.isArray(errors) ? (errors as unknown[]) : [])]) {
       const found = visit(inner, depth + 1);
       if (found) return found;
     }

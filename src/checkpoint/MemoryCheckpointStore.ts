@@ -9,6 +9,9 @@ import {
   validateStoredCheckpoint,
 } from './checkpointRules.js';
 
+/* eslint-disable @typescript-eslint/require-await -- nothing to wait for in memory, but like the durable stores' its
+   methods fail by rejecting, never by throwing at the call, so callers handle both stores the same way. */
+
 export class MemoryCheckpointStore implements CheckpointStore {
   readonly name: string;
   /** Every checkpoint saved through this store, oldest first, so tests can check it never moved backwards. */

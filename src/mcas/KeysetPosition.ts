@@ -93,7 +93,9 @@ export function recordKey(
 /** Stable text of a parsed record, to hash. JSON.stringify overflows the stack past a few thousand levels; inspect does not. */
 function fingerprint(raw: unknown): string {
   try {
-    return JSON.stringify(raw) ?? 'undefined';
+    // JSON.stringify gives undefined for undefined itself, which its type does not say.
+    const stringify: (value: unknown) => string | undefined = JSON.stringify;
+    return stringify(raw) ?? 'undefined';
   } catch {
     return inspect(raw, {
       depth: Infinity,

@@ -74,7 +74,7 @@ export class RequestPacer {
         // Every slot is held by a request in flight: wait for one to finish (requests have their own timeouts).
         await new Promise<void>((resolve, reject) => {
           options.signal?.throwIfAborted();
-          options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
+          options.signal?.addEventListener('abort', () => reject(abortReason(options.signal)), { once: true });
           this.#waiters.push(resolve);
         });
         continue;
@@ -106,9 +106,15 @@ export function sharedPacer(
   let bySleep = SHARED.get(options.clock);
   if (!bySleep) SHARED.set(options.clock, (bySleep = new WeakMap()));
   let byKey = bySleep.get(options.sleep);
-  if (!byKey) bySleep.set(options.sleep, (byKey = new Map()));
+  if (!byKey) bySleep.set(options.sleep, (byKey = new Map<string, RequestPacer>()));
   const fullKey = `${key} ${options.maxRequests}/${options.windowMs ?? DEFAULT_WINDOW_MS}`;
   let pacer = byKey.get(fullKey);
   if (!pacer) byKey.set(fullKey, (pacer = new RequestPacer(options)));
   return pacer;
+}
+
+/** An aborted signal's reason as an Error, as rejections should be. */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : 'The request was aborted.');
 }

@@ -46,7 +46,7 @@ const ENTRA_HINTS: Readonly<Record<number, string>> = Object.freeze({
 
 /** `Authorization: Token <api token>`: the legacy token from the portal (on Microsoft's deprecation path). */
 export function tokenAuthorization(token: Secret): McasAuthorization {
-  return { kind: 'token', hints: TOKEN_HINTS, header: async () => `Token ${token.reveal()}` };
+  return { kind: 'token', hints: TOKEN_HINTS, header: () => Promise.resolve(`Token ${token.reveal()}`) };
 }
 
 /**

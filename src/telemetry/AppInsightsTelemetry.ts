@@ -158,10 +158,17 @@ interface Envelope {
   data: { baseType: 'EventData' | 'MetricData'; baseData: Record<string, unknown> };
 }
 
+/** The track endpoint's answer, as far as it can be trusted: any field may be missing or of another type. */
 interface TrackResponse {
-  itemsReceived?: number;
-  itemsAccepted?: number;
-  errors?: { index?: number; statusCode?: number; message?: string }[];
+  itemsReceived?: unknown;
+  itemsAccepted?: unknown;
+  errors?: unknown;
+}
+
+interface TrackError {
+  index?: unknown;
+  statusCode?: unknown;
+  message?: unknown;
 }
 
 const HINTS: Readonly<Record<number, string>> = {
@@ -354,15 +361,21 @@ function parseTrackResponse(body: Buffer): TrackResponse {
 
 /** For a 200/206 that did not accept every item: how many, and why (the service's per-item messages). */
 function describeRejectedItems(response: TrackResponse, redact: readonly string[]): string | undefined {
-  const { itemsReceived, itemsAccepted, errors = [] } = response;
-  const short = typeof itemsReceived === 'number' && typeof itemsAccepted === 'number' && itemsAccepted < itemsReceived;
+  const { itemsReceived, itemsAccepted } = response;
+  const errors: TrackError[] = Array.isArray(response.errors)
+    ? response.errors.filter((e): e is TrackError => typeof e === 'object' && e !== null)
+    : [];
+  const short =
+    typeof itemsReceived === 'number' && typeof itemsAccepted === 'number' && itemsAccepted < itemsReceived
+      ? `accepted ${itemsAccepted} of ${itemsReceived} items`
+      : undefined;
   if (!short && errors.length === 0) return undefined;
   const details = errors
     .slice(0, 3)
     .map((e) =>
-      `item ${e.index ?? '?'}: ${e.statusCode ?? '?'} ${redactText(firstLine(String(e.message ?? '')), redact)}`.trim(),
+      `item ${scalar(e.index, '?')}: ${scalar(e.statusCode, '?')} ${redactText(firstLine(scalar(e.message, '')), redact)}`.trim(),
     );
-  const counts = short ? `accepted ${itemsAccepted} of ${itemsReceived} items` : 'some items were refused';
+  const counts = short ?? 'some items were refused';
   return [counts, ...details].join('; ');
 }
 
@@ -379,4 +392,9 @@ function describeFailure(error: unknown, redact: readonly string[]): string {
   }
   if (isTransientNetworkError(error)) return `network error ${networkCode(error)}`;
   return error instanceof Error ? `${error.name}: ${redactText(firstLine(error.message), redact)}` : 'unknown error';
+}
+
+/** A number or string from the service's answer as text; anything else (missing, an object) as `fallback`. */
+function scalar(value: unknown, fallback: string): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : fallback;
 }

@@ -65,4 +65,4 @@ export interface Telemetry {
   trackRun(report: RunReport): Promise<void>;
 }
 
-export const NO_TELEMETRY: Telemetry = { trackRun: async () => undefined };
+export const NO_TELEMETRY: Telemetry = { trackRun: () => Promise.resolve() };

@@ -69,6 +69,7 @@ async function acquireBlobLease(
       () => releaseLease(lease),
     );
   } catch (error) {
+    // eslint-disable-next-line preserve-caught-error -- described, not attached: a storage error carries its request
     throw new Error(`Could not take the tenant lock ${where} (${describeStorageError(error)}).`);
   }
 }

@@ -35,7 +35,7 @@ const AuthSchema = z.discriminatedUnion(
         clientSecretName: secretName.optional(),
       })
       .refine((auth) => (auth.certificateSecretName === undefined) !== (auth.clientSecretName === undefined), {
-        message: 'give exactly one of certificateSecretName and clientSecretName',
+        error: 'give exactly one of certificateSecretName and clientSecretName',
         path: ['certificateSecretName'],
       }),
   ],

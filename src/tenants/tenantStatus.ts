@@ -103,6 +103,7 @@ async function countPoisoned(
     }
   } catch (error) {
     if ((error as { statusCode?: unknown }).statusCode !== 404) {
+      // eslint-disable-next-line preserve-caught-error -- described, not attached: a storage error carries its request
       throw new Error(`Could not read the poison queue (${ensureError(error).message.split('\n')[0]?.slice(0, 200)}).`);
     }
   }
