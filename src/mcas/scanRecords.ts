@@ -7,7 +7,7 @@ import type { ActivitiesQuery } from './McasClient.js';
 import { type Position, recordKey } from './KeysetPosition.js';
 import { markAfter, type PagedRecord, type PageSource, type PageWindow, type RecordPage } from './pageRecords.js';
 import type { RequestOptions } from './pageRecords.js';
-import { checkPageRecords } from './pageChecks.js';
+import { checkPageRecords, hasNextContradicted, isFullLastPage } from './pageChecks.js';
 
 /** Records of a scan page handed on at a time (a RecordPage each, `continued` after the first). */
 export const SCAN_PART_RECORDS = 100;
@@ -82,9 +82,9 @@ export function maxScanTotal(lengthMs: number, scan: ScanOptions): number | unde
  *
  * Every page is checked before it is yielded: its records must lie inside the scan's window (their order inside a scan
  * is the server's), else UntrustedPageError. Records after MCAS's own now - settle (PageWindow.sourceEndMs) are left
- * for a later run, and the window ends there. Unlike keyset paging, a full last page is taken at its word: MCAS's own
- * continuation (`nextQueryFilters`) ends the scan, and asking again would cost a request on every sub-window that ends
- * on a full page.
+ * for a later run, and the window ends there. A sub-window whose last page is full (as many records as the limit, yet
+ * `hasNext: false`) is confirmed before its mark is handed on: one more request for the rest of the sub-window from
+ * the latest record read (confirmScanEnd). It costs a request only when a page ends exactly on the limit.
  */
 export async function* scanRecords(
   source: PageSource,
@@ -156,6 +156,8 @@ async function* scanSubWindow(
   let read = 0;
   let pages = 0;
   let endMs = window.endMs;
+  /** The latest record time returned in this sub-window, and the ids returned at it: where a confirmation starts. */
+  const latest: { createdMs: number; ids: Set<string> } = { createdMs: window.start.cursorMs, ids: new Set() };
   for (let pageNumber = 1; ; pageNumber++) {
     const first = pageNumber === 1;
     const query: ActivitiesQuery = {
@@ -192,6 +194,11 @@ async function* scanSubWindow(
       checkPageRecords([raw], expected, returned);
       returned++;
       const { createdMs, id } = recordKey(raw, window.start.cursorMs, source.timeKey);
+      if (createdMs > latest.createdMs) {
+        latest.createdMs = createdMs;
+        latest.ids.clear();
+      }
+      if (createdMs === latest.createdMs) latest.ids.add(id);
       // Later than MCAS's own now - settle: left for a later run.
       if (createdMs <= endMs && !(createdMs === window.start.cursorMs && delivered.has(id))) {
         records.push({ raw, createdMs, id });
@@ -201,6 +208,19 @@ async function* scanSubWindow(
         yield { records, returnedCount: SCAN_PART_RECORDS, hasNext: true, total: page.total, continued: part++ > 0 };
         records = [];
       }
+    }
+    if (complete && isFullLastPage(returned, pageSize, page.hasNext) && latest.createdMs <= endMs) {
+      pages++;
+      const unread = await confirmScanEnd(
+        source,
+        window.extraFilters,
+        latest,
+        pageNumber + 1,
+        endMs,
+        pageSize,
+        requestOptions,
+      );
+      if (unread > 0) throw hasNextContradicted(pageNumber, pageSize, unread);
     }
     const cut = endMs < window.endMs;
     // A window cut at MCAS's own time can end before the start (its Date header rounds to the second): stay put then.
@@ -223,4 +243,40 @@ async function* scanSubWindow(
     }
     filters = page.nextQueryFilters;
   }
+}
+
+/**
+ * Asks once more after a full last page marked `hasNext: false`: the sub-window from the latest record read to its end.
+ * Returns how many records the answer holds that were not read (later than `latest`, or at its time with another id);
+ * the caller fails the scan when there are any. Its records are checked like any page's.
+ */
+async function confirmScanEnd(
+  source: PageSource,
+  extraFilters: Readonly<Record<string, unknown>>,
+  latest: { createdMs: number; ids: ReadonlySet<string> },
+  pageNumber: number,
+  endMs: number,
+  pageSize: number,
+  requestOptions: RequestOptions,
+): Promise<number> {
+  const page = await source.list(
+    {
+      filters: { ...extraFilters, [source.cursorField]: { gte: latest.createdMs, lte: endMs } },
+      sortField: source.cursorField,
+      sortDirection: 'asc',
+      skip: 0,
+      limit: pageSize,
+      isScan: true,
+    },
+    requestOptions,
+  );
+  const expected = { pageNumber, timeKey: source.timeKey, fromMs: latest.createdMs, toMs: endMs, ascending: false };
+  let unread = 0;
+  let offset = 0;
+  for (const raw of page.data) {
+    checkPageRecords([raw], expected, offset++);
+    const { createdMs, id } = recordKey(raw, latest.createdMs, source.timeKey);
+    if (createdMs > latest.createdMs || !latest.ids.has(id)) unread++;
+  }
+  return unread;
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 
 import { RecordingLogger } from '../../src/logger.js';
 import type { ActivitiesQuery } from '../../src/mcas/McasClient.js';
+import { UntrustedPageError } from '../../src/mcas/pageChecks.js';
 import type { PageSource, RecordPage } from '../../src/mcas/pageRecords.js';
 import {
   nextSubWindowMs,
@@ -192,7 +193,11 @@ describe('scanRecords', () => {
     );
     assert.deepEqual(ends, [HOUR, 48 * HOUR]);
     assert.deepEqual(rows, [0, 2_000]);
-    assert.equal(requests, 1 + 4, 'one request for the quiet hour, four pages for the rest');
+    assert.equal(
+      requests,
+      1 + 4 + 1,
+      'one request for the quiet hour, four pages for the rest, one to confirm its end',
+    );
   });
 
   it('gives up a sub-window whose first page counts over 4 x targetPages pages, after that request, and reads it shorter', async () => {
@@ -359,14 +364,15 @@ describe('scanRecords near the end of a run', () => {
     const window = { start: { cursorMs: 0, idsAtCursor: [] }, endMs: 4 * HOUR - 1, extraFilters: {} };
     const pages: RecordPage[] = [];
     for await (const page of scanRecords(source, window, scan, { log: new RecordingLogger(), stops })) pages.push(page);
-    // The first hour takes 6 requests (1 s each); 40 minutes would hold 4 pages, but 3.5 s leave room for 2: 20 minutes.
-    // After those, 1.5 s leave room for none, so the scan stops at a sub-window's end with the window unread.
+    // The first hour takes 6 requests and a seventh that confirms its full last page (1 s each); 40 minutes would hold
+    // 4 pages, but 2.5 s leave room for 1: 10 minutes, whose one page is full again, so two requests. After those,
+    // 0.5 s leave room for none, so the scan stops at a sub-window's end with the window unread.
     assert.deepEqual(
       pages.flatMap((page) => (page.mark ? [page.mark().cursorMs] : [])),
-      [HOUR, HOUR + 20 * MINUTE],
+      [HOUR, HOUR + 10 * MINUTE],
     );
     assert.equal(pages.at(-1)?.hasNext, true);
-    assert.equal(api.queries.length, 8);
+    assert.equal(api.queries.length, 9);
   });
 
   it('ends at a completed sub-window when the caller takes over from there', async () => {
@@ -384,5 +390,49 @@ describe('scanRecords near the end of a run', () => {
     for await (const page of scanRecords(api, window, { pageSize: 500, windowMs: HOUR }, options)) pages.push(page);
     assert.deepEqual(handedAt, [HOUR]);
     assert.equal(pages.flatMap((page) => page.records).length, 10);
+  });
+});
+
+describe('scanRecords after a full last page', () => {
+  // 20 records, the last three at one millisecond: two full pages of 10 when read in pages of 10.
+  const created = [...Array.from({ length: 17 }, (_, i) => i * MINUTE), 17 * MINUTE, 17 * MINUTE, 17 * MINUTE];
+
+  it('asks once more from the latest record read, and closes the window when that brings nothing new', async () => {
+    const api = scanApi(created);
+    const pages = await collect(api, { startMs: 0, endMs: HOUR - 1 }, { pageSize: 10, windowMs: 0 });
+    assert.equal(api.queries.length, 3, 'two pages, then one request to confirm the end');
+    assert.deepEqual(api.queries[2]?.filters['created'], { gte: 17 * MINUTE, lte: HOUR - 1 });
+    const ids = pages.flatMap((page) => page.records.map((record) => record.id));
+    assert.equal(new Set(ids).size, 20, 'every record once; the three at the latest millisecond are not news');
+    assert.equal(ids.length, 20);
+    assert.deepEqual(pages.at(-1)?.mark?.(), { cursorMs: HOUR, idsAtCursor: [] });
+  });
+
+  it('fails naming hasNext when MCAS closes the scan on a full page that was not its last, and hands on no mark', async () => {
+    const honest = scanApi([...created, ...Array.from({ length: 5 }, (_, i) => (30 + i) * MINUTE)]);
+    // MCAS says hasNext: false on the second page, a full page, with five records still unread.
+    const lying: PageSource & { queries: ActivitiesQuery[] } = {
+      ...honest,
+      list: async (query, options) => {
+        const page = await honest.list(query, options);
+        return honest.queries.length === 2 ? { ...page, hasNext: false } : page;
+      },
+    };
+    const pages: RecordPage[] = [];
+    const window = { start: { cursorMs: 0, idsAtCursor: [] }, endMs: HOUR - 1, extraFilters: {} };
+    await assert.rejects(
+      (async () => {
+        const scan = { pageSize: 10, windowMs: 0 };
+        for await (const page of scanRecords(lying, window, scan, { log: new RecordingLogger() })) pages.push(page);
+      })(),
+      (error: unknown) =>
+        error instanceof UntrustedPageError &&
+        /hasNext: false on page 2, a full page of 10, but asking once more returned 5 records/.test(error.message),
+    );
+    assert.equal(honest.queries.length, 3);
+    assert.ok(
+      pages.every((page) => page.mark === undefined),
+      'no mark: the checkpoint cannot pass the unread records',
+    );
   });
 });
