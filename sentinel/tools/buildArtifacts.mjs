@@ -1,7 +1,8 @@
 // Builds every generated file of the Sentinel content from its sources, so each query is written once:
 // - Parsers/vim<Schema>MCASActivity.yaml -> Parsers/ASim<Schema>MCASActivity.yaml (the parameterless ASIM form);
 // - the parsers, rules and hunting queries -> arm/*.json (the templates Analytics > Import and `az deployment` take);
-// - everything the solution lists in Data/Solution_*.json -> Package/mainTemplate.json and createUiDefinition.json;
+// - everything the solution lists in Data/Solution_*.json -> Package/mainTemplate.json and createUiDefinition.json,
+//   and Package/<Version>.zip holding the two, the file Content Hub publishing takes;
 // - the table and parser schemas -> kql-validation/CustomTables|CustomFunctions (Azure-Sentinel's KQL test format).
 // Usage (after `npm run build`, which it reads the mapping and the Kusto language service from):
 //   node sentinel/tools/buildArtifacts.mjs [--check] [--dir <sentinel dir>]
@@ -10,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { unzipSync, zipSync } from 'fflate';
 import { parse } from 'yaml';
 
 import { analyseWorkspace, tableColumns } from '../../dist/test/sentinel/kusto.js';
@@ -255,11 +257,46 @@ export function buildArtifacts(sentinelDir = fileURLToPath(new URL('../', import
   const { mainTemplate, createUiDefinition } = buildPackage(sources, functions);
   files.set(`${SOLUTION_PATH}/Package/mainTemplate.json`, json(mainTemplate));
   files.set(`${SOLUTION_PATH}/Package/createUiDefinition.json`, json(createUiDefinition));
+  files.set(
+    `${SOLUTION_PATH}/Package/${sources.solution.Version}.zip`,
+    packageZip({ 'mainTemplate.json': json(mainTemplate), 'createUiDefinition.json': json(createUiDefinition) }),
+  );
   files.set('kql-validation/CustomTables/MCAS_Activity_Log_CL.json', json(customTable()));
   for (const fn of customFunctions(functions)) {
     files.set(`kql-validation/CustomFunctions/${fn.FunctionName}.json`, json(fn));
   }
   return files;
+}
+
+/** Fixed time for every zip entry, so the same files give the same zip. */
+const ZIP_TIME = new Date(Date.UTC(2026, 0, 1));
+
+/** The solution's package zip (Package/<Version>.zip): the given files, deflated, at the root of the archive. */
+function packageZip(entries) {
+  const files = Object.fromEntries(
+    Object.entries(entries).map(([name, text]) => [name, [Buffer.from(text, 'utf8'), { mtime: ZIP_TIME }]]),
+  );
+  return Buffer.from(zipSync(files, { level: 9 }));
+}
+
+/** A zip's entries as name -> text, or undefined when it is not a zip. */
+export function zipEntries(bytes) {
+  try {
+    const entries = unzipSync(new Uint8Array(bytes));
+    return Object.fromEntries(
+      Object.entries(entries).map(([name, data]) => [name, Buffer.from(data).toString('utf8')]),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether what is on disk is what would be built: a zip by its entries (a new deflater may pack them otherwise). */
+function sameArtifact(path, current, content) {
+  if (current === undefined) return false;
+  if (typeof content === 'string') return current.toString('utf8') === content;
+  const [have, want] = [zipEntries(current), zipEntries(content)];
+  return have !== undefined && JSON.stringify(have) === JSON.stringify(want);
 }
 
 /** The generated files that differ from what is on disk (missing ones included). */
@@ -268,11 +305,11 @@ export function staleArtifacts(sentinelDir) {
   for (const [path, content] of buildArtifacts(sentinelDir)) {
     let current;
     try {
-      current = readFileSync(`${sentinelDir}${path}`, 'utf8');
+      current = readFileSync(`${sentinelDir}${path}`);
     } catch {
       current = undefined;
     }
-    if (current !== content) stale.push(path);
+    if (!sameArtifact(path, current, content)) stale.push(path);
   }
   return stale;
 }

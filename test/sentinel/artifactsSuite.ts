@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
+import { unzipSync, zipSync } from 'fflate';
+
 import {
   parserFunctions,
   readAnalyticRules,
@@ -25,7 +27,7 @@ import { analyseWorkspace, analyzeKql, describeDiagnostics } from './kusto.js';
 import { CONNECTOR_ID, TABLE_DATA_TYPE } from './sentinelYaml.js';
 
 interface BuildTool {
-  buildArtifacts(sentinelDir?: string): Map<string, string>;
+  buildArtifacts(sentinelDir?: string): Map<string, string | Buffer>;
   staleArtifacts(sentinelDir: string): string[];
 }
 
@@ -99,6 +101,35 @@ describe('generated Sentinel artifacts', () => {
   it('are up to date with their sources', () => {
     const stale = tool.staleArtifacts(SENTINEL_DIR);
     assert.deepEqual(stale, [], `Stale: ${stale.join(', ')}. Run: node sentinel/tools/buildArtifacts.mjs`);
+  });
+
+  it('zip the package for Content Hub: Package/<Version>.zip holds exactly the generated template and wizard', () => {
+    const version = String(readJson(`${SOLUTION}/Data/Solution_MCASActivityConnector.json`)['Version']);
+    assert.match(version, /^\d+\.\d+\.\d+$/);
+    const entries = unzipSync(readFileSync(`${REPO_ROOT}${PACKAGE}/${version}.zip`));
+    assert.deepEqual(Object.keys(entries).sort(), ['createUiDefinition.json', 'mainTemplate.json']);
+    for (const [name, bytes] of Object.entries(entries)) {
+      assert.equal(Buffer.from(bytes).toString('utf8'), readText(`${PACKAGE}/${name}`), `${name} in the zip`);
+    }
+  });
+
+  it('report the package zip stale when it holds another template, or is no zip', (t) => {
+    const copy = `${mkdtempSync(join(tmpdir(), 'sentinel-'))}/`;
+    t.after(() => rmSync(copy, { recursive: true, force: true }));
+    cpSync(SENTINEL_DIR, copy, { recursive: true });
+    const version = String(readJson(`${SOLUTION}/Data/Solution_MCASActivityConnector.json`)['Version']);
+    const zipPath = `Solutions/MCASActivityConnector/Package/${version}.zip`;
+    const older = readText(`${PACKAGE}/mainTemplate.json`).replace('"contentVersion"', '"contentVersion" ');
+    writeFileSync(
+      `${copy}${zipPath}`,
+      zipSync({
+        'mainTemplate.json': Buffer.from(older),
+        'createUiDefinition.json': Buffer.from(readText(`${PACKAGE}/createUiDefinition.json`)),
+      }),
+    );
+    assert.deepEqual(tool.staleArtifacts(copy), [zipPath]);
+    writeFileSync(`${copy}${zipPath}`, 'not a zip');
+    assert.deepEqual(tool.staleArtifacts(copy), [zipPath]);
   });
 
   it('are reported stale when a parser changes and they are not rebuilt', (t) => {
