@@ -3,7 +3,8 @@
 // - the parsers, rules and hunting queries -> arm/*.json (the templates Analytics > Import and `az deployment` take);
 // - everything the solution lists in Data/Solution_*.json -> Package/mainTemplate.json and createUiDefinition.json,
 //   and Package/<Version>.zip holding the two, the file Content Hub publishing takes;
-// - the table and parser schemas -> kql-validation/CustomTables|CustomFunctions (Azure-Sentinel's KQL test format).
+// - the table and parser schemas -> kql-validation/CustomTables|CustomFunctions (Azure-Sentinel's KQL test format);
+// - the ASIM tester's EventProduct rows with the parsers' product added -> asim-tester/ASimTester.EventProduct.csv.
 // Usage (after `npm run build`, which it reads the mapping and the Kusto language service from):
 //   node sentinel/tools/buildArtifacts.mjs [--check] [--dir <sentinel dir>]
 //   --check: write nothing, exit 1 if a generated file is missing or stale (npm test does the same in-process).
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { unzipSync, zipSync } from 'fflate';
 import { parse } from 'yaml';
 
+import { ASIM_TESTER_EVENT_PRODUCTS, MCAS_EVENT_PRODUCT } from '../../dist/test/sentinel/asimSchemas.js';
 import { analyseWorkspace, tableColumns } from '../../dist/test/sentinel/kusto.js';
 import {
   ALERT_RULES_API_VERSION,
@@ -265,7 +267,20 @@ export function buildArtifacts(sentinelDir = fileURLToPath(new URL('../', import
   for (const fn of customFunctions(functions)) {
     files.set(`kql-validation/CustomFunctions/${fn.FunctionName}.json`, json(fn));
   }
+  files.set('asim-tester/ASimTester.EventProduct.csv', testerEventProductRows());
   return files;
+}
+
+/**
+ * The EventProduct rows of Azure-Sentinel's `ASIM/dev/ASimTester/ASimTester.csv` for the four schemas, with the MCAS
+ * parsers' product added: the rows a contribution of the parsers replaces, so that the ASIM data tester accepts them.
+ */
+function testerEventProductRows() {
+  const rows = Object.entries(ASIM_TESTER_EVENT_PRODUCTS).map(
+    ([schema, products]) =>
+      `EventProduct,string,Mandatory,${schema},Enumerated,${[...products, MCAS_EVENT_PRODUCT].join('|')},`,
+  );
+  return ['ColumnName,ColumnType,Class,Schema,LogicalType,ListOfValues,Aliased', ...rows, ''].join('\n');
 }
 
 /** Fixed time for every zip entry, so the same files give the same zip. */

@@ -60,7 +60,6 @@ IpAddr,string,Alias,,SrcIpAddr
 
 /** Fields the four schemas here define alike. */
 const SHARED = `
-EventProduct,string,Mandatory,,
 DvcAction,string,Recommended,,
 DvcDomain,string,Recommended,,
 DvcHostname,string,Recommended,,
@@ -277,34 +276,59 @@ function parseFields(...tables: string[]): Map<string, AsimField> {
   return fields;
 }
 
+/** The product every MCAS parser names in EventProduct (with EventVendor 'Microsoft'). */
+export const MCAS_EVENT_PRODUCT = 'Defender for Cloud Apps';
+
+/**
+ * The EventProduct values the ASIM tester's CSV accepts today, by schema. A new source adds its product to these rows
+ * in the same contribution; `sentinel/asim-tester/ASimTester.EventProduct.csv` holds the four rows with it added.
+ */
+export const ASIM_TESTER_EVENT_PRODUCTS: Readonly<Record<string, readonly string[]>> = {
+  Authentication:
+    'Service Cloud|Auth0|CloudTrail|AAD|ASA|Microsoft Defender for IoT|ISE|M365 Defender for Endpoint|Meraki|Security Events|Okta|PostgreSQL|OpenSSH|su|sudo|Vectra XDR|SentinelOne|WAF|FalconHost'.split(
+      '|',
+    ),
+  FileEvent:
+    'Sysmon for Linux|Sysmon|M365 Defender for Endpoint|Azure File Storage|SharePoint|OneDrive|SentinelOne|Carbon Black Cloud'.split(
+      '|',
+    ),
+  AuditEvent: 'Azure|WAF|Security Events|Exchange 365|Dataminr Pulse|ISE|XDR|Meraki'.split('|'),
+  UserManagement: 'Security Events|Authpriv|ISE|SentinelOne'.split('|'),
+};
+
+/** The schema's EventProduct field as the tester checks it once the MCAS product is added to its row. */
+function eventProduct(schema: string): string {
+  return `EventProduct,string,Mandatory,${[...(ASIM_TESTER_EVENT_PRODUCTS[schema] ?? []), MCAS_EVENT_PRODUCT].join('|')},`;
+}
+
 export const ASIM_SCHEMAS: Readonly<Record<string, AsimSchema>> = {
   Authentication: {
     name: 'Authentication',
     version: '0.1.4',
     title: 'ASIM Authentication Schema',
     link: 'https://aka.ms/ASimAuthenticationDoc',
-    fields: parseFields(COMMON, SHARED, AUTHENTICATION),
+    fields: parseFields(COMMON, SHARED, AUTHENTICATION, eventProduct('Authentication')),
   },
   FileEvent: {
     name: 'FileEvent',
     version: '0.2.2',
     title: 'ASIM File Schema',
     link: 'https://aka.ms/ASimFileEventDoc',
-    fields: parseFields(COMMON, SHARED, FILE_EVENT),
+    fields: parseFields(COMMON, SHARED, FILE_EVENT, eventProduct('FileEvent')),
   },
   AuditEvent: {
     name: 'AuditEvent',
     version: '0.1.2',
     title: 'ASIM Audit Event Schema',
     link: 'https://aka.ms/ASimAuditEventDoc',
-    fields: parseFields(COMMON, SHARED, AUDIT_EVENT),
+    fields: parseFields(COMMON, SHARED, AUDIT_EVENT, eventProduct('AuditEvent')),
   },
   UserManagement: {
     name: 'UserManagement',
     version: '0.1.2',
     title: 'ASIM User Management Schema',
     link: 'https://aka.ms/ASimUserManagementDoc',
-    fields: parseFields(COMMON, SHARED, USER_MANAGEMENT),
+    fields: parseFields(COMMON, SHARED, USER_MANAGEMENT, eventProduct('UserManagement')),
   },
 };
 

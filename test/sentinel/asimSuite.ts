@@ -7,8 +7,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ASIM_FILTER_PARAMETERS, ASIM_SCHEMAS, type AsimSchema } from './asimSchemas.js';
-import { parserFunctions, readParsers } from './content.js';
+import {
+  ASIM_FILTER_PARAMETERS,
+  ASIM_SCHEMAS,
+  ASIM_TESTER_EVENT_PRODUCTS,
+  type AsimSchema,
+  MCAS_EVENT_PRODUCT,
+} from './asimSchemas.js';
+import { parserFunctions, readParsers, readText } from './content.js';
 import { analyseWorkspace, type KqlColumn, splitArguments } from './kusto.js';
 
 /**
@@ -144,6 +150,17 @@ function enumerationProblems(schema: AsimSchema, query: string): string[] {
   return problems;
 }
 
+/** sentinel/asim-tester/ASimTester.EventProduct.csv: the EventProduct values it gives each schema. */
+const testerRows = new Map(
+  readText('sentinel/asim-tester/ASimTester.EventProduct.csv')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(','))
+    .filter(([column, , , , kind]) => column === 'EventProduct' && kind === 'Enumerated')
+    .map(([, , , schema = '', , values = '']) => [schema, values.split('|')]),
+);
+
 describe('ASIM parsers', () => {
   const functions = parserFunctions();
   const workspace = analyseWorkspace('dataCollector', functions);
@@ -182,7 +199,11 @@ describe('ASIM parsers', () => {
         // LastUpdated, schema and its version, references, ParserName and EquivalentBuiltInParser formats.
         const product = /EventProduct\s*=\s*['"]([^'"]+)['"]/.exec(query)?.[1];
         const vendor = /EventVendor\s*=\s*['"]([^'"]+)['"]/.exec(query)?.[1];
-        assert.equal(product, 'Defender for Cloud Apps');
+        assert.equal(product, MCAS_EVENT_PRODUCT);
+        // The ASIM data tester enumerates EventProduct per schema: the shipped rows for its CSV add this one.
+        const row = testerRows.get(schemaName) ?? assert.fail(`no EventProduct row for ${schemaName}`);
+        assert.ok(row.includes(product), `${product} in ${row.join('|')}`);
+        assert.deepEqual(row.slice(0, -1), ASIM_TESTER_EVENT_PRODUCTS[schemaName], 'the tester row as it is, plus one');
         assert.ok(schema.fields.get('EventVendor')?.allowed.includes(vendor ?? ''), `vendor ${String(vendor)}`);
         const header = content['Parser'] as Record<string, unknown>;
         assert.ok(String(header['Title']).length > 0);
