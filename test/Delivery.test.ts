@@ -59,10 +59,11 @@ function delivery(sink: LogSink, events: string[], failSaveAt = -1) {
   const log = new RecordingLogger();
   const d = new Delivery({
     sink,
-    save: async (position) => {
-      if (saved.length === failSaveAt) throw new Error('save failed');
+    save: (position) => {
+      if (saved.length === failSaveAt) return Promise.reject(new Error('save failed'));
       saved.push(position);
       events.push(`save ${position.cursorMs}`);
+      return Promise.resolve();
     },
     stream: PLAIN,
     // Two-digit rows `{"n":10}` are 8 bytes: three fit in 2 + 3 x 8 + 2 = 28 bytes.

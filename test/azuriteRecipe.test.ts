@@ -67,7 +67,7 @@ describe('npm run azurite, for UseDevelopmentStorage=true', () => {
       const etag = await store.save(checkpoint, undefined);
       const loaded = await store.load();
       assert.equal(loaded?.etag, etag);
-      assert.equal(loaded?.checkpoint.cursor, checkpoint.cursor);
+      assert.equal(loaded.checkpoint.cursor, checkpoint.cursor);
     });
   });
 

@@ -21,21 +21,22 @@ describe('sendRequest with a ReceiveBuffer', () => {
   const dispatcher = createDispatcher();
 
   before(async () => {
-    server = await startLoopbackServer(async (req, res) => {
+    server = await startLoopbackServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const size = Number(url.searchParams.get('size'));
       const status = Number(url.searchParams.get('status') ?? 200);
       const body = bodyOf(size, url.searchParams.get('fill') ?? 'a');
       const stall = url.searchParams.get('stall');
-      if (stall === 'headers') return; // never answers; the client's timeout or abort ends it
+      if (stall === 'headers') return Promise.resolve(); // never answers; the client's timeout or abort ends it
       res.writeHead(status, { 'content-type': 'text/plain', 'content-length': String(body.length) });
       if (stall === 'body') {
         res.write(body.subarray(0, 1_000)); // the rest never comes
-        return;
+        return Promise.resolve();
       }
       for (let offset = 0; offset < body.length; offset += 16 * 1024)
         res.write(body.subarray(offset, offset + 16 * 1024));
       res.end();
+      return Promise.resolve();
     });
   });
   after(async () => {

@@ -6,6 +6,15 @@ import type { RunProgress } from '../src/run.js';
 
 const LIMITS = { requestsPerMinute: 30 };
 
+/** Carriage return, then ESC [2K (erase the whole line): how the writer redraws its line on a terminal. */
+const REDRAW = '\r\u001b[2K';
+
+/** The text of a redrawn line; fails the test when the line is missing or not redrawn. */
+function redrawnText(line: string | undefined): string {
+  assert.ok(line !== undefined && line.startsWith(REDRAW), `not a redrawn line: ${JSON.stringify(line)}`);
+  return line.slice(REDRAW.length);
+}
+
 const progress: RunProgress = {
   pages: 12,
   fetched: 1180,
@@ -78,12 +87,12 @@ describe('progress', () => {
     const lines = written.filter((w) => w.startsWith('\r'));
     assert.equal(lines.length, 5, JSON.stringify(lines));
     assert.match(
-      lines[1] ?? '',
-      /^\r\u001b\[2Kwaiting 57s for MCAS's rate limit \(30 requests a minute\); pages 12, .*ETA 1m 28s$/,
+      redrawnText(lines[1]),
+      /^waiting 57s for MCAS's rate limit \(30 requests a minute\); pages 12, .*ETA 1m 28s$/,
     );
-    assert.match(lines[2] ?? '', /^\r\u001b\[2Kwaiting 56s for MCAS's rate limit/);
-    assert.match(lines[3] ?? '', /^\r\u001b\[2Kwaiting 55s for MCAS's rate limit .*; pages 13, /);
-    assert.match(lines[4] ?? '', /^\r\u001b\[2Kpages 13, /);
+    assert.match(redrawnText(lines[2]), /^waiting 56s for MCAS's rate limit/);
+    assert.match(redrawnText(lines[3]), /^waiting 55s for MCAS's rate limit .*; pages 13, /);
+    assert.match(redrawnText(lines[4]), /^pages 13, /);
   });
 
   it('writes plain lines, at most one per interval, and one at the start of each wait, elsewhere', () => {

@@ -30,15 +30,14 @@ function networkError(code: string): Error {
 
 const POLICY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 10_000, retryOnStatus: [429, 500, 503] };
 
-async function run(failures: unknown[], policy = POLICY, extra: { deadlineMs?: number } = {}) {
+function run(failures: Error[], policy = POLICY, extra: { deadlineMs?: number } = {}) {
   const clock = new FakeClock();
   const log = new RecordingLogger();
   let calls = 0;
   const result = withRetry(
-    async () => {
+    () => {
       const failure = failures[calls++];
-      if (failure !== undefined) throw failure;
-      return 'ok';
+      return failure === undefined ? Promise.resolve('ok') : Promise.reject(failure);
     },
     policy,
     { clock, sleep: clock.sleep, log, operation: 'test call', random: () => 0.5, ...extra },
@@ -86,26 +85,26 @@ describe('backoffDelayMs', () => {
 
 describe('withRetry', () => {
   it('retries 503 and waits for Retry-After seconds without jitter', async () => {
-    const { result, clock, calls } = await run([httpError(503, '2')]);
+    const { result, clock, calls } = run([httpError(503, '2')]);
     assert.equal(await result, 'ok');
     assert.equal(calls(), 2);
     assert.deepEqual(clock.sleeps, [2_000]);
   });
 
   it('caps a long Retry-After at maxDelayMs', async () => {
-    const { result, clock } = await run([httpError(429, '3600')]);
+    const { result, clock } = run([httpError(429, '3600')]);
     assert.equal(await result, 'ok');
     assert.deepEqual(clock.sleeps, [POLICY.maxDelayMs]);
   });
 
   it('falls back to jittered backoff when Retry-After is malformed', async () => {
-    const { result, clock } = await run([httpError(500, 'later'), httpError(500)]);
+    const { result, clock } = run([httpError(500, 'later'), httpError(500)]);
     assert.equal(await result, 'ok');
     assert.deepEqual(clock.sleeps, [50, 100]);
   });
 
   it('retries connection resets and timeouts', async () => {
-    const { result, calls } = await run([networkError('ECONNRESET'), networkError('UND_ERR_HEADERS_TIMEOUT')]);
+    const { result, calls } = run([networkError('ECONNRESET'), networkError('UND_ERR_HEADERS_TIMEOUT')]);
     assert.equal(await result, 'ok');
     assert.equal(calls(), 3);
   });
@@ -118,7 +117,7 @@ describe('withRetry', () => {
       networkError('DEPTH_ZERO_SELF_SIGNED_CERT'),
       new TypeError('bug'),
     ]) {
-      const { result, calls } = await run([failure]);
+      const { result, calls } = run([failure]);
       await assert.rejects(result, (error) => error === failure);
       assert.equal(calls(), 1);
     }
@@ -126,7 +125,7 @@ describe('withRetry', () => {
 
   it('gives up after maxAttempts and throws the last error', async () => {
     const last = httpError(503);
-    const { result, calls, log } = await run([httpError(503), httpError(503), httpError(503), last, httpError(503)]);
+    const { result, calls, log } = run([httpError(503), httpError(503), httpError(503), last, httpError(503)]);
     await assert.rejects(result, (error) => error === last);
     assert.equal(calls(), POLICY.maxAttempts);
     assert.equal(log.lines.filter((l) => l.level === 'warn').length, POLICY.maxAttempts - 1);
@@ -136,12 +135,12 @@ describe('withRetry', () => {
     const clock = new FakeClock();
     const failure = httpError(429, '30');
     const policy = { ...POLICY, maxDelayMs: 60_000 };
-    const { result } = await run([failure], policy, { deadlineMs: clock.nowMs() + 10_000 });
+    const { result } = run([failure], policy, { deadlineMs: clock.nowMs() + 10_000 });
     await assert.rejects(result, (error) => error === failure);
   });
 
   it('treats an MCAS body that says "throttled" as throttling and waits at least a minute', async () => {
-    const { result, clock } = await run([httpError(400, undefined, '{"error":"Request was throttled"}')], MCAS_RETRY);
+    const { result, clock } = run([httpError(400, undefined, '{"error":"Request was throttled"}')], MCAS_RETRY);
     assert.equal(await result, 'ok');
     assert.ok((clock.sleeps[0] ?? 0) >= 60_000);
   });
@@ -151,7 +150,7 @@ describe('withRetry', () => {
   });
 
   it('writes one warning per retry naming the operation, status and delay', async () => {
-    const { result, log } = await run([httpError(503, '1')]);
+    const { result, log } = run([httpError(503, '1')]);
     await result;
     assert.equal(log.lines.length, 1);
     assert.match(log.lines[0]?.message ?? '', /^test call: attempt 1 of 4 failed \(MCAS 503\); retrying in 1000 ms\.$/);

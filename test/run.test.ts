@@ -217,8 +217,8 @@ describe('runIngestion end to end', () => {
     assert.ok(accepted.size > 0 && accepted.size < 900);
     for (const checkpoint of checkpoints.history) {
       for (const activity of activities) {
-        if (isCovered(checkpoint, activity))
-          assert.ok(accepted.has(activity['_id'] as string), `checkpoint passed ${activity['_id']}`);
+        const id = activity['_id'] as string;
+        if (isCovered(checkpoint, activity)) assert.ok(accepted.has(id), `checkpoint passed ${id}`);
       }
     }
 
@@ -329,7 +329,7 @@ describe('runIngestion end to end', () => {
       t.after(() => stack.close());
       const checkpoints = new MemoryCheckpointStore('activities');
       let requestsAtRefusal = 0;
-      const { wrapSink, stats } = heldSink(async () => undefined);
+      const { wrapSink, stats } = heldSink(() => Promise.resolve());
       const refusals: LogSink = {
         send: async (batch, options) => {
           try {

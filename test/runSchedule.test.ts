@@ -35,7 +35,7 @@ function inMemoryMcas(clock: FakeClock, created: readonly number[], sent: number
     return low;
   };
   return {
-    list: async (_resource, query: ActivitiesQuery, options = {}): Promise<McasPage> => {
+    list: async (_resource, query: ActivitiesQuery, options): Promise<McasPage> => {
       const release = await pacer.acquire(options);
       sent.push(clock.nowMs());
       clock.advance(ANSWER_MS);
@@ -64,7 +64,12 @@ describe('timer runs on the default schedule (every 5 minutes, RUN_TIME_BUDGET_S
     const checkpoints = new MemoryCheckpointStore('activities');
     const deps: RunDeps = {
       mcas,
-      sink: { send: async () => clock.advance(50) },
+      sink: {
+        send: () => {
+          clock.advance(50);
+          return Promise.resolve();
+        },
+      },
       checkpoints,
       clock,
       sleep: clock.sleep,

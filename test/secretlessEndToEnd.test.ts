@@ -57,7 +57,8 @@ describe('an identity-only deployment (MCAS_AUTH=entra, LOG_SINK=logsIngestion)'
       );
     });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}').sent, 260);
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { sent?: unknown };
+    assert.equal(summary.sent, 260);
     assert.deepEqual(new Set(ingestion.rows.map((r) => r['ActivityId'])), new Set(activities.map((a) => a['_id'])));
     assert.ok(ingestion.rows.every((r) => r['TimeGenerated'] === r['ActivityTime']));
     assert.ok(mcas.requests.every((r) => r.headers['authorization'] === `Bearer ${TOKEN}`));

@@ -61,9 +61,9 @@ async function startVault(t: TestContext, secrets: Record<string, string>, extra
 /** A stand-in credential for in-process tests; it records the scopes asked for. */
 function recordingCredential(scopes: string[]): TokenCredential {
   return {
-    getToken: async (requested) => {
+    getToken: (requested) => {
       scopes.push(...(Array.isArray(requested) ? requested : [requested]));
-      return { token: ACCESS_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 };
+      return Promise.resolve({ token: ACCESS_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 });
     },
   };
 }

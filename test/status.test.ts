@@ -64,7 +64,7 @@ describe('status', () => {
     assert.equal(status.healthy, true, status.problems.join());
     assert.ok((status.lagMinutes ?? 99) < 1);
     assert.equal(status.lastRun?.outcome, 'succeeded');
-    assert.equal(status.lastRun?.sent, 300);
+    assert.equal(status.lastRun.sent, 300);
     assert.equal(status.backlog, 0);
     assert.match(formatStatus(status), /last run {5}succeeded at .*fetched 300, sent 300/);
     const cli = await cliStatus(['--json'], env);
@@ -91,7 +91,7 @@ describe('status', () => {
     );
     const status = await readStatus(env, new RecordingLogger(), { maxLagMinutes: 30 });
     assert.equal(status.lastRun?.outcome, 'failed');
-    assert.match(status.lastRun?.error ?? '', /HttpStatusError: Log Analytics answered 403/);
+    assert.match(status.lastRun.error ?? '', /HttpStatusError: Log Analytics answered 403/);
     assert.equal(status.backlog, 7);
     assert.equal(status.healthy, false);
   });

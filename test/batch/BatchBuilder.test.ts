@@ -163,7 +163,10 @@ describe('splitBatchInHalf', () => {
     assert.equal(first.recordCount + second.recordCount, 5);
     assert.equal(first.body.length + second.body.length, batch.body.length + 1, 'one comma out, a bracket each in');
     assert.deepEqual(
-      [...JSON.parse(first.body.toString('utf8')), ...JSON.parse(second.body.toString('utf8'))],
+      [
+        ...(JSON.parse(first.body.toString('utf8')) as unknown[]),
+        ...(JSON.parse(second.body.toString('utf8')) as unknown[]),
+      ],
       JSON.parse(batch.body.toString('utf8')),
     );
   });

@@ -23,12 +23,17 @@ const CONTAINER = 'checkpoints';
 const NO_RETRIES: StoragePipelineOptions = { retryOptions: { maxTries: 1 } };
 
 describe('BlobCheckpointStore', () => {
-  let azurite: Azurite;
+  /** Unset until before() has started it, and still unset in after() when starting it failed. */
+  let azurite: Azurite | undefined;
   let service: BlobServiceClient;
   let streams = 0;
+  const azuriteConnectionString = (): string => {
+    assert.ok(azurite, 'Azurite is running');
+    return azurite.connectionString;
+  };
   const freshName = (): string => `stream-${++streams}`;
   const storeFor = (name: string, container = CONTAINER): BlobCheckpointStore =>
-    BlobCheckpointStore.fromConnectionString(azurite.connectionString, container, name, NO_RETRIES);
+    BlobCheckpointStore.fromConnectionString(azuriteConnectionString(), container, name, NO_RETRIES);
 
   before(async () => {
     azurite = await startAzurite();
@@ -39,7 +44,7 @@ describe('BlobCheckpointStore', () => {
   });
 
   checkpointStoreContract({
-    emptyStore: async () => storeFor(freshName()),
+    emptyStore: () => Promise.resolve(storeFor(freshName())),
     storeHolding: async (content) => {
       const name = freshName();
       const container = service.getContainerClient(CONTAINER);
@@ -47,11 +52,11 @@ describe('BlobCheckpointStore', () => {
       await container.getBlockBlobClient(`${name}.json`).upload(content, Buffer.byteLength(content));
       return storeFor(name);
     },
-    twoStoresOnSameStorage: async () => {
+    twoStoresOnSameStorage: () => {
       const name = freshName();
-      return [storeFor(name), storeFor(name)];
+      return Promise.resolve([storeFor(name), storeFor(name)]);
     },
-    storeNamed: async (name) => new BlobCheckpointStore(service.getContainerClient(CONTAINER), name),
+    storeNamed: (name) => Promise.resolve(new BlobCheckpointStore(service.getContainerClient(CONTAINER), name)),
   });
 
   it('creates its container on first save and keeps the checkpoint as JSON in <name>.json', async () => {
@@ -96,7 +101,7 @@ describe('BlobCheckpointStore', () => {
 
   it('accepts the connection string as a Secret', async () => {
     const store = BlobCheckpointStore.fromConnectionString(
-      new Secret(azurite.connectionString),
+      new Secret(azuriteConnectionString()),
       CONTAINER,
       freshName(),
       NO_RETRIES,
@@ -109,7 +114,7 @@ describe('BlobCheckpointStore', () => {
     const wrongKey = Buffer.from('a wrong key that must never be shown').toString('base64');
 
     it('when the account key is wrong', async () => {
-      const connectionString = azurite.connectionString.replace(AZURITE_ACCOUNT_KEY, wrongKey);
+      const connectionString = azuriteConnectionString().replace(AZURITE_ACCOUNT_KEY, wrongKey);
       const store = BlobCheckpointStore.fromConnectionString(connectionString, CONTAINER, 'activities', NO_RETRIES);
       const errors = [await failureOf(store.load()), await failureOf(store.save(checkpointAt(1_000), undefined))];
       for (const error of errors) {
@@ -120,7 +125,7 @@ describe('BlobCheckpointStore', () => {
 
     it('when storage cannot be reached', async () => {
       const port = await closedPort();
-      const connectionString = azurite.connectionString.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`);
+      const connectionString = azuriteConnectionString().replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`);
       const store = BlobCheckpointStore.fromConnectionString(connectionString, CONTAINER, 'activities', NO_RETRIES);
       const errors = [await failureOf(store.load()), await failureOf(store.save(checkpointAt(1_000), undefined))];
       for (const error of errors) {

@@ -24,17 +24,20 @@ describe('FileCheckpointStore', () => {
   });
 
   checkpointStoreContract({
-    emptyStore: async () => new FileCheckpointStore(freshDirectory(), 'activities'),
+    emptyStore: () => Promise.resolve(new FileCheckpointStore(freshDirectory(), 'activities')),
     storeHolding: async (content) => {
       const store = new FileCheckpointStore(freshDirectory(), 'activities');
       await writeFileMakingDirectory(store.filePath, content);
       return store;
     },
-    twoStoresOnSameStorage: async () => {
+    twoStoresOnSameStorage: () => {
       const directory = freshDirectory();
-      return [new FileCheckpointStore(directory, 'activities'), new FileCheckpointStore(directory, 'activities')];
+      return Promise.resolve([
+        new FileCheckpointStore(directory, 'activities'),
+        new FileCheckpointStore(directory, 'activities'),
+      ]);
     },
-    storeNamed: async (name) => new FileCheckpointStore(freshDirectory(), name),
+    storeNamed: (name) => Promise.resolve(new FileCheckpointStore(freshDirectory(), name)),
   });
 
   it('writes <directory>/<name>.json as JSON, creating the directory, and leaves no temp or lock file', async () => {

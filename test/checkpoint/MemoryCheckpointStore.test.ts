@@ -8,13 +8,13 @@ import { checkpointAt, checkpointStoreContract } from './checkpointStoreContract
 
 describe('MemoryCheckpointStore', () => {
   checkpointStoreContract({
-    emptyStore: async () => new MemoryCheckpointStore('activities'),
-    storeHolding: async (content) => new MemoryCheckpointStore('activities', JSON.parse(content)),
-    twoStoresOnSameStorage: async () => {
+    emptyStore: () => Promise.resolve(new MemoryCheckpointStore('activities')),
+    storeHolding: (content) => Promise.resolve(new MemoryCheckpointStore('activities', JSON.parse(content))),
+    twoStoresOnSameStorage: () => {
       const store = new MemoryCheckpointStore('activities');
-      return [store, store];
+      return Promise.resolve([store, store]);
     },
-    storeNamed: async (name) => new MemoryCheckpointStore(name),
+    storeNamed: (name) => Promise.resolve(new MemoryCheckpointStore(name)),
   });
 
   it('records every saved checkpoint in order, and none that were rejected', async () => {
@@ -43,7 +43,7 @@ describe('MemoryCheckpointStore', () => {
     const loaded = await store.load();
     assert.deepEqual(loaded?.checkpoint, checkpointAt(7_000));
     await assert.rejects(store.save(checkpointAt(8_000), undefined), CheckpointConflictError);
-    await store.save(checkpointAt(8_000), loaded?.etag);
+    await store.save(checkpointAt(8_000), loaded.etag);
     assert.deepEqual(store.history, [checkpointAt(8_000)]);
   });
 });

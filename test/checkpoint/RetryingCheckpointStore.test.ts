@@ -15,16 +15,15 @@ const STORED: StoredCheckpoint = {
 function flakyStore(failures: Error[]): CheckpointStore & { loads: number } {
   const store = {
     loads: 0,
-    load: async () => {
+    load: () => {
       const failure = failures[store.loads++];
-      if (failure) throw failure;
-      return STORED;
+      return failure ? Promise.reject(failure) : Promise.resolve(STORED);
     },
-    save: async () => '"2"',
-    prepare: async () => '"1"',
+    save: () => Promise.resolve('"2"'),
+    prepare: () => Promise.resolve('"1"'),
     describe: () => 'blob devstoreaccount1/c/activities.json',
-    loadReport: async () => undefined,
-    saveReport: async () => undefined,
+    loadReport: () => Promise.resolve(undefined),
+    saveReport: () => Promise.resolve(),
   };
   return store;
 }
@@ -45,8 +44,9 @@ function wrap(inner: CheckpointStore, url: string) {
     target: target(url),
     log,
     clock: { nowMs: () => 0 },
-    sleep: async (ms) => {
+    sleep: (ms) => {
       slept.push(ms);
+      return Promise.resolve();
     },
   });
   return { store, log, slept };

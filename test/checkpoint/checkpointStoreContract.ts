@@ -13,7 +13,7 @@ export interface StoreHarness {
   storeHolding(content: string): Promise<CheckpointStore>;
   /** Two stores over the same storage: two instances, as two runs would have (one, when that is all there is). */
   twoStoresOnSameStorage(): Promise<[CheckpointStore, CheckpointStore]>;
-  /** Builds a store for `name`, so that the name rule can be checked. */
+  /** Builds a store for `name`, so that the name rule can be checked; a store may refuse the name as it is built. */
   storeNamed(name: string): Promise<CheckpointStore>;
 }
 
@@ -133,7 +133,7 @@ export function checkpointStoreContract(harness: StoreHarness): void {
 
   it('rejects names that are not safe as blob and file names', async () => {
     for (const name of ['', 'Activities', 'a/b', '../up', 'a.json', 'x'.repeat(64)]) {
-      await assert.rejects(harness.storeNamed(name), RangeError, `name ${JSON.stringify(name)}`);
+      await assert.rejects(async () => harness.storeNamed(name), RangeError, `name ${JSON.stringify(name)}`);
     }
     assert.match((await harness.storeNamed('backfill-2024-01-01')).describe(), /backfill-2024-01-01/);
   });

@@ -17,7 +17,7 @@ import { mcasAlertTimer } from '../../src/functions/mcasAlertTimer.js';
 import { mcasTenantRun } from '../../src/functions/mcasTenantRun.js';
 import { handleTenantMessage } from '../../src/tenants/handleTenantMessage.js';
 import { acquireTenantLock } from '../../src/tenants/TenantLock.js';
-import { encodeTenantMessage } from '../../src/tenants/tenantQueue.js';
+import { encodeTenantMessage, parseTenantMessage } from '../../src/tenants/tenantQueue.js';
 import { timer, withEnv } from '../helpers/processEnv.js';
 import { drainQueue, hostQueueSettings } from '../helpers/queueHost.js';
 import {
@@ -49,9 +49,14 @@ function recordingContext(functionName: string) {
 const fastSleep = (ms: number, signal?: AbortSignal) => realSleep(ms / 20, signal);
 
 describe('many tenants through the queue (timer fan-out, queue function, poison queue)', () => {
-  let azurite: Azurite;
-  let stacks: TenantStack[];
+  // Unset (empty) until before() has started them, and still so in after() when starting them failed.
+  let azurite: Azurite | undefined;
+  let stacks: TenantStack[] = [];
   let settings: Record<string, string>;
+  const azuriteConnectionString = (): string => {
+    assert.ok(azurite, 'Azurite is running');
+    return azurite.connectionString;
+  };
   const byKey = (key: string): TenantStack => stacks.find((s) => s.key === key) as TenantStack;
 
   before(async () => {
@@ -95,17 +100,17 @@ describe('many tenants through the queue (timer fan-out, queue function, poison 
     };
   });
   after(async () => {
-    await Promise.all([azurite?.close(), stacks && closeTenantStacks(stacks)]);
+    await Promise.all([azurite?.close(), closeTenantStacks(stacks)]);
   });
 
   const queues = () => {
-    const service = QueueServiceClient.fromConnectionString(azurite.connectionString);
+    const service = QueueServiceClient.fromConnectionString(azuriteConnectionString());
     return { queue: service.getQueueClient(QUEUE), poison: service.getQueueClient(`${QUEUE}-poison`) };
   };
   const handler = (message: unknown, context: azureFunctions.InvocationContext) =>
     handleTenantMessage(message, context, { env: settings, overrides: { sleep: fastSleep } });
   const store = (key: string) =>
-    BlobCheckpointStore.fromConnectionString(azurite.connectionString, CONTAINER, `tenant-${key}`);
+    BlobCheckpointStore.fromConnectionString(azuriteConnectionString(), CONTAINER, `tenant-${key}`);
   const rowIds = (stack: TenantStack) => stack.logAnalytics.rows().map((r) => r['ActivityId'] as string);
 
   it('delivers every healthy tenant exactly once, to its own workspace, and poisons the one that always fails', async () => {
@@ -150,7 +155,7 @@ describe('many tenants through the queue (timer fan-out, queue function, poison 
       );
       const report = await store(key).loadReport();
       assert.equal(report?.tenant, key);
-      assert.equal(report?.outcome, 'succeeded');
+      assert.equal(report.outcome, 'succeeded');
     }
     const deltaReport = await store('delta').loadReport();
     assert.ok(deltaReport && deltaReport.throttled >= 3, 'delta was throttled, and waited each time');
@@ -160,11 +165,13 @@ describe('many tenants through the queue (timer fan-out, queue function, poison 
     assert.equal(await store('echo').load(), undefined);
     const echoReport = await store('echo').loadReport();
     assert.equal(echoReport?.tenant, 'echo');
-    assert.equal(echoReport?.outcome, 'failed');
-    assert.match(echoReport?.error ?? '', /MCAS answered 401/);
+    assert.equal(echoReport.outcome, 'failed');
+    assert.match(echoReport.error ?? '', /MCAS answered 401/);
     const poisoned = await poison.peekMessages({ numberOfMessages: 32 });
     assert.deepEqual(
-      poisoned.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')).tenant),
+      poisoned.peekedMessageItems.map(
+        (m) => parseTenantMessage(Buffer.from(m.messageText, 'base64').toString('utf8')).tenant,
+      ),
       ['echo', 'echo'],
     );
     assert.equal(await store('foxtrot').loadReport(), undefined, 'the invalid entry never ran');
@@ -211,7 +218,9 @@ describe('many tenants through the queue (timer fan-out, queue function, poison 
     assert.ok(lock);
     const requestsBefore = bravo.mcas.requests.length;
     const rowsBefore = rowIds(bravo).length;
-    const message = JSON.parse(Buffer.from(encodeTenantMessage({ tenant: 'bravo' }), 'base64').toString('utf8'));
+    const message: unknown = JSON.parse(
+      Buffer.from(encodeTenantMessage({ tenant: 'bravo' }), 'base64').toString('utf8'),
+    );
     const held = recordingContext('mcasTenantRun');
     await withEnv(settings, () => mcasTenantRun(message, held.context));
     assert.equal(bravo.mcas.requests.length, requestsBefore, 'no MCAS request while another run holds the tenant');

@@ -239,8 +239,9 @@ describe('toAlertRecord', () => {
     assert.equal(record.Status, 'Unread');
     assert.equal(record.IsPreview, false);
     assert.equal(record.IntentJson, '["INITIAL_ACCESS"]');
-    assert.deepEqual(JSON.parse(record.EvidenceJson!), raw['evidence']);
-    assert.match(record.Description!, /^The user <b>Jürgen Groß<\/b>/);
+    assert.ok(record.EvidenceJson !== undefined);
+    assert.deepEqual(JSON.parse(record.EvidenceJson), raw['evidence']);
+    assert.match(record.Description ?? '', /^The user <b>Jürgen Groß<\/b>/);
     assert.equal(record.FileNames, undefined);
   });
 
@@ -349,10 +350,12 @@ describe('toAlertRecord truncation', () => {
   it('cuts a long entity list in the name column and in the JSON column, named in column order', () => {
     const entities = Array.from({ length: 3000 }, (_, i) => ({ type: 'account', pa: `ユーザー${i}@contoso.example` }));
     const record = mapValid({ ...CORE, title: '日'.repeat(HUNDRED_KB), entities });
-    assert.ok(utf8ByteLength(record.UserNames!) <= MAX_FIELD_BYTES);
-    assert.ok(record.UserNames!.startsWith('ユーザー0@contoso.example,ユーザー1@'));
-    assert.equal(utf8ByteLength(record.AlertTitle!), 31_998);
-    assert.throws(() => JSON.parse(record.EntitiesJson!), SyntaxError);
+    const { UserNames: userNames, AlertTitle: title, EntitiesJson: entitiesJson } = record;
+    assert.ok(userNames !== undefined && title !== undefined && entitiesJson !== undefined);
+    assert.ok(utf8ByteLength(userNames) <= MAX_FIELD_BYTES);
+    assert.ok(userNames.startsWith('ユーザー0@contoso.example,ユーザー1@'));
+    assert.equal(utf8ByteLength(title), 31_998);
+    assert.throws(() => JSON.parse(entitiesJson), SyntaxError);
     assert.equal(record.TruncatedFields, 'AlertTitle,UserNames,EntitiesJson');
   });
 
@@ -394,9 +397,10 @@ describe('mapAlert on alerts that fail the core schema', () => {
       const result = mapAlert(input);
       assert.equal(result.flagged, true);
       assert.equal(result.id, id);
-      assert.match(result.issues?.[0] ?? '', issue);
+      assert.ok(result.issues);
+      assert.match(result.issues[0] ?? '', issue);
       AlertRecordSchema.parse(result.record);
-      const issues = result.issues!.join('; ');
+      const issues = result.issues.join('; ');
       const expected = { AlertId: id, AlertTime: alertTime, IsFlagged: true, ValidationIssues: issues };
       assert.deepEqual(sent(result.record), sent({ ...expected, RawRecordJson: JSON.stringify(input) }));
     });
@@ -414,13 +418,15 @@ describe('mapAlert on alerts that fail the core schema', () => {
     assert.equal(result.flagged, true);
     assert.equal(result.id, input._id, 'the id returned for logs stays whole');
     assert.equal(result.record.AlertId, input._id.slice(0, MAX_FIELD_BYTES));
-    assert.ok(utf8ByteLength(result.record.RawRecordJson!) <= MAX_FIELD_BYTES);
+    assert.ok(result.record.RawRecordJson !== undefined);
+    assert.ok(utf8ByteLength(result.record.RawRecordJson) <= MAX_FIELD_BYTES);
     assert.equal(result.record.TruncatedFields, 'AlertId,RawRecordJson');
   });
 
   it('builds the same row through toFlaggedAlertRecord', () => {
     const result = mapAlert({ timestamp: 7 });
-    assert.deepEqual(toFlaggedAlertRecord({ timestamp: 7 }, result.issues!), result.record);
+    assert.ok(result.issues);
+    assert.deepEqual(toFlaggedAlertRecord({ timestamp: 7 }, result.issues), result.record);
   });
 });
 
@@ -461,18 +467,25 @@ describe('mapAlert mutation sweep', () => {
     'ü'.repeat(20_000),
   ];
 
+  /** One of `items`, chosen with one draw of `next`. */
+  function pick<T>(items: readonly T[], next: () => number): T {
+    const item = items[Math.floor(next() * items.length)];
+    assert.ok(item !== undefined);
+    return item;
+  }
+
   it('never throws and always yields a row that passes the schema, flagged exactly when the core is broken', () => {
     const next = createRng(20_240_112);
     const alerts = generateAlerts({ count: 400, startMs: 1_705_000_000_000, seed: 9 });
     let flagged = 0;
     for (const [i, alert] of alerts.entries()) {
-      const mutated: Record<string, unknown> = { ...alert };
+      const mutated = new Map<string, unknown>(Object.entries(alert));
       for (let n = Math.floor(next() * 4); n > 0; n--) {
-        const key = KEYS[Math.floor(next() * KEYS.length)]!;
-        if (next() < 0.2) delete mutated[key];
-        else mutated[key] = VALUES[Math.floor(next() * VALUES.length)];
+        const key = pick(KEYS, next);
+        if (next() < 0.2) mutated.delete(key);
+        else mutated.set(key, VALUES[Math.floor(next() * VALUES.length)]);
       }
-      const input = JSON.parse(JSON.stringify(mutated)) as Record<string, unknown>;
+      const input = JSON.parse(JSON.stringify(Object.fromEntries(mutated))) as Record<string, unknown>;
       const result = mapAlert(input);
       const row = AlertRecordSchema.safeParse(result.record);
       assert.equal(row.success, true, `alert ${i}: ${JSON.stringify(row.error?.issues)}`);
@@ -482,7 +495,8 @@ describe('mapAlert mutation sweep', () => {
         flagged++;
         assert.equal(typeof result.record.RawRecordJson, 'string');
       } else {
-        assert.equal(result.record.AlertId, truncateUtf8(result.id!, MAX_FIELD_BYTES));
+        assert.ok(result.id !== undefined);
+        assert.equal(result.record.AlertId, truncateUtf8(result.id, MAX_FIELD_BYTES));
       }
     }
     assert.ok(flagged > 20 && flagged < 300, `${flagged} flagged`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 
 import { startLoopbackServer, type LoopbackServer } from '../../emulators/httpServer.js';
@@ -19,7 +20,7 @@ describe('McasClient and the RequestPacer', () => {
 
   before(async () => {
     server = await startLoopbackServer(async (req, res) => {
-      for await (const _ of req); // read the query
+      await text(req); // read the query
       res.writeHead(200, { 'content-type': 'application/json' });
       res.flushHeaders();
       await new Promise<void>((resolve) => {

@@ -73,9 +73,12 @@ function credentialReturning(
   lifetimeMs = 3_600_000,
 ): TokenCredential {
   return {
-    getToken: async (requested) => {
+    getToken: (requested) => {
       scopes.push(...(Array.isArray(requested) ? requested : [requested]));
-      return { token: tokens[scopes.length - 1] ?? 'no-more-tokens', expiresOnTimestamp: clock.nowMs() + lifetimeMs };
+      return Promise.resolve({
+        token: tokens[scopes.length - 1] ?? 'no-more-tokens',
+        expiresOnTimestamp: clock.nowMs() + lifetimeMs,
+      });
     },
   };
 }
@@ -133,11 +136,12 @@ describe('entraAuthorization', () => {
 
   it('turns a credential failure into McasAuthError that says what to check', async () => {
     const failing: TokenCredential = {
-      getToken: async () => {
-        throw Object.assign(new Error('ManagedIdentityCredential: no managed identity endpoint found.'), {
-          name: 'CredentialUnavailableError',
-        });
-      },
+      getToken: () =>
+        Promise.reject(
+          Object.assign(new Error('ManagedIdentityCredential: no managed identity endpoint found.'), {
+            name: 'CredentialUnavailableError',
+          }),
+        ),
     };
     await assert.rejects(entraAuthorization(failing).header(), McasAuthError);
     await assert.rejects(
@@ -229,7 +233,7 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
     assert.equal(await entraAuthorization(credential).header(), `Bearer ${ENTRA_TOKEN}`);
     const token = entra.requests.find((r) => r.kind === 'token');
     assert.equal(token?.clientAuth, 'assertion');
-    assert.equal(token?.status, 200);
+    assert.equal(token.status, 200);
   });
 
   it('is refused when the certificate is not the one registered on the app', async (t) => {
@@ -254,7 +258,7 @@ describe('createMcasCredential with an app registration and a loopback Entra tok
 describe('readMcasAppCredential from Key Vault', () => {
   const vaultToken = 'test-vault-token';
   const vaultCredential: TokenCredential = {
-    getToken: async () => ({ token: vaultToken, expiresOnTimestamp: Date.now() + 3_600_000 }),
+    getToken: () => Promise.resolve({ token: vaultToken, expiresOnTimestamp: Date.now() + 3_600_000 }),
   };
 
   async function startVault(t: TestContext, secrets: Record<string, string>) {
@@ -338,8 +342,8 @@ describe('createMcasCredential with a managed identity', () => {
         (r) => r.resource === MCAS_RESOURCE_APP_ID && r.clientId === CLIENT_ID && r.status === 200,
       ),
     );
-    const header = report.header ?? '';
-    const page = await listWith({ kind: 'entra', hints: {}, header: async () => header }, mcas.url);
+    const header = report.header;
+    const page = await listWith({ kind: 'entra', hints: {}, header: () => Promise.resolve(header) }, mcas.url);
     assert.equal(page.data.length, 3);
   });
 });

@@ -19,12 +19,12 @@ function fakeApi(records: Raw[]) {
     queries,
     cursorField: 'created',
     timeKey: 'created',
-    async list(query: ActivitiesQuery): Promise<McasPage> {
+    list(query: ActivitiesQuery): Promise<McasPage> {
       queries.push(structuredClone(query));
       const created = query.filters['created'] as { gte: number; lte: number };
       const matching = sorted.filter((r) => r.created >= created.gte && r.created <= created.lte);
       const data = matching.slice(query.skip, query.skip + query.limit);
-      return { data, hasNext: query.skip + query.limit < matching.length, total: matching.length };
+      return Promise.resolve({ data, hasNext: query.skip + query.limit < matching.length, total: matching.length });
     },
   };
   return source;
@@ -112,9 +112,9 @@ describe('pageRecords', () => {
     const api: PageSource = {
       cursorField: 'created',
       timeKey: 'created',
-      async list(): Promise<McasPage> {
+      list(): Promise<McasPage> {
         calls++;
-        return { data: [], hasNext: true, total: 5 };
+        return Promise.resolve({ data: [], hasNext: true, total: 5 });
       },
     };
     for await (const page of pageRecords(api, window(0))) assert.equal(page.records.length, 0);

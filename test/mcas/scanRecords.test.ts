@@ -28,9 +28,9 @@ function recordingSource(
     queries,
     cursorField: 'created',
     timeKey: 'created',
-    list: async (query) => {
+    list: (query) => {
       queries.push(structuredClone(query));
-      return answer(query, queries.length - 1);
+      return Promise.resolve(answer(query, queries.length - 1));
     },
   };
 }

@@ -49,9 +49,9 @@ function batchOf(rows: readonly object[]): Batch {
 /** A stand-in credential; it records the scopes asked for. */
 function fakeCredential(scopes: string[], token = ACCESS_TOKEN): TokenCredential {
   return {
-    getToken: async (requested) => {
+    getToken: (requested) => {
       scopes.push(...(Array.isArray(requested) ? requested : [requested]));
-      return { token, expiresOnTimestamp: Date.now() + 3_600_000 };
+      return Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3_600_000 });
     },
   };
 }
@@ -341,11 +341,12 @@ describe('LogsIngestionSink', () => {
 
   it('reports a credential that cannot get a token, and sends nothing', async (t) => {
     const unavailable: TokenCredential = {
-      getToken: async () => {
-        throw Object.assign(new Error('ManagedIdentityCredential: no managed identity endpoint found.'), {
-          name: 'CredentialUnavailableError',
-        });
-      },
+      getToken: () =>
+        Promise.reject(
+          Object.assign(new Error('ManagedIdentityCredential: no managed identity endpoint found.'), {
+            name: 'CredentialUnavailableError',
+          }),
+        ),
     };
     const { emulator, sink } = await setUp(t, {}, { credential: unavailable });
     await assert.rejects(

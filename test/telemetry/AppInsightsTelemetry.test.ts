@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { after, describe, it } from 'node:test';
 
-import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
+import type { AccessToken, TokenCredential } from '@azure/identity';
 
 import { type AppInsightsEmulatorOptions, startAppInsightsEmulator } from '../../emulators/appInsightsEmulator.js';
 import { createDispatcher } from '../../src/http.js';
@@ -49,10 +49,10 @@ after(() => dispatcher.close());
 class FakeCredential implements TokenCredential {
   readonly scopes: (string | string[])[] = [];
   constructor(private readonly outcome: string | Error = TOKEN) {}
-  async getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken | null> {
+  getToken(scopes: string | string[]): Promise<AccessToken | null> {
     this.scopes.push(scopes);
-    if (this.outcome instanceof Error) throw this.outcome;
-    return { token: this.outcome, expiresOnTimestamp: Date.now() + 3_600_000 };
+    if (this.outcome instanceof Error) return Promise.reject(this.outcome);
+    return Promise.resolve({ token: this.outcome, expiresOnTimestamp: Date.now() + 3_600_000 });
   }
 }
 
@@ -101,8 +101,8 @@ describe('AppInsightsTelemetry', () => {
 
     assert.equal(emulator.requests.length, 1);
     assert.equal(emulator.requests[0]?.path, '/v2.1/track');
-    assert.equal(emulator.requests[0]?.headers['content-type'], 'application/json');
-    assert.equal(emulator.requests[0]?.status, 200);
+    assert.equal(emulator.requests[0].headers['content-type'], 'application/json');
+    assert.equal(emulator.requests[0].status, 200);
     const tags = {
       'ai.cloud.role': 'mcas-connector-test',
       'ai.cloud.roleInstance': hostname(),
@@ -436,8 +436,9 @@ describe('the Application Insights emulator', () => {
 
   it('answers 400 when every envelope lacks iKey, name or time, and 206 when only some do', async (t) => {
     const emulator = await emulatorFor(t);
-    const { iKey: _iKey, ...noKey } = envelope;
-    const { time: _time, ...noTime } = envelope;
+    const { name, time, iKey, data } = envelope;
+    const noKey = { name, time, data };
+    const noTime = { name, iKey, data };
     const refused = await post(emulator.url, JSON.stringify([noKey, noTime, { ...envelope, name: '' }]));
     assert.equal(refused.status, 400);
     assert.deepEqual(

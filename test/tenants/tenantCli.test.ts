@@ -137,7 +137,8 @@ describe('cli tenants validate, run --tenant, status --all', () => {
     assert.match(validate.stdout, /2 tenants, all valid\./);
     const run = await cli(['run', '--tenant', 'bravo'], env);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}').tenant, 'bravo');
+    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { tenant?: unknown };
+    assert.equal(summary.tenant, 'bravo');
     const all = await cli(['status', '--all'], env);
     assert.equal(all.code, 0, all.stdout);
     assert.match(all.stdout, /^alpha +OK +\d+(\.\d)? min +succeeded /m);
