@@ -102,7 +102,6 @@ export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptio
   const requests: RecordedTrackRequest[] = [];
   const envelopes: TelemetryEnvelope[] = [];
   let trackRequests = 0;
-  let server: LoopbackServer | undefined;
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://emulator').pathname;
@@ -119,11 +118,12 @@ export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptio
     requests.push(record);
     if (path !== TRACK_PATH || req.method !== 'POST') {
       record.status = 404;
-      return sendReply(res, jsonReply(404, { error: 'Not found' }));
+      sendReply(res, jsonReply(404, { error: 'Not found' }));
+      return;
     }
 
     const fault = options.faults?.(trackRequests++, { headers, body: received.bytes });
-    if (fault && server) {
+    if (fault) {
       record.fault = faultName(fault);
       const status = await answerWithFault(server, res, fault, () =>
         jsonReply(200, { itemsReceived: 0, itemsAccepted: 0, errors: [] }),
@@ -142,7 +142,7 @@ export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptio
         const message = match
           ? 'The identity is not authorized to send telemetry to this resource.'
           : 'Authentication is required: local authentication is disabled for this resource.';
-        return sendReply(
+        sendReply(
           res,
           jsonReply(status, {
             itemsReceived: 0,
@@ -150,11 +150,13 @@ export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptio
             errors: [{ index: 0, statusCode: status, message }],
           }),
         );
+        return;
       }
     }
     if (received.tooLarge) {
       record.status = 413;
-      return sendReply(res, jsonReply(413, { itemsReceived: 0, itemsAccepted: 0, errors: [] }));
+      sendReply(res, jsonReply(413, { itemsReceived: 0, itemsAccepted: 0, errors: [] }));
+      return;
     }
 
     let items: unknown;
@@ -162,11 +164,13 @@ export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptio
       items = JSON.parse(decodeBody(headers, received.bytes));
     } catch {
       record.status = 400;
-      return sendReply(res, unreadable('Invalid JSON: the body must be a JSON array of telemetry items.'));
+      sendReply(res, unreadable('Invalid JSON: the body must be a JSON array of telemetry items.'));
+      return;
     }
     if (!Array.isArray(items)) {
       record.status = 400;
-      return sendReply(res, unreadable('The body must be a JSON array of telemetry items.'));
+      sendReply(res, unreadable('The body must be a JSON array of telemetry items.'));
+      return;
     }
     const errors: ItemError[] = [];
     items.forEach((item, index) => {
@@ -180,13 +184,12 @@ export async function startAppInsightsEmulator(options: AppInsightsEmulatorOptio
     sendReply(res, jsonReply(status, { itemsReceived: items.length, itemsAccepted, errors }));
   };
 
-  server = await startLoopbackServer(handle);
-  const running = server;
+  const server: LoopbackServer = await startLoopbackServer(handle);
   return {
-    url: running.url,
+    url: server.url,
     requests,
     envelopes,
     ofType: (baseType) => envelopes.filter((e) => e.data?.baseType === baseType),
-    close: () => running.close(),
+    close: () => server.close(),
   };
 }

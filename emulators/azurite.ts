@@ -84,7 +84,7 @@ async function startService(
   startTimeoutMs: number,
   listening: readonly RegExp[],
   flags?: readonly string[],
-): Promise<{ ports: number[]; close(): Promise<void> }> {
+): Promise<{ ports: number[]; close: () => Promise<void> }> {
   const entry = await resolveAzuriteEntry(bin);
   // --location cannot be combined with --inMemoryPersistence, so a temp working directory catches anything it writes.
   const workDir = await mkdtemp(join(tmpdir(), 'azurite-'));

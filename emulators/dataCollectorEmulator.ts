@@ -112,11 +112,11 @@ function flatten(record: Record<string, unknown>): FlatField[] {
       for (const [key, child] of Object.entries(value)) visit(`${name}_${key}`, child);
     } else if (typeof value === 'number') fields.push({ column: `${name}_d`, value });
     else if (typeof value === 'boolean') fields.push({ column: `${name}_b`, value });
-    else {
-      const text = String(value);
-      const suffix = ISO_DATETIME_PATTERN.test(text) ? '_t' : GUID_PATTERN.test(text) ? '_g' : '_s';
-      fields.push({ column: `${name}${suffix}`, value: text });
+    else if (typeof value === 'string') {
+      const suffix = ISO_DATETIME_PATTERN.test(value) ? '_t' : GUID_PATTERN.test(value) ? '_g' : '_s';
+      fields.push({ column: `${name}${suffix}`, value });
     }
+    // Anything else (a function, a symbol) cannot travel in JSON, so it makes no column.
   };
   for (const [key, value] of Object.entries(record)) visit(key, value);
   return fields;

@@ -90,11 +90,12 @@ export async function startEntraTokenEmulator(options: EntraTokenEmulatorOptions
     };
 
     if (record.tenant !== undefined && record.tenant !== options.tenantId) {
-      return fail(400, 'invalid_tenant', 90002, `Tenant '${record.tenant}' not found.`);
+      fail(400, 'invalid_tenant', 90002, `Tenant '${record.tenant}' not found.`);
+      return;
     }
     if (discovery && req.method === 'GET') {
       const base = `${origin}/${options.tenantId}`;
-      return answer(200, {
+      answer(200, {
         token_endpoint: `${base}/oauth2/v2.0/token`,
         authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
         issuer: `${base}/v2.0`,
@@ -104,22 +105,28 @@ export async function startEntraTokenEmulator(options: EntraTokenEmulatorOptions
         response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
         tenant_region_scope: 'NA',
       });
+      return;
     }
-    if (!token || req.method !== 'POST')
-      return fail(404, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
+    if (!token || req.method !== 'POST') {
+      fail(404, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
+      return;
+    }
 
     const app = options.apps.find((a) => a.clientId === record.clientId);
     if (record.grantType !== 'client_credentials') {
-      return fail(400, 'unsupported_grant_type', 70003, 'Only client_credentials is emulated.');
+      fail(400, 'unsupported_grant_type', 70003, 'Only client_credentials is emulated.');
+      return;
     }
     if (!app) {
       const text = `Application with identifier '${record.clientId}' was not found in the directory.`;
-      return fail(400, 'unauthorized_client', 700016, text);
+      fail(400, 'unauthorized_client', 700016, text);
+      return;
     }
     if (!record.scope?.endsWith('/.default')) {
       const text =
         'Client credential flows must have a scope value with /.default suffixed to the resource identifier.';
-      return fail(400, 'invalid_scope', 1002012, text);
+      fail(400, 'invalid_scope', 1002012, text);
+      return;
     }
     const secret = form.get('client_secret');
     const assertion = form.get('client_assertion');
@@ -129,14 +136,19 @@ export async function startEntraTokenEmulator(options: EntraTokenEmulatorOptions
         const text =
           'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, ' +
           'not the client secret ID, for a secret added to app.';
-        return fail(401, 'invalid_client', 7000215, text);
+        fail(401, 'invalid_client', 7000215, text);
+        return;
       }
     } else if (assertion !== null && form.get('client_assertion_type') === JWT_BEARER) {
       const problem = checkAssertion(assertion, app, `${origin}/${options.tenantId}/oauth2/v2.0/token`, nowMs());
-      if (problem) return fail(401, 'invalid_client', 700027, problem);
+      if (problem) {
+        fail(401, 'invalid_client', 700027, problem);
+        return;
+      }
     } else {
       const text = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.";
-      return fail(401, 'invalid_client', 7000218, text);
+      fail(401, 'invalid_client', 7000218, text);
+      return;
     }
     const lifetime = options.lifetimeSeconds ?? 3599;
     answer(200, {

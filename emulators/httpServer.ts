@@ -63,7 +63,10 @@ export async function startLoopbackServer(
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     wait: (ms) =>
       new Promise<void>((resolve) => {
-        if (closing.signal.aborted) return resolve();
+        if (closing.signal.aborted) {
+          resolve();
+          return;
+        }
         const timer = setTimeout(resolve, ms);
         closing.signal.addEventListener('abort', () => {
           clearTimeout(timer);

@@ -67,34 +67,43 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
     // Key Vault answers an unauthenticated request with a challenge naming the tenant and resource; the SDK sends
     // its first request without a token on purpose to learn them (keyvault-common keyVaultAuthenticationPolicy).
     if (authorization === undefined) {
-      return error(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', {
+      error(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', {
         'www-authenticate': challenge,
       });
+      return;
     }
     if (authorization !== `Bearer ${options.expectedToken}`) {
-      return error(401, 'Unauthorized', 'AKV10022: Invalid audience or token.', { 'www-authenticate': challenge });
+      error(401, 'Unauthorized', 'AKV10022: Invalid audience or token.', { 'www-authenticate': challenge });
+      return;
     }
     if (options.forbidden) {
-      return error(
+      error(
         403,
         'Forbidden',
         "Caller is not authorized to perform action on resource. Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'. " +
           'Assignment: (not found). DecisionReason: DeniedWithNoValidRBAC.',
       );
+      return;
     }
-    if (req.method !== 'GET' || secretName === undefined)
-      return error(405, 'BadParameter', 'Only GET of a secret is emulated.');
-    if (apiVersion === undefined) return error(400, 'BadParameter', 'The api-version query parameter is required.');
+    if (req.method !== 'GET' || secretName === undefined) {
+      error(405, 'BadParameter', 'Only GET of a secret is emulated.');
+      return;
+    }
+    if (apiVersion === undefined) {
+      error(400, 'BadParameter', 'The api-version query parameter is required.');
+      return;
+    }
 
     const value = options.secrets[secretName];
     const current = versionOf(secretName);
     if (value === undefined || (version !== undefined && version !== current)) {
-      return error(
+      error(
         404,
         'SecretNotFound',
         `A secret with (name/id) ${version ? `${secretName}/${version}` : secretName} was not found in this key vault. ` +
           'If you recently deleted this secret you may be able to recover it using the correct recovery command.',
       );
+      return;
     }
     answer(200, {
       value,

@@ -100,43 +100,64 @@ export async function startLogsIngestionEmulator(
       sendReply(res, reply);
     };
 
-    if (req.method !== 'POST' || !match) return answer(error(404, 'NotFound', 'No such resource.'));
-    if (req.headers.authorization === undefined)
-      return answer(error(401, 'InvalidToken', 'The request has no bearer token.'));
-    if (!record.authorized) return answer(error(401, 'InvalidToken', 'The bearer token is invalid or expired.'));
-    if (record.apiVersion !== API_VERSION)
-      return answer(error(400, 'InvalidApiVersion', `Use api-version=${API_VERSION}.`));
+    if (req.method !== 'POST' || !match) {
+      answer(error(404, 'NotFound', 'No such resource.'));
+      return;
+    }
+    if (req.headers.authorization === undefined) {
+      answer(error(401, 'InvalidToken', 'The request has no bearer token.'));
+      return;
+    }
+    if (!record.authorized) {
+      answer(error(401, 'InvalidToken', 'The bearer token is invalid or expired.'));
+      return;
+    }
+    if (record.apiVersion !== API_VERSION) {
+      answer(error(400, 'InvalidApiVersion', `Use api-version=${API_VERSION}.`));
+      return;
+    }
     const streams = options.rules[record.dcrId ?? ''];
-    if (!streams) return answer(error(404, 'NotFound', `Data collection rule ${record.dcrId} was not found.`));
+    if (!streams) {
+      answer(error(404, 'NotFound', `Data collection rule ${record.dcrId} was not found.`));
+      return;
+    }
     if (!streams.includes(record.stream ?? '')) {
-      return answer(
+      answer(
         error(404, 'InvalidStream', `Stream ${record.stream} is not declared in data collection rule ${record.dcrId}.`),
       );
+      return;
     }
-    if (body.tooLarge)
-      return answer(error(413, 'ContentLengthLimitExceeded', `The request body is over ${maxBytes} bytes.`));
+    if (body.tooLarge) {
+      answer(error(413, 'ContentLengthLimitExceeded', `The request body is over ${maxBytes} bytes.`));
+      return;
+    }
 
     let text: Buffer;
     try {
       text = record.contentEncoding === 'gzip' ? gunzipSync(body.bytes, { maxOutputLength: maxBytes + 1 }) : body.bytes;
     } catch (e) {
       if (e instanceof RangeError) {
-        return answer(error(413, 'ContentLengthLimitExceeded', `The uncompressed body is over ${maxBytes} bytes.`));
+        answer(error(413, 'ContentLengthLimitExceeded', `The uncompressed body is over ${maxBytes} bytes.`));
+        return;
       }
-      return answer(error(400, 'InvalidContentEncoding', 'The body is not valid gzip.'));
+      answer(error(400, 'InvalidContentEncoding', 'The body is not valid gzip.'));
+      return;
     }
     record.uncompressedBytes = text.length;
     if (text.length > maxBytes) {
-      return answer(error(413, 'ContentLengthLimitExceeded', `The uncompressed body is over ${maxBytes} bytes.`));
+      answer(error(413, 'ContentLengthLimitExceeded', `The uncompressed body is over ${maxBytes} bytes.`));
+      return;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text.toString('utf8'));
     } catch {
-      return answer(error(400, 'InvalidPayload', 'The body is not valid JSON.'));
+      answer(error(400, 'InvalidPayload', 'The body is not valid JSON.'));
+      return;
     }
     if (!Array.isArray(parsed) || !parsed.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) {
-      return answer(error(400, 'InvalidPayload', 'The body must be a JSON array of objects.'));
+      answer(error(400, 'InvalidPayload', 'The body must be a JSON array of objects.'));
+      return;
     }
     const received = parsed as Record<string, unknown>[];
     record.rowCount = received.length;

@@ -66,13 +66,28 @@ export async function startManagedIdentityEmulator(
     const fail = (status: number, message: string): void =>
       answer(status, { statusCode: status, message, correlationId: randomUUID() });
 
-    if (req.method !== 'GET' || url.pathname !== TOKEN_PATH) return fail(404, 'Not found.');
-    if (!identityHeaderOk) return fail(401, 'The X-IDENTITY-HEADER header is missing or wrong.');
-    if (apiVersion !== API_VERSION) return fail(400, `Unsupported api-version; expected ${API_VERSION}.`);
-    if (!resource) return fail(400, 'The resource parameter is required.');
+    if (req.method !== 'GET' || url.pathname !== TOKEN_PATH) {
+      fail(404, 'Not found.');
+      return;
+    }
+    if (!identityHeaderOk) {
+      fail(401, 'The X-IDENTITY-HEADER header is missing or wrong.');
+      return;
+    }
+    if (apiVersion !== API_VERSION) {
+      fail(400, `Unsupported api-version; expected ${API_VERSION}.`);
+      return;
+    }
+    if (!resource) {
+      fail(400, 'The resource parameter is required.');
+      return;
+    }
     const known =
       clientId === undefined ? (options.systemAssigned ?? true) : (options.clientIds ?? []).includes(clientId);
-    if (!known) return fail(400, 'Unable to load the proper Managed Identity.');
+    if (!known) {
+      fail(400, 'Unable to load the proper Managed Identity.');
+      return;
+    }
     answer(200, {
       access_token: options.token,
       // App Service sends epoch seconds as a string.

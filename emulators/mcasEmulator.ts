@@ -360,9 +360,12 @@ function encodeCursor(entry: Entry, sortField: SortField, direction: Direction):
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
+/** A cursor as the client sends it back: JSON writes -Infinity (the sort value of a record without one) as null. */
+type SentCursor = Omit<ScanCursor, 'value'> & { value: number | null };
+
 function decodeCursor(token: unknown): ScanCursor {
   try {
-    const cursor = JSON.parse(Buffer.from(String(token), 'base64url').toString('utf8')) as ScanCursor;
+    const cursor = JSON.parse(Buffer.from(String(token), 'base64url').toString('utf8')) as SentCursor;
     if (typeof cursor.tieKey === 'string' && typeof cursor.seq === 'number') {
       return { ...cursor, value: cursor.value ?? Number.NEGATIVE_INFINITY };
     }
@@ -388,26 +391,31 @@ interface ListRequest {
   isScan: boolean;
 }
 
+/** A value from the request as an error message names it: a string as it is, anything else as JSON. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 function parseListRequest(body: unknown, resource: Resource, maxPageSize: number, minScanLimit: number): ListRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadRequest('body', 'BODY_NOT_VALID', 'The request body must be a JSON object');
   }
   const input = body as Record<string, unknown>;
   const filters = input.filters ?? {};
-  if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) {
+  if (typeof filters !== 'object' || Array.isArray(filters)) {
     throw new BadRequest('filters', 'FILTERS_NOT_VALID', 'filters must be an object');
   }
   // Undocumented default; date is the one sort field both APIs have. Clients should always send both.
   const sortField = input.sortField ?? 'date';
   if (!resource.sortFields.includes(sortField as SortField)) {
-    throw new BadRequest('sortField', 'SORT_FIELD_NOT_VALID', `${String(sortField)} is not a valid sort field`);
+    throw new BadRequest('sortField', 'SORT_FIELD_NOT_VALID', `${shown(sortField)} is not a valid sort field`);
   }
   const direction = input.sortDirection ?? 'desc';
   if (direction !== 'asc' && direction !== 'desc') {
     throw new BadRequest(
       'sortDirection',
       'SORT_DIRECTION_NOT_VALID',
-      `${String(direction)} is not a valid sort direction`,
+      `${shown(direction)} is not a valid sort direction`,
     );
   }
   const isScan = input.isScan ?? false;

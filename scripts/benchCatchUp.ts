@@ -107,8 +107,9 @@ class VirtualClock implements Clock {
   nowMs(): number {
     return this.now;
   }
-  sleep: Sleep = async (ms) => {
+  sleep: Sleep = (ms) => {
     this.now += Math.max(0, ms);
+    return Promise.resolve();
   };
 }
 

@@ -120,9 +120,10 @@ export async function buildPackage(
   // Synchronous reads and copies: for some 10,000 small files they take a fraction of the time that
   // promise-per-file reads take on a busy machine.
   const chunks: Uint8Array[] = [];
-  let failure: Error | null = null;
+  // The zip reports errors through this callback; the first one fails the package once every file is added.
+  const failures: Error[] = [];
   const zip = new Zip((error, chunk) => {
-    if (error) failure ??= error;
+    if (error) failures.push(error);
     else chunks.push(chunk);
   });
   let contentBytes = 0;
@@ -135,6 +136,7 @@ export async function buildPackage(
     entry.push(data, true);
   }
   zip.end();
+  const [failure] = failures;
   if (failure) throw failure;
   const body = Buffer.concat(chunks);
   mkdirSync(dirname(options.zipPath), { recursive: true });

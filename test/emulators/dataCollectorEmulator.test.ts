@@ -80,12 +80,16 @@ describe('DataCollectorEmulator signature', () => {
     assert.equal(response.status, 200);
     assert.equal(response.text, '');
     assert.equal(emulator.batches.length, 1);
-    assert.equal(emulator.batches[0]?.logType, 'MCAS_Activity_Log');
-    assert.equal(emulator.batches[0]?.timeGeneratedField, 'TimeOfActivity');
+    const [batch] = emulator.batches;
+    assert.ok(batch);
+    assert.equal(batch.logType, 'MCAS_Activity_Log');
+    assert.equal(batch.timeGeneratedField, 'TimeOfActivity');
     assert.deepEqual(emulator.rows(), NON_ASCII_RECORDS);
     assert.equal(emulator.timeGeneratedFallbacks, 0);
-    assert.equal(emulator.requests[0]?.bodyBytes, Buffer.byteLength(JSON.stringify(NON_ASCII_RECORDS)));
-    assert.deepEqual(emulator.requests[0]?.query, { 'api-version': '2016-04-01' });
+    const [request] = emulator.requests;
+    assert.ok(request);
+    assert.equal(request.bodyBytes, Buffer.byteLength(JSON.stringify(NON_ASCII_RECORDS)));
+    assert.deepEqual(request.query, { 'api-version': '2016-04-01' });
   });
 
   it('rejects a signature over the character count of a non-ASCII body with 403', async (t) => {

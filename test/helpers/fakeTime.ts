@@ -14,9 +14,12 @@ export class FakeClock implements Clock {
     this.#nowMs += ms;
   }
   /** A Sleep that records the delay and advances this clock by it, at once. */
-  readonly sleep: Sleep = async (ms, signal) => {
-    signal?.throwIfAborted();
+  readonly sleep: Sleep = (ms, signal) => {
+    // An aborted signal rejects the returned promise (it does not throw at the call), with the abort's reason: an
+    // Error, as every abort in the connector and its tests gives one.
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     this.sleeps.push(ms);
     this.#nowMs += ms;
+    return Promise.resolve();
   };
 }

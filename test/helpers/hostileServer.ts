@@ -161,5 +161,5 @@ export function mcasPages(script: McasPageScript): (request: HostileRequest, ind
 
 /** A stable order unrelated to `created`: the record's id read backwards. */
 function scramble(record: Record<string, unknown>): string {
-  return [...String(record['_id'])].reverse().join('');
+  return Array.from(String(record['_id'])).reverse().join('');
 }

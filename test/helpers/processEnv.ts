@@ -11,7 +11,7 @@ export async function withEnv<T>(vars: Record<string, string>, fn: () => Promise
     return await fn();
   } finally {
     for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
+      if (v === undefined) Reflect.deleteProperty(process.env, k);
       else process.env[k] = v;
     }
   }

@@ -272,28 +272,30 @@ export class TemplateChecker {
     this.problems.push(`${where(file, node)}: ${message}`);
   }
 
-  private reportNone(file: BicepFile, node: Node, message: string): undefined {
-    this.report(file, node, message);
-    return undefined;
-  }
-
   private checkResource(file: BicepFile, resource: Node): void {
     const parsed = typeAndVersion(resource);
     const label = `resource ${nameOf(resource)}`;
-    if (!parsed) return this.report(file, resource, `${label}: no type@apiVersion`);
+    if (!parsed) {
+      this.report(file, resource, `${label}: no type@apiVersion`);
+      return;
+    }
     const typeAtVersion = `${parsed.type}@${parsed.version}`;
     const body = this.types.bodyOf(typeAtVersion);
     if (!body) {
       const known = this.types.versionsOf(parsed.type);
-      return this.report(
+      this.report(
         file,
         resource,
         `${label}: ${typeAtVersion} is not in Azure's type definitions` +
           (known.length > 0 ? ` (versions: ${known.join(', ')})` : ' (unknown type)'),
       );
+      return;
     }
     const object = bodyOf(resource);
-    if (!object) return this.report(file, resource, `${label}: no body`);
+    if (!object) {
+      this.report(file, resource, `${label}: no body`);
+      return;
+    }
     const scopes = this.types.scopesOf(typeAtVersion);
     const scope = scopeOf(file, resource);
     const allowed = isExisting(resource) ? scopes?.readable : scopes?.writable;
@@ -325,24 +327,24 @@ export class TemplateChecker {
     if (resolved.$type === 'AnyType') return;
     switch (node.type) {
       case 'object':
-        return this.checkObjectNode(file, node, type, path, options);
+        this.checkObjectNode(file, node, type, path, options);
+        return;
       case 'array': {
-        if (resolved.$type === 'UnionType')
-          return this.checkAgainstUnion(
-            file,
-            node,
-            type,
-            path,
-            (member) => this.types.resolve(member).$type === 'ArrayType',
-          );
-        if (resolved.$type !== 'ArrayType')
-          return this.report(file, node, `${path}: an array where ${describeType(this.types, type)} is expected`);
+        if (resolved.$type === 'UnionType') {
+          this.checkAgainstUnion(file, node, type, path, (member) => this.types.resolve(member).$type === 'ArrayType');
+          return;
+        }
+        if (resolved.$type !== 'ArrayType') {
+          this.report(file, node, `${path}: an array where ${describeType(this.types, type)} is expected`);
+          return;
+        }
         for (const item of node.namedChildren.filter((child) => child.type !== 'comment'))
           this.checkNode(file, item, this.types.at(type, resolved.itemType), `${path}[]`, { partial: options.partial });
         return;
       }
       case 'parenthesized_expression':
-        return this.checkNode(file, node.namedChildren[0], type, path, options);
+        this.checkNode(file, node.namedChildren[0], type, path, options);
+        return;
       case 'ternary_expression': {
         const [, whenTrue, whenFalse] = node.namedChildren;
         this.checkNode(file, whenTrue, type, path, options);
@@ -353,7 +355,10 @@ export class TemplateChecker {
         const variable = declarations(file, 'variable_declaration').find(
           (candidate) => nameOf(candidate) === node.text,
         );
-        if (variable) return this.checkNode(file, assignedValue(variable), type, path, options);
+        if (variable) {
+          this.checkNode(file, assignedValue(variable), type, path, options);
+          return;
+        }
         const param = declarations(file, 'parameter_declaration').find((candidate) => nameOf(candidate) === node.text);
         if (param) this.checkParam(file, node, param, type, path);
         return;
@@ -375,7 +380,10 @@ export class TemplateChecker {
         const name = node.childForFieldName('function')?.text ?? '';
         const args = node.childForFieldName('arguments')?.namedChildren ?? [];
         const returns = FUNCTION_KINDS[name];
-        if (returns) return this.checkKind(file, node, returns, type, path);
+        if (returns) {
+          this.checkKind(file, node, returns, type, path);
+          return;
+        }
         // union() of objects: each part is checked for what it writes; only the whole could show a missing one.
         if (name === 'union') {
           for (const arg of args) this.checkNode(file, arg, type, path, { partial: true });
@@ -398,7 +406,8 @@ export class TemplateChecker {
             this.report(file, node, `${path}: a string where ${describeType(this.types, type)} is expected`);
           return;
         }
-        return this.checkValue(file, node, value, type, path);
+        this.checkValue(file, node, value, type, path);
+        return;
       }
     }
   }
@@ -490,7 +499,10 @@ export class TemplateChecker {
     const resolved = this.types.resolve(type);
     if (resolved.$type !== 'UnionType') return;
     const member = resolved.elements.map((element) => this.types.at(type, element)).find(fits);
-    if (!member) return this.report(file, node, `${path}: no member of ${describeType(this.types, type)} fits`);
+    if (!member) {
+      this.report(file, node, `${path}: no member of ${describeType(this.types, type)} fits`);
+      return;
+    }
     this.checkNode(file, node, member, path, { partial: false });
   }
 
@@ -503,30 +515,38 @@ export class TemplateChecker {
   ): void {
     let resolved = this.types.resolve(type);
     let objectType = type;
-    if (resolved.$type === 'UnionType')
-      return this.checkAgainstUnion(file, node, type, path, (member) => this.accepts(member, 'object'));
+    if (resolved.$type === 'UnionType') {
+      this.checkAgainstUnion(file, node, type, path, (member) => this.accepts(member, 'object'));
+      return;
+    }
     if (resolved.$type === 'DiscriminatedObjectType') {
       const key = resolved.discriminator;
       const given = properties(node).find((entry) => keyOf(entry) === key);
       const value = given ? evaluate(file, valueOf(given), {}) : undefined;
-      if (typeof value !== 'string')
-        return this.report(
+      if (typeof value !== 'string') {
+        this.report(
           file,
           node,
           `${path}: ${key} must be a literal, one of ${Object.keys(resolved.elements).join(', ')}`,
         );
+        return;
+      }
       const element = discriminated(this.types, type, resolved, value);
-      if (!element)
-        return this.report(
+      if (!element) {
+        this.report(
           file,
           given ?? node,
           `${path}: ${key} '${value}' is not one of ${Object.keys(resolved.elements).join(', ')}`,
         );
+        return;
+      }
       objectType = element.type;
       resolved = element.object;
     }
-    if (resolved.$type !== 'ObjectType')
-      return this.report(file, node, `${path}: an object where ${describeType(this.types, type)} is expected`);
+    if (resolved.$type !== 'ObjectType') {
+      this.report(file, node, `${path}: an object where ${describeType(this.types, type)} is expected`);
+      return;
+    }
 
     const given = new Set<string>();
     for (const entry of properties(node)) {
@@ -613,13 +633,19 @@ export class TemplateChecker {
         if (value !== node.value) fail();
         return;
       case 'StringType':
-        if (typeof value !== 'string') return fail();
+        if (typeof value !== 'string') {
+          fail();
+          return;
+        }
         if (node.minLength !== undefined && value.length < node.minLength) fail();
         else if (node.maxLength !== undefined && value.length > node.maxLength) fail();
         else if (node.pattern !== undefined && !safeRegExp(node.pattern)?.test(value)) fail();
         return;
       case 'IntegerType':
-        if (typeof value !== 'number' || !Number.isInteger(value)) return fail();
+        if (typeof value !== 'number' || !Number.isInteger(value)) {
+          fail();
+          return;
+        }
         if (
           (node.minValue !== undefined && value < node.minValue) ||
           (node.maxValue !== undefined && value > node.maxValue)
@@ -630,19 +656,29 @@ export class TemplateChecker {
         if (typeof value !== 'boolean') fail();
         return;
       case 'ArrayType':
-        if (!Array.isArray(value)) return fail();
+        if (!Array.isArray(value)) {
+          fail();
+          return;
+        }
         value.forEach((item, index) =>
           this.checkValue(file, at, item, this.types.at(type, node.itemType), `${path}[${index}]`),
         );
         return;
       case 'ObjectType':
       case 'DiscriminatedObjectType': {
-        if (typeof value !== 'object' || Array.isArray(value)) return fail();
+        if (typeof value !== 'object' || Array.isArray(value)) {
+          fail();
+          return;
+        }
         let objectType = type;
         let object: ObjectTypeNode;
         if (node.$type === 'DiscriminatedObjectType') {
-          const element = discriminated(this.types, type, node, String(value[node.discriminator]));
-          if (!element) return fail();
+          const kind = value[node.discriminator];
+          const element = typeof kind === 'string' ? discriminated(this.types, type, node, kind) : undefined;
+          if (!element) {
+            fail();
+            return;
+          }
           objectType = element.type;
           object = element.object;
         } else {
@@ -670,7 +706,10 @@ export class TemplateChecker {
   /** `module.params` against the module file's parameters: each passed exists, each without default is passed. */
   private checkModuleParams(file: BicepFile, module: Node): void {
     const target = this.moduleFile(file, module);
-    if (!target) return this.report(file, module, `module ${nameOf(module)}: its file is not among the templates`);
+    if (!target) {
+      this.report(file, module, `module ${nameOf(module)}: its file is not among the templates`);
+      return;
+    }
     const passed = properties(findProperty(bodyOf(module), 'params')).map(keyOf);
     const declared = declarations(target, 'parameter_declaration');
     for (const name of passed)
@@ -731,35 +770,45 @@ export class TemplateChecker {
       if (node.$type === 'DiscriminatedObjectType') {
         const name = stringLiteral(bodyOf(resource) && findProperty(bodyOf(resource), 'name'));
         const element = name === undefined ? undefined : discriminated(this.types, type, node, name);
-        if (!element) return this.reportNone(file, at, `${read}: cannot tell which kind of ${node.name} this is`);
+        if (!element) {
+          this.report(file, at, `${read}: cannot tell which kind of ${node.name} this is`);
+          return undefined;
+        }
         type = element.type;
         node = element.object;
       }
       if (node.$type === 'AnyType') return undefined;
       if (step === '[]') {
-        if (node.$type !== 'ArrayType')
-          return this.reportNone(file, at, `${read}: indexes a ${describeType(this.types, type)}`);
+        if (node.$type !== 'ArrayType') {
+          this.report(file, at, `${read}: indexes a ${describeType(this.types, type)}`);
+          return undefined;
+        }
         type = this.types.at(type, node.itemType);
         continue;
       }
-      if (node.$type !== 'ObjectType')
-        return this.reportNone(file, at, `${read}: ${step} read from a ${describeType(this.types, type)}`);
+      if (node.$type !== 'ObjectType') {
+        this.report(file, at, `${read}: ${step} read from a ${describeType(this.types, type)}`);
+        return undefined;
+      }
       const property = node.properties[step];
       if (property) {
-        if ((property.flags & WRITE_ONLY) !== 0)
-          return this.reportNone(file, at, `${read}: ${step} is write-only in ${node.name}`);
+        if ((property.flags & WRITE_ONLY) !== 0) {
+          this.report(file, at, `${read}: ${step} is write-only in ${node.name}`);
+          return undefined;
+        }
         type = this.types.at(type, property.type);
       } else if (node.additionalProperties) {
         type = this.types.at(type, node.additionalProperties);
       } else {
         const otherCase = Object.keys(node.properties).find((name) => name.toLowerCase() === step.toLowerCase());
-        return this.reportNone(
+        this.report(
           file,
           at,
           otherCase
             ? `${read}: ${step} is spelled ${otherCase} in ${node.name}`
             : `${read}: ${node.name} has no property ${step}`,
         );
+        return undefined;
       }
     }
     return type;
@@ -767,8 +816,10 @@ export class TemplateChecker {
 
   private checkModuleRead(file: BicepFile, at: Node, module: Node, steps: string[]): void {
     if (steps[0] === 'name') return;
-    if (steps[0] !== 'outputs' || steps[1] === undefined)
-      return this.report(file, at, `${nameOf(module)}.${steps.join('.')}: a module has name and outputs only`);
+    if (steps[0] !== 'outputs' || steps[1] === undefined) {
+      this.report(file, at, `${nameOf(module)}.${steps.join('.')}: a module has name and outputs only`);
+      return;
+    }
     const target = this.moduleFile(file, module);
     if (target && !declarations(target, 'output_declaration').some((output) => nameOf(output) === steps[1]))
       this.report(file, at, `${nameOf(module)}.outputs.${steps[1]}: ${target.path} has no such output`);

@@ -43,12 +43,11 @@ function call(file: BicepFile, name: string, args: Value[], text: string): Value
   const [first, second] = args;
   switch (name) {
     case 'loadJsonContent':
-      return JSON.parse(
-        readFileSync(posix.join(REPO_ROOT, resolveFromBicepFile(file, String(first))), 'utf8'),
-      ) as Value;
+      if (typeof first !== 'string') break;
+      return JSON.parse(readFileSync(posix.join(REPO_ROOT, resolveFromBicepFile(file, first)), 'utf8')) as Value;
     case 'union':
       if (args.every(isObject)) return Object.assign({}, ...args) as Value;
-      if (args.every(Array.isArray)) return [...new Set(args.flat())];
+      if (args.every((arg) => Array.isArray(arg))) return [...new Set(args.flat())];
       break;
     case 'contains':
       if (Array.isArray(first)) return first.includes(second ?? null);
@@ -70,9 +69,12 @@ function call(file: BicepFile, name: string, args: Value[], text: string): Value
           ? first
           : JSON.stringify(first);
     case 'split':
-      return String(first).split(String(second));
+      if (typeof first !== 'string' || typeof second !== 'string') break;
+      return first.split(second);
     case 'last':
-      return Array.isArray(first) ? (first.at(-1) ?? null) : String(first).slice(-1);
+      if (Array.isArray(first)) return first.at(-1) ?? null;
+      if (typeof first !== 'string') break;
+      return first.slice(-1);
     case 'toLower':
       return typeof first === 'string' ? first.toLowerCase() : new Unresolved(text);
     case 'toUpper':

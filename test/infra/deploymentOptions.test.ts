@@ -22,7 +22,7 @@ import {
   resourceTypeOf,
   stringLiteral,
 } from './bicepTree.js';
-import { asObject, MAIN_PARAMS, templateModel } from './templateModel.js';
+import { asObject, asString, MAIN_PARAMS, templateModel } from './templateModel.js';
 
 const ISOLATED: ParamValues = { ...MAIN_PARAMS, vnetEnabled: true };
 const MSSP: ParamValues = { ...MAIN_PARAMS, multiTenant: true };
@@ -108,7 +108,9 @@ describe('deployment options', () => {
         const network = mainModule('network', mainParams);
         return declarations(network.file, 'module_declaration')
           .filter((node) => conditionOf(network.file, node, network.params) === true)
-          .map((node) => String(evaluate(network.file, property(bodyOf(node), 'params.groupId'), network.params)))
+          .map((node) =>
+            asString(evaluate(network.file, property(bodyOf(node), 'params.groupId'), network.params), 'groupId'),
+          )
           .sort();
       };
       assert.deepEqual(endpoints(ISOLATED), ['blob', 'vault']);
@@ -227,7 +229,8 @@ describe('deployment options', () => {
     it('marks the Secrets Officer grant as one-off, made only when a person is named', () => {
       const officer = moduleResource('roles', 'vaultSecretsOfficer', { ...MAIN_PARAMS, vaultOfficerPrincipalId: 'a' });
       assert.equal(officer.deploys, true);
-      assert.match(String(asObject(officer.body['properties'], 'assignment')['description']), /^One-off/);
+      const description = asObject(officer.body['properties'], 'assignment')['description'];
+      assert.match(asString(description, 'assignment description'), /^One-off/);
       assert.equal(moduleResource('roles', 'vaultSecretsOfficer', MAIN_PARAMS).deploys, false);
     });
   });

@@ -433,9 +433,10 @@ describe('Logs Ingestion deployment', () => {
         ?.namedChildren.map((node) => literal(node));
       assert.deepEqual(allowed, ['dataCollector', 'logsIngestion']);
       assert.equal(evaluate(main, assignedValue(logSink), {}), DEFAULTS.LOG_SINK);
+      // The Bicep default is a boolean; the connector's is the setting's text: the boolean as JSON writes it.
       assert.equal(
-        evaluate(main, assignedValue(declared(main, 'parameter_declaration', 'alertsEnabled')), {}),
-        String(DEFAULTS.MCAS_ALERTS_ENABLED) === 'true',
+        JSON.stringify(evaluate(main, assignedValue(declared(main, 'parameter_declaration', 'alertsEnabled')), {})),
+        DEFAULTS.MCAS_ALERTS_ENABLED,
       );
     });
 

@@ -34,6 +34,11 @@ export function asObject(value: Value | undefined, what: string): { [key: string
   return value;
 }
 
+export function asString(value: Value | undefined, what: string): string {
+  assert.ok(typeof value === 'string', `${what} is not a string: ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** Helpers over the parsed templates, which `files()` gives once a test's `before` has parsed them. */
 export function templateModel(files: () => readonly BicepFile[]) {
   function fileAt(path: string): BicepFile {

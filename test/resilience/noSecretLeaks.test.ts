@@ -220,12 +220,14 @@ describe('no secret leaks on failure paths', () => {
     setLogLevel('verbose');
     const originalAzureLog = AzureLogger.log;
     AzureLogger.log = (...args: unknown[]) => collect('Azure SDK log', format(...args));
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only put back on process.stderr below, never called
     const originalStderrWrite = process.stderr.write;
     process.stderr.write = (chunk: unknown) => {
       collect('stderr', typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       return true;
     };
     const consoleMethods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only put back on console below, never called
     const originalConsole = consoleMethods.map((m) => console[m]);
     for (const m of consoleMethods) console[m] = (...args: unknown[]) => collect(`console.${m}`, format(...args));
     restore.push(() => {
@@ -253,8 +255,8 @@ describe('no secret leaks on failure paths', () => {
     const failed = started.find((result) => result.status === 'rejected');
     if (failed !== undefined) {
       await Promise.allSettled(
-        started.map((result) =>
-          result.status === 'fulfilled' && typeof result.value === 'object' ? result.value.close() : undefined,
+        started.flatMap((result) =>
+          result.status === 'fulfilled' && typeof result.value === 'object' ? [result.value.close()] : [],
         ),
       );
       throw failed.reason;
@@ -283,6 +285,11 @@ describe('no secret leaks on failure paths', () => {
       CHECKPOINT_STORE: `file:${join(dir, 'checkpoints')}`,
       ...extra,
     };
+  }
+
+  /** The settings without CHECKPOINT_STORE: the checkpoints then go to the blob store of AzureWebJobsStorage. */
+  function blobStoreSettings(): Record<string, string> {
+    return Object.fromEntries(Object.entries(settings()).filter(([name]) => name !== 'CHECKPOINT_STORE'));
   }
 
   /** One in-process run through runOnce (config, secrets from env, real clients), expected to fail. */
@@ -434,7 +441,7 @@ describe('no secret leaks on failure paths', () => {
   }
 
   const vaultCredential: TokenCredential = {
-    getToken: async () => ({ token: ACCESS_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }),
+    getToken: () => Promise.resolve({ token: ACCESS_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }),
   };
 
   it('Key Vault 403, and a 404 for one secret while the other was read', () =>
@@ -496,7 +503,7 @@ describe('no secret leaks on failure paths', () => {
 
   it('the blob checkpoint store with a wrong account key and with a bad SAS', () =>
     failurePath('blob store', async () => {
-      const { CHECKPOINT_STORE: _file, ...blobSettings } = settings();
+      const blobSettings = blobStoreSettings();
       const wrongKey = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${KEY};BlobEndpoint=${azurite.blobEndpoint};`;
       const keyError = await failingRun('blob wrong key', { ...blobSettings, AzureWebJobsStorage: wrongKey }, false);
       assert.match(String(keyError), /Could not (read|write) checkpoint .*status 403/);
@@ -522,7 +529,7 @@ describe('no secret leaks on failure paths', () => {
   };
 
   it('bad settings that hold the secrets in other fields', () =>
-    failurePath('mixed-up settings', async () => {
+    failurePath('mixed-up settings', () => {
       const env = {
         ...settings({ CHECKPOINT_STORE: 'blob', AzureWebJobsStorage: 'UseDevelopmentStorage=true' }),
         ...MIXED_UP_SETTINGS,
@@ -536,6 +543,7 @@ describe('no secret leaks on failure paths', () => {
           return true;
         },
       );
+      return Promise.resolve();
     }));
 
   it('the CLI: an echoing MCAS, mixed-up settings, and a wrong storage key with the SDK logging at verbose', () =>
@@ -552,7 +560,7 @@ describe('no secret leaks on failure paths', () => {
       assert.equal(mixed.code, 1);
       assert.match(mixed.output, /LOG_ANALYTICS_WORKSPACE_ID/);
 
-      const { CHECKPOINT_STORE: _file, ...blobSettings } = settings();
+      const blobSettings = blobStoreSettings();
       const wrongKey = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${KEY};BlobEndpoint=${azurite.blobEndpoint};`;
       const blob = await runCli({ ...blobSettings, AzureWebJobsStorage: wrongKey, AZURE_LOG_LEVEL: 'verbose' });
       collect('CLI, wrong storage key', blob.output);

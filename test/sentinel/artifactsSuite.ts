@@ -351,7 +351,9 @@ describe('Content Hub package', () => {
     for (const record of records) {
       const support = (record['properties'] as Json)['support'] as Json;
       assert.ok(String(support['name']).trim() !== '');
-      assert.match(String(support['link'] ?? ''), /^https?:\/\/\S+$/);
+      const link = support['link'];
+      assert.ok(typeof link === 'string', `support link: ${JSON.stringify(link)}`);
+      assert.match(link, /^https?:\/\/\S+$/);
     }
     const [solution] = resourcesOfType('Microsoft.OperationalInsights/workspaces/providers/contentPackages');
     const domains = (((solution?.['properties'] as Json)['categories'] as Json)['domains'] ?? []) as string[];
@@ -411,7 +413,7 @@ describe('solution layout and Azure-Sentinel validators', () => {
       assert.ok(connector[field] !== undefined, field);
     }
     assert.equal(connector['id'], CONNECTOR_ID);
-    assert.doesNotMatch(String(connector['id']), /\s/);
+    assert.doesNotMatch(connector['id'], /\s/);
     for (const dataType of dataTypes) {
       assert.doesNotMatch(String(dataType['name']), /\s/);
       assert.ok(String(dataType['lastDataReceivedQuery']).length > 0);

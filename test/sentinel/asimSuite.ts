@@ -138,7 +138,7 @@ function enumerationProblems(schema: AsimSchema, query: string): string[] {
   for (const field of schema.fields.values()) {
     if (field.allowed.length === 0) continue;
     for (const match of query.matchAll(new RegExp(`(?<![\\w.])${field.name}\\s*=(?!=)`, 'g'))) {
-      for (const result of resultsOf(expressionAt(query, (match.index ?? 0) + match[0].length))) {
+      for (const result of resultsOf(expressionAt(query, match.index + match[0].length))) {
         const literal = /^'([^']*)'$/.exec(result)?.[1];
         if (literal === undefined) continue;
         if (literal === '' && field.class !== 'Mandatory') continue;

@@ -130,7 +130,7 @@ interface KustoLanguage {
 interface BridgeSystem {
   Array: {
     getCount(list: BridgeList, type: unknown): number;
-    getItem<T>(list: BridgeList, index: number, type: unknown): T;
+    getItem(list: BridgeList, index: number, type: unknown): unknown;
   };
 }
 
@@ -152,7 +152,7 @@ function listItems<T>(list: BridgeList, type: unknown): T[] {
   const { System } = loadLanguageService();
   const items: T[] = [];
   const count = System.Array.getCount(list, type);
-  for (let index = 0; index < count; index += 1) items.push(System.Array.getItem<T>(list, index, type));
+  for (let index = 0; index < count; index += 1) items.push(System.Array.getItem(list, index, type) as T);
   return items;
 }
 
