@@ -216,6 +216,7 @@ async function* scanSubWindow(
         window.extraFilters,
         latest,
         pageNumber + 1,
+        window.start.cursorMs,
         endMs,
         pageSize,
         requestOptions,
@@ -255,6 +256,7 @@ async function confirmScanEnd(
   extraFilters: Readonly<Record<string, unknown>>,
   latest: { createdMs: number; ids: ReadonlySet<string> },
   pageNumber: number,
+  startMs: number,
   endMs: number,
   pageSize: number,
   requestOptions: RequestOptions,
@@ -270,13 +272,14 @@ async function confirmScanEnd(
     },
     requestOptions,
   );
-  const expected = { pageNumber, timeKey: source.timeKey, fromMs: latest.createdMs, toMs: endMs, ascending: false };
+  // As in keyset paging, the answer may repeat records already read (before the latest one): only later ones are news.
+  const expected = { pageNumber, timeKey: source.timeKey, fromMs: startMs, toMs: endMs, ascending: false };
   let unread = 0;
   let offset = 0;
   for (const raw of page.data) {
     checkPageRecords([raw], expected, offset++);
-    const { createdMs, id } = recordKey(raw, latest.createdMs, source.timeKey);
-    if (createdMs > latest.createdMs || !latest.ids.has(id)) unread++;
+    const { createdMs, id } = recordKey(raw, startMs, source.timeKey);
+    if (createdMs > latest.createdMs || (createdMs === latest.createdMs && !latest.ids.has(id))) unread++;
   }
   return unread;
 }
