@@ -752,14 +752,14 @@ describe('runIngestion end to end', () => {
       });
 
       it('at the soft deadline between sub-windows, sends the carried batch and saves the last sub-window end', async (t) => {
-        // Here the first sub-window holds one full page (500 rows, confirmed by a second request), which sizes the next
-        // at 2 h for two pages (1,000 rows) at that rate: it holds 1,200 and takes three, and leaves the fourth hour.
+        // Here the first sub-window holds one page (500 rows), which sizes the next at 2 h for two pages (1,000 rows) at
+        // that rate: it holds 1,200 and takes three, and leaves the fourth hour for later.
         const activities = hourly([500, 600, 600, 300], startMs, 16);
         const stack = await startLocalStack({ activities });
         t.after(() => stack.close());
         const memory = new MemoryCheckpointStore('activities');
         const clock = new FakeClock(Date.now());
-        // The second sub-window ends at 4 minutes, past the soft deadline (3/4 of 300 s); its last request was in time.
+        // The second sub-window ends at 3 minutes, past the soft deadline (3/4 of 200 s); its last request was in time.
         const paging = { ...scan500, targetPages: 2 };
         const options = {
           ...paced(clock),
@@ -767,7 +767,7 @@ describe('runIngestion end to end', () => {
           maxBatchBytes: 8 * 1024 * 1024,
           window: { startMs, endMs: startMs + 4 * HOUR - 1 },
         };
-        const summary = await runAgainst(stack, memory, { ...options, timeBudgetMs: 300_000 });
+        const summary = await runAgainst(stack, memory, { ...options, timeBudgetMs: 200_000 });
         assert.equal(summary.moreToDo, true);
         assert.equal(summary.sent, 1_700);
         assert.deepEqual(subWindowEnds(stack), [startMs + HOUR, startMs + 3 * HOUR]);

@@ -84,7 +84,8 @@ export function maxScanTotal(lengthMs: number, scan: ScanOptions): number | unde
  * is the server's), else UntrustedPageError. Records after MCAS's own now - settle (PageWindow.sourceEndMs) are left
  * for a later run, and the window ends there. A sub-window whose last page is full (as many records as the limit, yet
  * `hasNext: false`) is confirmed before its mark is handed on: one more request for the rest of the sub-window from
- * the latest record read (confirmScanEnd). It costs a request only when a page ends exactly on the limit.
+ * the latest record read (confirmScanEnd), unless MCAS's count of the sub-window on its first page is exactly what was
+ * read. It costs a request only when a page ends exactly on the limit and the count does not say the same.
  */
 export async function* scanRecords(
   source: PageSource,
@@ -158,6 +159,9 @@ async function* scanSubWindow(
   let endMs = window.endMs;
   /** The latest record time returned in this sub-window, and the ids returned at it: where a confirmation starts. */
   const latest: { createdMs: number; ids: Set<string> } = { createdMs: window.start.cursorMs, ids: new Set() };
+  /** MCAS's count for the whole sub-window, from its first page, and how many records all its pages returned. */
+  let counted: number | undefined;
+  let returnedInAll = 0;
   for (let pageNumber = 1; ; pageNumber++) {
     const first = pageNumber === 1;
     const query: ActivitiesQuery = {
@@ -174,6 +178,7 @@ async function* scanSubWindow(
       page.data.release?.();
       return { complete: false, read, pages, counted: page.total };
     }
+    if (first && typeof page.total === 'number') counted = page.total;
     const complete = !page.hasNext;
     endMs = Math.min(endMs, window.sourceEndMs?.() ?? endMs);
     // A page of 5,000 is handed on in parts of SCAN_PART_RECORDS, each parsed as it is reached (the client parses a
@@ -193,6 +198,7 @@ async function* scanSubWindow(
     for (const raw of page.data) {
       checkPageRecords([raw], expected, returned);
       returned++;
+      returnedInAll++;
       const { createdMs, id } = recordKey(raw, window.start.cursorMs, source.timeKey);
       if (createdMs > latest.createdMs) {
         latest.createdMs = createdMs;
@@ -209,7 +215,9 @@ async function* scanSubWindow(
         records = [];
       }
     }
-    if (complete && isFullLastPage(returned, pageSize, page.hasNext) && latest.createdMs <= endMs) {
+    // MCAS's own count of the sub-window, when it matches what was read, agrees with hasNext: nothing to confirm.
+    const confirmed = counted === returnedInAll;
+    if (complete && isFullLastPage(returned, pageSize, page.hasNext) && !confirmed && latest.createdMs <= endMs) {
       pages++;
       const unread = await confirmScanEnd(
         source,
