@@ -24,7 +24,7 @@ import { MemoryCheckpointStore } from '../../src/checkpoint/MemoryCheckpointStor
 import { ConfigError } from '../../src/errors.js';
 import { readConfig } from '../../src/config.js';
 import { RecordingLogger } from '../../src/logger.js';
-import type { RunSummary } from '../../src/run.js';
+import type { PagingOptions, RunSummary } from '../../src/run.js';
 import { runOnce } from '../../src/runOnce.js';
 import { readStatus } from '../../src/status.js';
 import { FakeClock } from '../helpers/fakeTime.js';
@@ -180,13 +180,24 @@ describe('hostile MCAS: pages it cannot be trusted on', () => {
     await la.close();
   });
 
-  const cases: { name: string; script: Omit<Parameters<typeof mcasPages>[0], 'activities'>; error: RegExp }[] = [
+  const cases: {
+    name: string;
+    script: Omit<Parameters<typeof mcasPages>[0], 'activities'>;
+    error: RegExp;
+    paging?: PagingOptions;
+  }[] = [
     { name: 'records in descending order', script: { order: 'desc' }, error: /ascending|order/i },
     { name: 'records shuffled', script: { order: 'shuffle' }, error: /ascending|order/i },
     {
       name: 'a full page marked hasNext: false',
       script: { hasNext: (honest, page) => (page === 0 ? false : honest) },
       error: /hasNext/,
+    },
+    {
+      name: 'a full scan page of 500 marked hasNext: false',
+      script: { hasNext: (honest, page) => (page === 0 ? false : honest) },
+      error: /hasNext: false on page 1, a full page of 500/,
+      paging: { mode: 'scan', pageSize: 500, windowMs: 0 },
     },
   ];
   for (const c of cases) {
@@ -196,8 +207,14 @@ describe('hostile MCAS: pages it cannot be trusted on', () => {
         const before = la.rows().length;
         const checkpoints = new MemoryCheckpointStore('activities');
         const settings = localStackSettings(mcas.url, la.url);
+        const paging = c.paging ? { paging: c.paging } : {};
         await assert.rejects(
-          runAgainst({ settings }, checkpoints, { clock: new FakeClock(T), settleMs: 0, initialLookbackMs: 3 * HOUR }),
+          runAgainst({ settings }, checkpoints, {
+            clock: new FakeClock(T),
+            settleMs: 0,
+            initialLookbackMs: 3 * HOUR,
+            ...paging,
+          }),
           c.error,
         );
         const got = new Set(
