@@ -49,3 +49,19 @@ function nextUsableTick(input: RunDeadlineInput): number | undefined {
   const intervalMs = lastTickMs !== undefined && lastTickMs < nextTickMs ? nextTickMs - lastTickMs : undefined;
   return intervalMs === undefined ? undefined : nextTickMs + intervalMs;
 }
+
+/**
+ * The host's next and last occurrences of a timer's schedule (its `scheduleStatus`), so the run can end before the
+ * next one (runDeadlines). Either is left out when the host gives none or an unreadable one.
+ */
+export function tickTimes(timer: { scheduleStatus?: { next?: string; last?: string } | undefined }): {
+  nextTickMs?: number;
+  lastTickMs?: number;
+} {
+  const nextTickMs = Date.parse(timer.scheduleStatus?.next ?? '');
+  const lastTickMs = Date.parse(timer.scheduleStatus?.last ?? '');
+  return {
+    ...(Number.isFinite(nextTickMs) ? { nextTickMs } : {}),
+    ...(Number.isFinite(lastTickMs) ? { lastTickMs } : {}),
+  };
+}

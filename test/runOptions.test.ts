@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { readConfig } from '../src/config.js';
-import { tickTimes } from '../src/functions/mcasActivityTimer.js';
+import { tickTimes } from '../src/runDeadlines.js';
 import { runOptions } from '../src/runOnce.js';
 import { ACTIVITIES, ALERTS } from '../src/streams.js';
 

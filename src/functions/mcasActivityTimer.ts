@@ -15,19 +15,9 @@ export async function mcasActivityTimer(timer: Timer, context: InvocationContext
     await enqueueTenantRuns(process.env, context);
     return;
   }
-  const { runOnce } = await import('../runOnce.js');
+  const [{ runOnce }, { tickTimes }] = await Promise.all([import('../runOnce.js'), import('../runDeadlines.js')]);
   const summary = await runOnce(process.env, context, { schedule: tickTimes(timer) });
   context.info(`Summary ${JSON.stringify(summary)}`);
-}
-
-/** The host's next and last occurrences of the schedule, so the run can end before the next one (runDeadlines). */
-export function tickTimes(timer: Partial<Pick<Timer, 'scheduleStatus'>>): { nextTickMs?: number; lastTickMs?: number } {
-  const nextTickMs = Date.parse(timer.scheduleStatus?.next ?? '');
-  const lastTickMs = Date.parse(timer.scheduleStatus?.last ?? '');
-  return {
-    ...(Number.isFinite(nextTickMs) ? { nextTickMs } : {}),
-    ...(Number.isFinite(lastTickMs) ? { lastTickMs } : {}),
-  };
 }
 
 // No function-level retry: the next tick and the checkpoint already re-run safely.

@@ -6,10 +6,11 @@ import azureFunctions, { type InvocationContext, type Timer } from '@azure/funct
 const { app } = azureFunctions;
 
 export async function mcasAlertTimer(timer: Timer, context: InvocationContext): Promise<void> {
-  const [{ readConfig }, { runOnce }, { ALERTS }] = await Promise.all([
+  const [{ readConfig }, { runOnce }, { ALERTS }, { tickTimes }] = await Promise.all([
     import('../config.js'),
     import('../runOnce.js'),
     import('../streams.js'),
+    import('../runDeadlines.js'),
   ]);
   if ((process.env['TENANT_REGISTRY'] ?? '').trim() !== '') {
     // Many tenants: alerts are not fanned out per tenant; the deployment's own settings name no tenant to read.
@@ -21,7 +22,9 @@ export async function mcasAlertTimer(timer: Timer, context: InvocationContext): 
     return;
   }
   if (timer.isPastDue) context.warn('Alerts timer is past due; catching up from its checkpoint.');
-  const summary = await runOnce(process.env, context, { stream: ALERTS });
+  // Like the activities run, it ends before the next tick and counts its requests against the same per-minute limit
+  // (one pacer per tenant in this process), so the two timers together stay under MCAS's rate limit.
+  const summary = await runOnce(process.env, context, { stream: ALERTS, schedule: tickTimes(timer) });
   context.info(`Summary ${JSON.stringify(summary)}`);
 }
 

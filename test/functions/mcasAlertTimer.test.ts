@@ -10,8 +10,12 @@ import { generateActivities } from '../../emulators/activityGenerator.js';
 import { generateAlerts } from '../../emulators/alertGenerator.js';
 import { type LocalStack, startLocalStack } from '../../emulators/localStack.js';
 import { FileCheckpointStore } from '../../src/checkpoint/FileCheckpointStore.js';
+import { sleep, systemClock } from '../../src/clock.js';
+import { readConfig } from '../../src/config.js';
+import { DeadlineReachedError } from '../../src/errors.js';
 import { mcasAlertTimer } from '../../src/functions/mcasAlertTimer.js';
 import { RecordingLogger } from '../../src/logger.js';
+import { sharedPacer } from '../../src/mcas/RequestPacer.js';
 import { runOnce } from '../../src/runOnce.js';
 import { ALERTS } from '../../src/streams.js';
 import { timer, withEnv } from '../helpers/processEnv.js';
@@ -68,5 +72,32 @@ describe('the alerts stream', () => {
     assert.equal(summary.sent, 0);
     const activitiesRun = await runOnce(settings, new RecordingLogger());
     assert.equal(activitiesRun.sent, 50);
+  });
+});
+
+describe('the alerts timer beside the activities timer', () => {
+  it("counts its MCAS requests against the per-minute limit that the activities timer's runs share", async (t) => {
+    const alerts = generateAlerts({ count: 230, startMs: Date.now() - 10 * 3600_000, seed: 7, spanMs: 8 * 3600_000 });
+    const stack = await startLocalStack({ activities: [], mcas: { alerts } });
+    const dir = await mkdtemp(join(tmpdir(), 'alerts-pacer-'));
+    t.after(async () => {
+      await stack.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const limit = 10;
+    const env = {
+      ...stack.settings,
+      CHECKPOINT_STORE: `file:${dir}`,
+      CREATED_SETTLE_SECONDS: '0',
+      MCAS_ALERTS_ENABLED: 'true',
+      MCAS_MAX_REQUESTS_PER_MINUTE: String(limit),
+    };
+    await withEnv(env, () => mcasAlertTimer(TIMER, new InvocationContext()));
+    const used = stack.mcas.requests.length;
+    assert.ok(used > 0 && used < limit, `${used} requests`);
+    // The pacer an activities timer run of this tenant takes in this process: the alerts run's requests are in it.
+    const pacer = sharedPacer(readConfig(env).mcas.portalUrl, { maxRequests: limit, clock: systemClock, sleep });
+    for (let slot = used; slot < limit; slot++) (await pacer.acquire({ deadlineMs: Date.now() }))();
+    await assert.rejects(pacer.acquire({ deadlineMs: Date.now() }), DeadlineReachedError);
   });
 });
