@@ -346,41 +346,78 @@ async function readPages(
   async function feed(): Promise<string | undefined> {
     let lastHasNext = false;
     let lastMarked = false;
-    for await (const page of prefetchOne(pages, (p) => p.mark !== undefined)) {
-      lastHasNext = page.hasNext;
-      if (page.cutAtMs !== undefined && page.cutAtMs < reading.windowEndMs) endWindowEarlier(page.cutAtMs);
-      lastMarked = page.mark !== undefined;
-      // A scan page handed on in parts counts once.
-      if (page.continued !== true) reading.pages++;
-      reading.fetched += page.records.length;
-      for (const record of page.records) await delivery.add(record);
-      if (page.mark) await delivery.mark(page.mark);
-      ctx.deps.log.info(describePage(reading.pages, page.records, page.returnedCount));
-      const last = page.records.at(-1);
-      if (last) reading.lastCursorMs = last.createdMs;
-      ctx.options.onProgress?.({
-        pages: reading.pages,
-        fetched: reading.fetched,
-        sent: ctx.sent(),
-        cursorMs: reading.lastCursorMs,
-        windowStartMs: ctx.start.cursorMs,
-        windowEndMs: reading.windowEndMs,
-        // A keyset page's total counts from its own start; a scan page's counts a sub-window, so it says nothing here.
-        remaining:
-          ctx.options.paging?.mode !== 'scan' && page.total !== undefined
-            ? Math.max(0, page.total - page.returnedCount)
-            : undefined,
-      });
-      // Between pages, and only where the next run can resume without reading again what this one delivered.
-      const resumable = page.mark !== undefined || last?.mark !== undefined;
-      if (page.hasNext && resumable && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs)
-        return 'Stopping at the time budget';
+    /** The page being read, logged once all its parts are in (a scan page comes in parts of 100 records). */
+    let logged: PageLog | undefined;
+    const logPage = (): void => {
+      if (logged) ctx.deps.log.info(describePage(logged));
+      logged = undefined;
+    };
+    try {
+      for await (const page of prefetchOne(pages, (p) => p.mark !== undefined)) {
+        lastHasNext = page.hasNext;
+        if (page.cutAtMs !== undefined && page.cutAtMs < reading.windowEndMs) endWindowEarlier(page.cutAtMs);
+        lastMarked = page.mark !== undefined;
+        // A scan page handed on in parts counts once.
+        if (page.continued !== true) {
+          logPage();
+          reading.pages++;
+        }
+        logged = addToPageLog(logged, reading.pages, page);
+        reading.fetched += page.records.length;
+        for (const record of page.records) await delivery.add(record);
+        if (page.mark) await delivery.mark(page.mark);
+        const stop = afterPage(page);
+        if (stop !== undefined) return stop;
+      }
+    } finally {
+      logPage();
     }
     // A scan stops after a completed sub-window when the time left cannot read another one.
     if (lastHasNext && lastMarked) return 'Stopping before a scan sub-window the time left cannot read';
     // The pagers stop at an empty page even when MCAS says there is more; the window was not read to its end.
     return lastHasNext ? 'MCAS sent an empty page but said there is more; stopping' : undefined;
   }
+
+  /** Progress after a page (or part of one), and whether to stop at the time budget before the next. */
+  function afterPage(page: RecordPage): string | undefined {
+    const last = page.records.at(-1);
+    if (last) reading.lastCursorMs = last.createdMs;
+    ctx.options.onProgress?.({
+      pages: reading.pages,
+      fetched: reading.fetched,
+      sent: ctx.sent(),
+      cursorMs: reading.lastCursorMs,
+      windowStartMs: ctx.start.cursorMs,
+      windowEndMs: reading.windowEndMs,
+      // A keyset page's total counts from its own start; a scan page's counts a sub-window, so it says nothing here.
+      remaining:
+        ctx.options.paging?.mode !== 'scan' && page.total !== undefined
+          ? Math.max(0, page.total - page.returnedCount)
+          : undefined,
+    });
+    // Between pages, and only where the next run can resume without reading again what this one delivered.
+    const resumable = page.mark !== undefined || last?.mark !== undefined;
+    if (page.hasNext && resumable && ctx.deps.clock.nowMs() >= ctx.softDeadlineMs) return 'Stopping at the time budget';
+    return undefined;
+  }
+}
+
+/** What one page's log line says: its number, its records and their time range, and how many MCAS returned. */
+interface PageLog {
+  pageNumber: number;
+  records: number;
+  returned: number;
+  firstMs: number | undefined;
+  lastMs: number | undefined;
+}
+
+function addToPageLog(log: PageLog | undefined, pageNumber: number, page: RecordPage): PageLog {
+  const entry = log ?? { pageNumber, records: 0, returned: 0, firstMs: undefined, lastMs: undefined };
+  entry.records += page.records.length;
+  entry.returned += page.returnedCount;
+  entry.firstMs ??= page.records[0]?.createdMs;
+  entry.lastMs = page.records.at(-1)?.createdMs ?? entry.lastMs;
+  return entry;
 }
 
 /**
@@ -400,12 +437,11 @@ async function finishDelivery(delivery: Delivery, readError: unknown, log: Logge
   }
 }
 
-function describePage(pageNumber: number, records: readonly { createdMs: number }[], returned: number): string {
-  const first = records[0];
-  const last = records[records.length - 1];
-  const range = first && last ? `, ${iso(first.createdMs)} .. ${iso(last.createdMs)}` : '';
-  const skipped = returned - records.length;
-  return `Page ${pageNumber}: ${records.length} records${range}${skipped > 0 ? ` (${skipped} already delivered)` : ''}.`;
+function describePage(page: PageLog): string {
+  const { pageNumber, records, returned, firstMs, lastMs } = page;
+  const range = firstMs !== undefined && lastMs !== undefined ? `, ${iso(firstMs)} .. ${iso(lastMs)}` : '';
+  const skipped = returned - records;
+  return `Page ${pageNumber}: ${records} records${range}${skipped > 0 ? ` (${skipped} already delivered)` : ''}.`;
 }
 
 /** Where the window starts from, for the run's first log line. */

@@ -484,6 +484,25 @@ describe('runIngestion end to end', () => {
   describe('in scan mode', () => {
     const scan = { mode: 'scan', pageSize: 5_000, windowMs: HOUR } as const;
 
+    it('logs each scan page once, with all its records, though it is handed on in parts of 100', async (t) => {
+      const activities = dataset(1_200, 21);
+      const stack = await startLocalStack({ activities });
+      t.after(() => stack.close());
+      const log = new RecordingLogger();
+      const paging = { mode: 'scan', pageSize: 500, windowMs: 0 } as const;
+      const window = { startMs: createdOf(activities[0] as RawActivity) };
+      await runAgainst(stack, new MemoryCheckpointStore('activities'), { paging, window, log });
+      const pageLines = log.lines.map((line) => line.message).filter((message) => message.startsWith('Page '));
+      assert.deepEqual(
+        pageLines.map((line) => /^Page (\d+): (\d+) records/.exec(line)?.slice(1, 3)),
+        [
+          ['1', '500'],
+          ['2', '500'],
+          ['3', '200'],
+        ],
+      );
+    });
+
     it('reads everything with pages of up to 5,000 and checkpoints only at sub-window ends', async (t) => {
       const activities = dataset(12_000, 8);
       const stack = await startLocalStack({ activities });
