@@ -161,3 +161,46 @@ export function ensureError(value: unknown): Error {
   if (value instanceof Error) return value;
   return new Error(typeof value === 'string' ? value : `Non-error thrown: ${String(value)}`);
 }
+
+/**
+ * MCAS (or something in front of it) sent a page that breaks what paging relies on. The run delivered the records that
+ * came before that page and stopped with this error; the checkpoint did not pass them. Nothing in the settings causes
+ * it. If it repeats, the message says what MCAS sent: report it to Microsoft, or look for a proxy rewriting answers.
+ */
+export class UntrustedPageError extends Error {
+  constructor(message: string) {
+    super(`${message} Stopped before delivering that page; the checkpoint stays before it.`);
+    this.name = 'UntrustedPageError';
+  }
+}
+
+/**
+ * The checkpoint's cursor is in MCAS's future: nothing MCAS saves before that time would ever be read. A run refuses
+ * to save such a cursor, and one that finds it stored fails instead of reporting "nothing to read"; `status` reports
+ * it unhealthy. Usually a host clock that ran ahead, or a checkpoint edited by hand: set the checkpoint back (or
+ * delete it, to start again from the initial lookback) once the host's clock is right.
+ */
+export class CursorAheadOfSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CursorAheadOfSourceError';
+  }
+}
+
+/** The body is not the JSON object an MCAS page is; `offset` is where reading stopped. */
+export class PageSyntaxError extends Error {
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super(`${message} at byte ${offset}`);
+    this.name = 'PageSyntaxError';
+    this.offset = offset;
+  }
+}
+
+/** The registry document itself is unusable (not JSON, no `tenants` array): no tenant runs. Fix the document. */
+export class RegistryError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RegistryError';
+  }
+}

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import { errorCode } from '../errors.js';
+
 /** local.settings.json could not be used; the message names the file and where it is wrong. */
 export class LocalSettingsError extends Error {
   override name = 'LocalSettingsError';
@@ -20,9 +22,9 @@ export function withLocalSettings(env: NodeJS.ProcessEnv, cwd: string = process.
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return env;
-    const code = (error as { code?: unknown }).code;
-    throw new LocalSettingsError(`Could not read ${path} (${typeof code === 'string' ? code : 'unknown error'}).`);
+    const code = errorCode(error);
+    if (code === 'ENOENT') return env;
+    throw new LocalSettingsError(`Could not read ${path} (${code ?? 'unknown error'}).`);
   }
   return { ...parseLocalSettings(text, path), ...env };
 }

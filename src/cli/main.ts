@@ -3,7 +3,7 @@
 // be good; the run's modules are imported only by the commands that need them.
 import { readFileSync } from 'node:fs';
 
-import { ConfigError, ensureError } from '../errors.js';
+import { ConfigError, ensureError, errorCode } from '../errors.js';
 import { type Logger, stderrLogger } from '../logger.js';
 import type { ProgressWriter } from '../progress.js';
 import type { McasWait } from '../wiring.js';
@@ -219,7 +219,7 @@ function readInputFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
+    const code = errorCode(error);
     const why =
       code === 'ENOENT'
         ? 'does not exist'

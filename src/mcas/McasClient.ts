@@ -3,14 +3,14 @@ import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 
 import type { Clock, Sleep } from '../clock.js';
-import { ResponseShapeError } from '../errors.js';
+import { PageSyntaxError, ResponseShapeError } from '../errors.js';
 import { headerValue, ReceiveBuffer, sendRequest } from '../http.js';
 import { escapeControlCharacters, redactSecrets } from '../redact.js';
 import type { Logger } from '../logger.js';
 import { MCAS_RETRY, type RetryInfo, type RetryPolicy, withRetry } from '../retry.js';
 import type { McasAuthorization } from './mcasAuth.js';
 import type { RequestPacer } from './RequestPacer.js';
-import { indexPage, type PageIndex, PageSyntaxError } from './indexPage.js';
+import { indexPage, type PageIndex } from './indexPage.js';
 import { type McasPage, McasPageSchema, type PageRecords } from './schema.js';
 import type { SourceClock } from './sourceClock.js';
 

@@ -6,16 +6,7 @@
 // It checks the structure it walks (an object at the top, strings closed, brackets balanced, nothing after the end):
 // a cut or non-JSON body fails here, before any record is handed on. What lies inside one record is checked by
 // JSON.parse when that record is parsed.
-
-/** The body is not the JSON object an MCAS page is; `offset` is where reading stopped. */
-export class PageSyntaxError extends Error {
-  readonly offset: number;
-  constructor(message: string, offset: number) {
-    super(`${message} at byte ${offset}`);
-    this.name = 'PageSyntaxError';
-    this.offset = offset;
-  }
-}
+import { PageSyntaxError } from '../errors.js';
 
 export interface PageIndex {
   /** The top-level members other than `data`, parsed. */

@@ -2,18 +2,7 @@
 // field ascending within a page and across pages, every record inside the window that was asked for, and a `hasNext`
 // that agrees with a full page. Pure; the pagers decide what to do (stop, or ask once more).
 import { escapeControlCharacters } from '../redact.js';
-
-/**
- * MCAS (or something in front of it) sent a page that breaks what paging relies on. The run delivered the records that
- * came before that page and stopped with this error; the checkpoint did not pass them. Nothing in the settings causes
- * it. If it repeats, the message says what MCAS sent: report it to Microsoft, or look for a proxy rewriting answers.
- */
-export class UntrustedPageError extends Error {
-  constructor(message: string) {
-    super(`${message} Stopped before delivering that page; the checkpoint stays before it.`);
-    this.name = 'UntrustedPageError';
-  }
-}
+import { UntrustedPageError } from '../errors.js';
 
 export interface PageExpectation {
   /** Which page of this read it is (1-based), for the message. */

@@ -1,5 +1,6 @@
 // MCAS's own time, taken from the `Date` header of its answers, so that a window never ends, and a cursor is never
 // saved, in MCAS's future however the host's clock is set. Pure: the host's time is passed in.
+import { CursorAheadOfSourceError } from '../errors.js';
 
 /** `Date` has one-second resolution: MCAS's time can be up to this much later than the header says. */
 export const DATE_RESOLUTION_MS = 1_000;
@@ -35,19 +36,6 @@ export class SourceClock {
  */
 export function sourceWindowEndMs(sourceNowMs: number, settleMs: number): number {
   return sourceNowMs + DATE_RESOLUTION_MS - settleMs;
-}
-
-/**
- * The checkpoint's cursor is in MCAS's future: nothing MCAS saves before that time would ever be read. A run refuses
- * to save such a cursor, and one that finds it stored fails instead of reporting "nothing to read"; `status` reports
- * it unhealthy. Usually a host clock that ran ahead, or a checkpoint edited by hand: set the checkpoint back (or
- * delete it, to start again from the initial lookback) once the host's clock is right.
- */
-export class CursorAheadOfSourceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CursorAheadOfSourceError';
-  }
 }
 
 /** Minutes by which `cursorMs` is in MCAS's future, or undefined when it is not (or MCAS's time is unknown). */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { type CloudProfile, describeMcasHostProblem, isDataCollectorHost, isLogsIngestionHost } from '../cloud.js';
 import { isLoopbackHost } from '../config.js';
+import { RegistryError } from '../errors.js';
 
 /** A tenant key names the tenant's checkpoint, lock and queue messages: lower-case, digits and -, like a blob name. */
 export const TENANT_KEY = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -139,14 +140,6 @@ export interface TenantRegistry {
   tenants: readonly TenantEntry[];
   /** Keys (or `tenants[i]`) of entries that will not run, each with every problem found. */
   problems: readonly TenantProblem[];
-}
-
-/** The registry document itself is unusable (not JSON, no `tenants` array): no tenant runs. Fix the document. */
-export class RegistryError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RegistryError';
-  }
 }
 
 const DocumentSchema = z.object({ tenants: z.array(z.unknown()) });

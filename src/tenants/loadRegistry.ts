@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises';
 import type { TokenCredential } from '@azure/identity';
 
 import { CLOUD_PROFILES, cloudProfile } from '../cloud.js';
-import { ConfigError, ensureError } from '../errors.js';
+import { ConfigError, ensureError, RegistryError } from '../errors.js';
 import { containerClient, storageAccess } from './tenantStorage.js';
-import { parseRegistry, RegistryError, type TenantRegistry } from './TenantRegistry.js';
+import { parseRegistry, type TenantRegistry } from './TenantRegistry.js';
 
 export type RegistryLocation = { kind: 'blob'; container: string; blobName: string } | { kind: 'file'; path: string };
 

@@ -3,7 +3,7 @@
 import type { TokenCredential } from '@azure/identity';
 
 import { type Config, readConfig } from '../config.js';
-import { ConfigError, ensureError } from '../errors.js';
+import { ConfigError, ensureError, RegistryError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createMcasCredential, readMcasAppCredential } from '../mcas/mcasAuth.js';
 import type { RunSummary } from '../run.js';
@@ -14,7 +14,7 @@ import { createCheckpointStore, type WiringOverrides } from '../wiring.js';
 import { lazyIdentity } from './lazyIdentity.js';
 import { loadRegistry } from './loadRegistry.js';
 import { acquireTenantLock } from './TenantLock.js';
-import { describeProblem, RegistryError, type TenantEntry } from './TenantRegistry.js';
+import { describeProblem, type TenantEntry } from './TenantRegistry.js';
 import { localSecretSetting, type TenantApp, tenantRunSettings } from './tenantSettings.js';
 
 export interface TenantRunOptions {

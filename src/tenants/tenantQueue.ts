@@ -5,6 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
 
+import { errorStatus } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { lazyIdentity } from './lazyIdentity.js';
 import { loadRegistry } from './loadRegistry.js';
@@ -79,7 +80,7 @@ export async function enqueueTenantRuns(
   if (first !== undefined) {
     // The first send tells whether the queue exists; the infra creates it, a local Azurite may not have it yet.
     await send(first.key).catch(async (error: unknown) => {
-      if ((error as { statusCode?: unknown }).statusCode !== 404) throw error;
+      if (errorStatus(error) !== 404) throw error;
       await queue.createIfNotExists();
       await send(first.key);
     });

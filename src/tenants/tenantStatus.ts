@@ -2,7 +2,7 @@
 // checkpoint and the report kept beside it, plus what waits in the poison queue. Needs no tenant's secrets.
 import type { TokenCredential } from '@azure/identity';
 
-import { ensureError } from '../errors.js';
+import { ensureError, errorStatus } from '../errors.js';
 import { createCheckpointStore } from '../wiring.js';
 import { lazyIdentity } from './lazyIdentity.js';
 import { loadRegistry } from './loadRegistry.js';
@@ -102,7 +102,7 @@ async function countPoisoned(
       if (tenant !== undefined) counts.set(tenant, (counts.get(tenant) ?? 0) + 1);
     }
   } catch (error) {
-    if ((error as { statusCode?: unknown }).statusCode !== 404) {
+    if (errorStatus(error) !== 404) {
       // eslint-disable-next-line preserve-caught-error -- described, not attached: a storage error carries its request
       throw new Error(`Could not read the poison queue (${ensureError(error).message.split('\n')[0]?.slice(0, 200)}).`);
     }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ResponseShapeError } from '../../src/errors.js';
-import { indexPage, PageSyntaxError } from '../../src/mcas/indexPage.js';
+import { ResponseShapeError, PageSyntaxError } from '../../src/errors.js';
+import { indexPage } from '../../src/mcas/indexPage.js';
 import { parsePage } from '../../src/mcas/McasClient.js';
 
 const RECORDS = [

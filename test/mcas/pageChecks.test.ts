@@ -7,8 +7,8 @@ import {
   hasNextContradicted,
   isFullLastPage,
   type PageExpectation,
-  UntrustedPageError,
 } from '../../src/mcas/pageChecks.js';
+import { UntrustedPageError } from '../../src/errors.js';
 
 const window: PageExpectation = { pageNumber: 2, timeKey: 'created', fromMs: 1_000, toMs: 2_000, ascending: true };
 const at = (created: unknown, id = `id-${String(created)}`): Record<string, unknown> => ({ _id: id, created });

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 
 import { RecordingLogger } from '../../src/logger.js';
 import type { ActivitiesQuery } from '../../src/mcas/McasClient.js';
-import { UntrustedPageError } from '../../src/mcas/pageChecks.js';
 import type { PageSource, RecordPage } from '../../src/mcas/pageRecords.js';
 import {
   nextSubWindowMs,
@@ -13,6 +12,7 @@ import {
   TARGET_PAGES,
 } from '../../src/mcas/scanRecords.js';
 import type { McasPage } from '../../src/mcas/schema.js';
+import { UntrustedPageError } from '../../src/errors.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 
 import {
   checkCursorNotAhead,
-  CursorAheadOfSourceError,
   minutesAheadOfSource,
   SourceClock,
   sourceWindowEndMs,
 } from '../../src/mcas/sourceClock.js';
+import { CursorAheadOfSourceError } from '../../src/errors.js';
 
 const T = Date.UTC(2026, 10, 23, 12, 0, 0);
 const HOUR = 3_600_000;

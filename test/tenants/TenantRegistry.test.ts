@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { CLOUD_PROFILES } from '../../src/cloud.js';
-import { describeProblem, parseRegistry, RegistryError } from '../../src/tenants/TenantRegistry.js';
+import { describeProblem, parseRegistry } from '../../src/tenants/TenantRegistry.js';
+import { RegistryError } from '../../src/errors.js';
 
 const cloud = CLOUD_PROFILES.public;
 const WORKSPACE = '11111111-2222-4333-8444-555555555555';
