@@ -1,6 +1,7 @@
 // The error classes a run can end with. Each says when it is thrown and what an operator should do about it.
 // Messages never contain a secret, a request body we sent, or a URL query.
 import { plural } from './plural.js';
+import type { ServiceTarget } from './unreachable.js';
 
 /** Settings are missing or malformed. The message lists every problem at once; the fix is in the app settings. */
 export class ConfigError extends Error {
@@ -203,4 +204,60 @@ export class RegistryError extends Error {
     super(message, options);
     this.name = 'RegistryError';
   }
+}
+
+/**
+ * A service could not be reached: refused, unknown host, timed out, unreachable network, or a TLS certificate that
+ * did not verify.
+ * The message names the service, its setting and what to check; it holds no secret (URLs are shown without query).
+ * `code` is the network error's code, so retry decisions made on it still work after wording.
+ */
+export class ServiceUnreachableError extends Error {
+  readonly service: string;
+  readonly setting: string;
+  readonly code: string;
+  constructor(target: ServiceTarget, code: string, options?: ErrorOptions) {
+    super(
+      `Could not reach ${target.service} at ${target.url} (${target.setting}): ${describeNetworkCode(code)} ` +
+        `(${code}). ${target.check}`,
+      options,
+    );
+    this.name = 'ServiceUnreachableError';
+    this.service = target.service;
+    this.setting = target.setting;
+    this.code = code;
+  }
+}
+
+const TLS_REASON =
+  'its TLS certificate could not be verified; a proxy that inspects TLS needs its CA in NODE_EXTRA_CA_CERTS';
+
+/**
+ * What each code of a failure to connect means, in words. A connection that was made and then broke (a reset, a body
+ * cut short, a stalled answer) is not here: those are retried and reported as they are.
+ */
+const REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'the connection was refused, so nothing is listening there',
+  ENOTFOUND: 'the host name was not found',
+  EAI_AGAIN: 'the host name could not be looked up (DNS did not answer)',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable from this machine (network, VPN or firewall)',
+  ENETUNREACH: 'the network is unreachable from this machine (network, VPN or firewall)',
+  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is for another host name',
+  DEPTH_ZERO_SELF_SIGNED_CERT: TLS_REASON,
+  SELF_SIGNED_CERT_IN_CHAIN: TLS_REASON,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: TLS_REASON,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: TLS_REASON,
+};
+
+/** A network error code in words, e.g. "the host name was not found" for ENOTFOUND. */
+export function describeNetworkCode(code: string): string {
+  return REASONS[code] ?? 'the connection failed';
+}
+
+/** True for the codes of a failure to connect at all (those describeNetworkCode has words for). */
+export function isConnectFailureCode(code: string): boolean {
+  return Object.hasOwn(REASONS, code);
 }

@@ -5,8 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { credentialAdvice, whoNeedsTheRole } from './credentialAdvice.js';
-import { errorCode, errorStatus, isCredentialError, SecretError } from './errors.js';
-import { describeNetworkCode } from './unreachable.js';
+import { describeNetworkCode, errorCode, errorStatus, isCredentialError, SecretError } from './errors.js';
 
 export interface VaultOptions {
   /** The function's identity (credentials.ts), or a test's. */

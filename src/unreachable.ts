@@ -1,6 +1,7 @@
 // Failures to reach a service, worded for the person who has to fix them: which service, the setting that points at
 // it, and what to check. Node, undici and the Azure SDK report these as bare codes (`getaddrinfo ENOTFOUND …`,
 // `connect ECONNREFUSED …`); this module recognises the code and says what it means. Pure: no I/O.
+import { isConnectFailureCode, ServiceUnreachableError } from './errors.js';
 
 /** A service the connector talks to, as an operator knows it. */
 export interface ServiceTarget {
@@ -12,57 +13,6 @@ export interface ServiceTarget {
   setting: string;
   /** What to check, one or two sentences. */
   check: string;
-}
-
-/**
- * A service could not be reached: refused, unknown host, timed out, unreachable network, or a TLS certificate that
- * did not verify.
- * The message names the service, its setting and what to check; it holds no secret (URLs are shown without query).
- * `code` is the network error's code, so retry decisions made on it still work after wording.
- */
-export class ServiceUnreachableError extends Error {
-  readonly service: string;
-  readonly setting: string;
-  readonly code: string;
-  constructor(target: ServiceTarget, code: string, options?: ErrorOptions) {
-    super(
-      `Could not reach ${target.service} at ${target.url} (${target.setting}): ${describeNetworkCode(code)} ` +
-        `(${code}). ${target.check}`,
-      options,
-    );
-    this.name = 'ServiceUnreachableError';
-    this.service = target.service;
-    this.setting = target.setting;
-    this.code = code;
-  }
-}
-
-const TLS_REASON =
-  'its TLS certificate could not be verified; a proxy that inspects TLS needs its CA in NODE_EXTRA_CA_CERTS';
-
-/**
- * What each code of a failure to connect means, in words. A connection that was made and then broke (a reset, a body
- * cut short, a stalled answer) is not here: those are retried and reported as they are.
- */
-const REASONS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'the connection was refused, so nothing is listening there',
-  ENOTFOUND: 'the host name was not found',
-  EAI_AGAIN: 'the host name could not be looked up (DNS did not answer)',
-  ETIMEDOUT: 'the connection timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
-  EHOSTUNREACH: 'the host is unreachable from this machine (network, VPN or firewall)',
-  ENETUNREACH: 'the network is unreachable from this machine (network, VPN or firewall)',
-  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is for another host name',
-  DEPTH_ZERO_SELF_SIGNED_CERT: TLS_REASON,
-  SELF_SIGNED_CERT_IN_CHAIN: TLS_REASON,
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: TLS_REASON,
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: TLS_REASON,
-};
-
-/** A network error code in words, e.g. "the host name was not found" for ENOTFOUND. */
-export function describeNetworkCode(code: string): string {
-  return REASONS[code] ?? 'the connection failed';
 }
 
 /** The code and address of the network failure in `error` (its causes and aggregated errors included), if any. */
@@ -77,7 +27,7 @@ export function connectionFailure(error: unknown): { code: string; address?: str
       cause?: unknown;
       errors?: unknown;
     };
-    if (typeof code === 'string' && code in REASONS) {
+    if (typeof code === 'string' && isConnectFailureCode(code)) {
       const nested = Array.isArray(errors) ? errors.map((inner) => visit(inner, depth + 1)).find(Boolean) : undefined;
       return {
         code,

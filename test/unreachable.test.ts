@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { ServiceUnreachableError } from '../src/errors.js';
 import { Secret } from '../src/Secret.js';
 import { checkpointTarget, mcasTarget } from '../src/serviceTargets.js';
 import {
@@ -8,7 +9,6 @@ import {
   describeUnreachable,
   isLoopbackHost,
   isRefusedByLoopback,
-  ServiceUnreachableError,
   storageEndpoint,
 } from '../src/unreachable.js';
 

@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 
 import type { CheckpointStore, StoredCheckpoint } from '../../src/checkpoint/CheckpointStore.js';
 import { RetryingCheckpointStore } from '../../src/checkpoint/RetryingCheckpointStore.js';
+import { ServiceUnreachableError } from '../../src/errors.js';
 import { RecordingLogger } from '../../src/logger.js';
-import { ServiceUnreachableError, type ServiceTarget } from '../../src/unreachable.js';
+import type { ServiceTarget } from '../../src/unreachable.js';
 
 const STORED: StoredCheckpoint = {
   etag: '"1"',
