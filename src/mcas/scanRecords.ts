@@ -8,6 +8,7 @@ import { type Position, recordKey } from './KeysetPosition.js';
 import { markAfter, type PagedRecord, type PageSource, type PageWindow, type RecordPage } from './pageRecords.js';
 import type { RequestOptions } from './pageRecords.js';
 import { checkPageRecords, hasNextContradicted, isFullLastPage } from './pageChecks.js';
+import type { McasPage } from './schema.js';
 
 /** Records of a scan page handed on at a time (a RecordPage each, `continued` after the first). */
 export const SCAN_PART_RECORDS = 100;
@@ -149,21 +150,14 @@ async function* scanSubWindow(
   maxTotal: number | undefined,
   requestOptions: RequestOptions,
 ): AsyncGenerator<RecordPage, { complete: boolean; read: number; pages: number; counted?: number; cut?: boolean }> {
-  const delivered = new Set(window.start.idsAtCursor);
   let filters: Record<string, unknown> = {
     ...window.extraFilters,
     [source.cursorField]: { gte: window.start.cursorMs, lte: window.endMs },
   };
-  let read = 0;
+  const reading = new SubWindowReading(window, source.timeKey);
   let pages = 0;
   let endMs = window.endMs;
-  /** The latest record time returned in this sub-window, and the ids returned at it: where a confirmation starts. */
-  const latest: { createdMs: number; ids: Set<string> } = { createdMs: window.start.cursorMs, ids: new Set() };
-  /** MCAS's count for the whole sub-window, from its first page, and how many records all its pages returned. */
-  let counted: number | undefined;
-  let returnedInAll = 0;
   for (let pageNumber = 1; ; pageNumber++) {
-    const first = pageNumber === 1;
     const query: ActivitiesQuery = {
       filters,
       sortField: source.cursorField,
@@ -174,57 +168,23 @@ async function* scanSubWindow(
     };
     const page = await source.list(query, requestOptions);
     pages++;
-    if (first && maxTotal !== undefined && page.total !== undefined && page.total > maxTotal) {
-      page.data.release?.();
-      return { complete: false, read, pages, counted: page.total };
+    if (pageNumber === 1) {
+      if (maxTotal !== undefined && page.total !== undefined && page.total > maxTotal) {
+        page.data.release?.();
+        return { complete: false, read: reading.read, pages, counted: page.total };
+      }
+      reading.counted = page.total;
     }
-    if (first && typeof page.total === 'number') counted = page.total;
     const complete = !page.hasNext;
     endMs = Math.min(endMs, window.sourceEndMs?.() ?? endMs);
-    // A page of 5,000 is handed on in parts of SCAN_PART_RECORDS, each parsed as it is reached (the client parses a
-    // scan page's records lazily), so that its records are never all objects at once. Only the last part carries the
-    // page's hasNext and the sub-window's mark. Each record is checked against the requested window as it is parsed;
-    // a violation fails the scan before the part holding it is handed on, and the mark is never reached.
-    const expected = {
-      pageNumber,
-      timeKey: source.timeKey,
-      fromMs: window.start.cursorMs,
-      toMs: window.endMs,
-      ascending: false,
-    };
-    let records: PagedRecord[] = [];
-    let returned = 0;
-    let part = 0;
-    for (const raw of page.data) {
-      checkPageRecords([raw], expected, returned);
-      returned++;
-      returnedInAll++;
-      const { createdMs, id } = recordKey(raw, window.start.cursorMs, source.timeKey);
-      if (createdMs > latest.createdMs) {
-        latest.createdMs = createdMs;
-        latest.ids.clear();
-      }
-      if (createdMs === latest.createdMs) latest.ids.add(id);
-      // Later than MCAS's own now - settle: left for a later run.
-      if (createdMs <= endMs && !(createdMs === window.start.cursorMs && delivered.has(id))) {
-        records.push({ raw, createdMs, id });
-        read++;
-      }
-      if (returned % SCAN_PART_RECORDS === 0 && returned < page.data.length) {
-        yield { records, returnedCount: SCAN_PART_RECORDS, hasNext: true, total: page.total, continued: part++ > 0 };
-        records = [];
-      }
-    }
-    // MCAS's own count of the sub-window, when it matches what was read, agrees with hasNext: nothing to confirm.
-    const confirmed = counted === returnedInAll;
-    if (complete && isFullLastPage(returned, pageSize, page.hasNext) && !confirmed && latest.createdMs <= endMs) {
+    const { records, returned, parts } = yield* reading.parts(page, pageNumber, endMs);
+    if (complete && reading.mustConfirm(returned, pageSize, endMs)) {
       pages++;
       const unread = await confirmScanEnd(
         source,
-        window.extraFilters,
-        latest,
+        window,
+        reading.latest,
         pageNumber + 1,
-        window.start.cursorMs,
         endMs,
         pageSize,
         requestOptions,
@@ -241,16 +201,90 @@ async function* scanSubWindow(
       // next run may start after it.
       hasNext: !complete || (!window.last && !cut),
       total: page.total,
-      continued: part > 0,
+      continued: parts > 0,
       mark: complete ? endMark : undefined,
       cutAtMs: cut ? endMs : undefined,
     };
-    if (complete) return { complete, read, pages, cut };
-    if (page.data.length === 0) return { complete: false, read, pages };
+    if (complete) return { complete, read: reading.read, pages, cut };
+    if (page.data.length === 0) return { complete: false, read: reading.read, pages };
     if (!page.nextQueryFilters) {
       throw new Error('MCAS scan page said hasNext but gave no nextQueryFilters; cannot continue the scan safely.');
     }
     filters = page.nextQueryFilters;
+  }
+}
+
+/** What the scan of one sub-window has read: its records, counted and checked page by page. */
+class SubWindowReading {
+  /** Records handed on (inside the window, not delivered before). */
+  read = 0;
+  /** MCAS's count for the whole sub-window, from its first page. */
+  counted: number | undefined;
+  /** The latest record time returned in the sub-window, and the ids returned at it: where a confirmation starts. */
+  readonly latest: { createdMs: number; ids: Set<string> };
+  #returned = 0;
+  readonly #window: Omit<PageWindow, 'pageSize'>;
+  readonly #timeKey: PageSource['timeKey'];
+  readonly #delivered: ReadonlySet<string>;
+
+  constructor(window: Omit<PageWindow, 'pageSize'>, timeKey: PageSource['timeKey']) {
+    this.#window = window;
+    this.#timeKey = timeKey;
+    this.#delivered = new Set(window.start.idsAtCursor);
+    this.latest = { createdMs: window.start.cursorMs, ids: new Set() };
+  }
+
+  /**
+   * Hands a page on in parts of SCAN_PART_RECORDS, each parsed as it is reached (the client parses a scan page's
+   * records lazily), so that its records are never all objects at once; returns the last part for the caller to mark.
+   * Each record is checked against the requested window as it is parsed: a violation fails the scan before the part
+   * holding it is handed on, and the mark is never reached. Records later than `endMs` (MCAS's own now - settle) are
+   * left for a later run.
+   */
+  *parts(
+    page: McasPage,
+    pageNumber: number,
+    endMs: number,
+  ): Generator<RecordPage, { records: PagedRecord[]; returned: number; parts: number }> {
+    const { start } = this.#window;
+    const expected = { pageNumber, timeKey: this.#timeKey, fromMs: start.cursorMs, toMs: this.#window.endMs };
+    let records: PagedRecord[] = [];
+    let returned = 0;
+    let parts = 0;
+    for (const raw of page.data) {
+      checkPageRecords([raw], { ...expected, ascending: false }, returned);
+      returned++;
+      const { createdMs, id } = recordKey(raw, start.cursorMs, this.#timeKey);
+      this.#noteLatest(createdMs, id);
+      if (createdMs <= endMs && !(createdMs === start.cursorMs && this.#delivered.has(id))) {
+        records.push({ raw, createdMs, id });
+        this.read++;
+      }
+      if (returned % SCAN_PART_RECORDS === 0 && returned < page.data.length) {
+        yield { records, returnedCount: SCAN_PART_RECORDS, hasNext: true, total: page.total, continued: parts++ > 0 };
+        records = [];
+      }
+    }
+    this.#returned += returned;
+    return { records, returned, parts };
+  }
+
+  /**
+   * Whether a last page of `returned` records (hasNext: false) must be confirmed with one more request: it is full,
+   * MCAS's count of the sub-window is not exactly what was read, and the latest record is inside the window.
+   */
+  mustConfirm(returned: number, pageSize: number, endMs: number): boolean {
+    return (
+      isFullLastPage(returned, pageSize, false) && this.counted !== this.#returned && this.latest.createdMs <= endMs
+    );
+  }
+
+  #noteLatest(createdMs: number, id: string): void {
+    if (createdMs > this.latest.createdMs) {
+      this.latest.createdMs = createdMs;
+      this.latest.ids.clear();
+    }
+    if (createdMs === this.latest.createdMs) this.latest.ids.add(id);
   }
 }
 
@@ -261,17 +295,16 @@ async function* scanSubWindow(
  */
 async function confirmScanEnd(
   source: PageSource,
-  extraFilters: Readonly<Record<string, unknown>>,
+  window: Omit<PageWindow, 'pageSize'>,
   latest: { createdMs: number; ids: ReadonlySet<string> },
   pageNumber: number,
-  startMs: number,
   endMs: number,
   pageSize: number,
   requestOptions: RequestOptions,
 ): Promise<number> {
   const page = await source.list(
     {
-      filters: { ...extraFilters, [source.cursorField]: { gte: latest.createdMs, lte: endMs } },
+      filters: { ...window.extraFilters, [source.cursorField]: { gte: latest.createdMs, lte: endMs } },
       sortField: source.cursorField,
       sortDirection: 'asc',
       skip: 0,
@@ -281,6 +314,7 @@ async function confirmScanEnd(
     requestOptions,
   );
   // As in keyset paging, the answer may repeat records already read (before the latest one): only later ones are news.
+  const startMs = window.start.cursorMs;
   const expected = { pageNumber, timeKey: source.timeKey, fromMs: startMs, toMs: endMs, ascending: false };
   let unread = 0;
   let offset = 0;
