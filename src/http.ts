@@ -103,19 +103,94 @@ export function createDispatcher(): Dispatcher {
  * freed, which made the process's resident memory swing by tens of MB (BENCHMARKS.md, Memory).
  */
 export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promise<HttpResponse> {
+  const maxBytes = request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const signal = request.signal ?? undefined;
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const overBudget = new DeadlineReachedError(`the time budget ran out during a request to ${request.service}`);
-  if (request.budgetMs !== undefined && request.budgetMs <= 0) return Promise.reject(overBudget);
   return new Promise<HttpResponse>((resolve, reject) => {
-    const collector = new ResponseCollector(request, resolve, reject);
-    const onAbort = (): void => collector.abort(abortReason(signal));
-    const overall =
-      request.budgetMs === undefined ? undefined : setTimeout(() => collector.abort(overBudget), request.budgetMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    collector.onSettled = () => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let status = 0;
+    let headers: HttpResponse['headers'] = {};
+    /** The ReceiveBuffer this 2xx body is gathered into, when it was free; else the chunks, gathered at the end. */
+    let shared: ReceiveBuffer | undefined;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    let overall: NodeJS.Timeout | undefined;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
       clearTimeout(overall);
       signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const fail = (error: Error): void => {
+      if (!settle()) return;
+      shared?.release();
+      reject(error);
+    };
+    const abortWith = (reason: Error): void => {
+      if (controller) controller.abort(reason);
+      else fail(reason);
+    };
+    const abortReason = (): Error => {
+      const reason: unknown = signal?.reason ?? new Error('The request was aborted.');
+      return reason instanceof Error ? reason : new Error(String(reason));
+    };
+    function onAbort(): void {
+      abortWith(abortReason());
+    }
+    if (signal?.aborted) {
+      reject(abortReason());
+      return;
+    }
+    if (request.budgetMs !== undefined) {
+      const overBudget = new DeadlineReachedError(`the time budget ran out during a request to ${request.service}`);
+      if (request.budgetMs <= 0) {
+        reject(overBudget);
+        return;
+      }
+      overall = setTimeout(() => abortWith(overBudget), request.budgetMs);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started;
+      },
+      onResponseStart(_controller, statusCode, responseHeaders) {
+        status = statusCode;
+        headers = responseHeaders;
+        if (statusCode >= 200 && statusCode < 300 && request.receiveBuffer?.hold()) {
+          shared = request.receiveBuffer;
+          const declared = Number(headerValue(headers, 'content-length'));
+          if (Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes) shared.reserve(declared);
+        }
+        request.onResponse?.();
+      },
+      onResponseData(current, chunk) {
+        if (length + chunk.length > maxBytes) {
+          current.abort(new Error(`Response body exceeded ${maxBytes} bytes.`));
+          return;
+        }
+        if (shared) length = shared.append(chunk, length);
+        else {
+          chunks.push(chunk);
+          length += chunk.length;
+        }
+      },
+      onResponseEnd() {
+        if (!settle()) return;
+        const body = shared
+          ? shared.view(length)
+          : chunks.length === 1
+            ? (chunks[0] as Buffer)
+            : Buffer.concat(chunks, length);
+        const held = shared;
+        const result: HttpResponse = { status, headers, body, release: held ? () => held.release() : () => undefined };
+        if (status >= 200 && status < 300) resolve(result);
+        else reject(statusError(request, result));
+      },
+      onResponseError(_controller, error) {
+        fail(ensureError(error));
+      },
     };
     try {
       dispatcher.dispatch(
@@ -128,118 +203,12 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
           headersTimeout: request.timeoutMs,
           bodyTimeout: request.timeoutMs,
         },
-        collector,
+        handler,
       );
     } catch (error) {
-      collector.fail(ensureError(error));
+      fail(ensureError(error));
     }
   });
-}
-
-/** An aborted signal's reason as an Error. */
-function abortReason(signal: AbortSignal | undefined): Error {
-  const reason: unknown = signal?.reason ?? new Error('The request was aborted.');
-  return reason instanceof Error ? reason : new Error(String(reason));
-}
-
-/**
- * Receives one response for sendRequest: checks the body against its cap as it arrives, gathers it (into the
- * request's ReceiveBuffer when that is free), and settles the request's promise exactly once, however it ends.
- */
-class ResponseCollector implements Dispatcher.DispatchHandler {
-  /** Called once when the promise settles, to stop the request's deadline and abort listener. */
-  onSettled: () => void = () => undefined;
-  readonly #request: HttpRequest;
-  readonly #resolve: (response: HttpResponse) => void;
-  readonly #reject: (error: Error) => void;
-  readonly #maxBytes: number;
-  #controller: Dispatcher.DispatchController | undefined;
-  #status = 0;
-  #headers: HttpResponse['headers'] = {};
-  /** The ReceiveBuffer this 2xx body is gathered into, when it was free; else the chunks, gathered at the end. */
-  #shared: ReceiveBuffer | undefined;
-  readonly #chunks: Buffer[] = [];
-  #length = 0;
-  #settled = false;
-
-  constructor(request: HttpRequest, resolve: (response: HttpResponse) => void, reject: (error: Error) => void) {
-    this.#request = request;
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#maxBytes = request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  }
-
-  /** Ends the exchange with `reason`: through undici once the request has started, else at once. */
-  abort(reason: Error): void {
-    if (this.#controller) this.#controller.abort(reason);
-    else this.fail(reason);
-  }
-
-  fail(error: Error): void {
-    if (!this.#settle()) return;
-    this.#shared?.release();
-    this.#reject(error);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-  }
-
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: HttpResponse['headers'],
-  ): void {
-    this.#status = statusCode;
-    this.#headers = headers;
-    if (statusCode >= 200 && statusCode < 300 && this.#request.receiveBuffer?.hold()) {
-      this.#shared = this.#request.receiveBuffer;
-      const declared = Number(headerValue(headers, 'content-length'));
-      if (Number.isSafeInteger(declared) && declared > 0 && declared <= this.#maxBytes) this.#shared.reserve(declared);
-    }
-    this.#request.onResponse?.();
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#length + chunk.length > this.#maxBytes) {
-      controller.abort(new Error(`Response body exceeded ${this.#maxBytes} bytes.`));
-      return;
-    }
-    if (this.#shared) this.#length = this.#shared.append(chunk, this.#length);
-    else {
-      this.#chunks.push(chunk);
-      this.#length += chunk.length;
-    }
-  }
-
-  onResponseEnd(): void {
-    if (!this.#settle()) return;
-    const held = this.#shared;
-    const body = held
-      ? held.view(this.#length)
-      : this.#chunks.length === 1
-        ? (this.#chunks[0] as Buffer)
-        : Buffer.concat(this.#chunks, this.#length);
-    const response: HttpResponse = {
-      status: this.#status,
-      headers: this.#headers,
-      body,
-      release: held ? () => held.release() : () => undefined,
-    };
-    if (this.#status >= 200 && this.#status < 300) this.#resolve(response);
-    else this.#reject(statusError(this.#request, response));
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: unknown): void {
-    this.fail(ensureError(error));
-  }
-
-  #settle(): boolean {
-    if (this.#settled) return false;
-    this.#settled = true;
-    this.onSettled();
-    return true;
-  }
 }
 
 function statusError(request: HttpRequest, response: HttpResponse): HttpStatusError {
