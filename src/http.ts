@@ -7,6 +7,8 @@ import { escapeControlCharacters, Redactor, redactSecrets } from './redact.js';
 
 const BODY_EXCERPT_CHARS = 500;
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** A busy ReceiveBuffer's overflow body at least this large is read into one buffer of its declared length. */
+const OWN_BUFFER_MIN_BYTES = 1024 * 1024;
 
 export interface HttpRequest {
   service: ServiceName;
@@ -158,10 +160,17 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       onResponseStart(_controller, statusCode, responseHeaders) {
         status = statusCode;
         headers = responseHeaders;
+        const declared = Number(headerValue(headers, 'content-length'));
+        const sized = Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes;
         if (statusCode >= 200 && statusCode < 300 && request.receiveBuffer?.hold()) {
           shared = request.receiveBuffer;
-          const declared = Number(headerValue(headers, 'content-length'));
-          if (Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes) shared.reserve(declared);
+          if (sized) shared.reserve(declared);
+        } else if (statusCode >= 200 && statusCode < 300 && sized && declared >= OWN_BUFFER_MIN_BYTES) {
+          // The shared buffer is busy (the page before is still being parsed): a large body of known length goes into
+          // one buffer of that length, not into socket chunks joined at the end, which hold the body twice at once.
+          shared = new ReceiveBuffer();
+          shared.reserve(declared);
+          shared.hold();
         }
         request.onResponse?.();
       },

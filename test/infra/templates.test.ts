@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
+import { DEPLOYED_NODE_OPTIONS } from '../../scripts/benchMemory.js';
 import { DEFAULTS, SETTING_NAMES } from '../../src/config.js';
 import { TENANT_SETTING_NAMES } from '../../src/tenants/tenantStorage.js';
 import {
@@ -52,8 +53,12 @@ const OPTIONAL = ['LOG_ANALYTICS_ENDPOINT', 'MCAS_ACTIVITY_FILTERS', 'MCAS_APP_C
 const STORAGE_ENDPOINTS = ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__accountName'];
 /** Defaulted in config.ts, but the host resolves %MCAS_TIMER_SCHEDULE% in the trigger before any of our code runs. */
 const DEFAULTED_BUT_REQUIRED = ['MCAS_TIMER_SCHEDULE'];
-/** Read by the Functions host, not by config.ts: identity-based host storage and Entra-authenticated telemetry. */
+/**
+ * Read by the Functions host or by Node, not by config.ts: identity-based host storage, Entra-authenticated telemetry,
+ * and Node's options (the young generation's size, which the memory bench measures the connector with).
+ */
 const HOST_SETTINGS = [
+  'NODE_OPTIONS',
   'AzureWebJobsStorage__queueServiceUri',
   'AzureWebJobsStorage__credential',
   'AzureWebJobsStorage__clientId',
@@ -185,6 +190,11 @@ describe('deployment templates', () => {
 
       for (const name of [...DEFAULTED_BUT_REQUIRED, ...HOST_SETTINGS])
         assert.ok(settings.has(name), `${name} is not set`);
+      assert.equal(
+        settings.get('NODE_OPTIONS')?.text,
+        `'${DEPLOYED_NODE_OPTIONS}'`,
+        'the Node options the memory bench measures with',
+      );
       const endpoints = STORAGE_ENDPOINTS.filter((name) => settings.has(name));
       assert.equal(endpoints.length, 1, `set exactly one of ${STORAGE_ENDPOINTS.join(', ')}`);
     });
