@@ -104,7 +104,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  * start a line of its own or rewrite the terminal.
  */
 export function escapeControlCharacters(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are what this finds and escapes
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
