@@ -160,18 +160,7 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       onResponseStart(_controller, statusCode, responseHeaders) {
         status = statusCode;
         headers = responseHeaders;
-        const declared = Number(headerValue(headers, 'content-length'));
-        const sized = Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes;
-        if (statusCode >= 200 && statusCode < 300 && request.receiveBuffer?.hold()) {
-          shared = request.receiveBuffer;
-          if (sized) shared.reserve(declared);
-        } else if (statusCode >= 200 && statusCode < 300 && sized && declared >= OWN_BUFFER_MIN_BYTES) {
-          // The shared buffer is busy (the page before is still being parsed): a large body of known length goes into
-          // one buffer of that length, not into socket chunks joined at the end, which hold the body twice at once.
-          shared = new ReceiveBuffer();
-          shared.reserve(declared);
-          shared.hold();
-        }
+        if (statusCode >= 200 && statusCode < 300) shared = bodyBuffer(request, headers, maxBytes);
         request.onResponse?.();
       },
       onResponseData(current, chunk) {
@@ -218,6 +207,29 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       fail(ensureError(error));
     }
   });
+}
+
+/**
+ * Where a 2xx body is gathered, held for it: the request's ReceiveBuffer when it is free; when it is busy (the page
+ * before is still being parsed), a buffer of its own for a large body of known length, rather than socket chunks
+ * joined at the end, which hold the body twice at once. Undefined: gather the chunks.
+ */
+function bodyBuffer(
+  request: HttpRequest,
+  headers: HttpResponse['headers'],
+  maxBytes: number,
+): ReceiveBuffer | undefined {
+  const declared = Number(headerValue(headers, 'content-length'));
+  const sized = Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes;
+  if (request.receiveBuffer?.hold()) {
+    if (sized) request.receiveBuffer.reserve(declared);
+    return request.receiveBuffer;
+  }
+  if (!sized || declared < OWN_BUFFER_MIN_BYTES) return undefined;
+  const own = new ReceiveBuffer();
+  own.reserve(declared);
+  own.hold();
+  return own;
 }
 
 function statusError(request: HttpRequest, response: HttpResponse): HttpStatusError {
