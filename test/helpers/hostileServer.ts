@@ -1,8 +1,10 @@
 // A loopback server that misbehaves as each test scripts it: MCAS pages in the wrong order or with a lying `hasNext`,
 // answers that drip a byte at a time or hold back their headers, bodies that echo the request's headers, and a `Date`
 // header from a clock of its own. Records every request.
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { buffer } from 'node:stream/consumers';
+
+import { type LoopbackServer, startLoopbackServer } from '../../emulators/httpServer.js';
 
 import type { RecordedRequest, ScriptedServer } from './scriptedServer.js';
 
@@ -29,59 +31,31 @@ export async function startHostileServer(
   answer: (request: HostileRequest, index: number) => HostileAnswer,
 ): Promise<HostileServer> {
   const requests: HostileRequest[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, fn: () => void): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
-  };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      let json: unknown;
-      try {
-        json = JSON.parse(body.toString('utf8'));
-      } catch {
-        json = undefined;
-      }
-      const request: HostileRequest = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body,
-        json,
-      };
-      requests.push(request);
-      const reply = answer(request, requests.length - 1);
-      later(reply.headersDelayMs ?? 0, () => respond(res, reply, later));
-    });
+  // The emulators' loopback server: its waits end when it closes, so no held-back or dripping answer outlives a test.
+  const server: LoopbackServer = await startLoopbackServer(async (req, res) => {
+    const body = await buffer(req);
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    const request: HostileRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json };
+    requests.push(request);
+    const reply = answer(request, requests.length - 1);
+    await server.wait(reply.headersDelayMs ?? 0);
+    await respond(res, reply, server);
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
+  return { url: server.url, requests, close: () => server.close() };
 }
 
-function respond(res: ServerResponse, reply: HostileAnswer, later: (ms: number, fn: () => void) => void): void {
-  if (res.destroyed) return;
+/** The client hung up (or the server closed): nothing more can be sent. Re-read after every wait. */
+function gone(res: ServerResponse): boolean {
+  return res.destroyed;
+}
+
+async function respond(res: ServerResponse, reply: HostileAnswer, server: LoopbackServer): Promise<void> {
+  if (gone(res)) return;
   const bytes = Buffer.from(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   res.writeHead(reply.status, {
     'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json',
@@ -93,17 +67,13 @@ function respond(res: ServerResponse, reply: HostileAnswer, later: (ms: number, 
     res.end(bytes);
     return;
   }
-  const interval = reply.dripIntervalMs;
-  let sent = 0;
-  const next = (): void => {
-    if (res.destroyed) return;
-    res.write(bytes.subarray(sent, sent + 1));
-    sent += 1;
-    if (sent >= bytes.length) res.end();
-    else later(interval, next);
-  };
   res.flushHeaders();
-  later(interval, next);
+  for (let sent = 0; sent < bytes.length; sent++) {
+    await server.wait(reply.dripIntervalMs);
+    if (gone(res)) return;
+    res.write(bytes.subarray(sent, sent + 1));
+  }
+  res.end();
 }
 
 export interface McasPageScript {
