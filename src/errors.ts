@@ -157,6 +157,12 @@ export class McasAuthError extends Error {
   }
 }
 
+/** An aborted signal's reason as an Error (AbortSignal allows any value), for rejecting with it. */
+export function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : 'The request was aborted.');
+}
+
 /** Turns any thrown value into an Error, at the boundaries where unknown values can arrive. */
 export function ensureError(value: unknown): Error {
   if (value instanceof Error) return value;

@@ -2,7 +2,14 @@
 // excerpt, and the classification of network errors. It never retries; src/retry.ts decides that.
 import { Agent, type Dispatcher } from 'undici';
 
-import { DeadlineReachedError, ensureError, errorCode, HttpStatusError, type ServiceName } from './errors.js';
+import {
+  abortReason,
+  DeadlineReachedError,
+  ensureError,
+  errorCode,
+  HttpStatusError,
+  type ServiceName,
+} from './errors.js';
 import { escapeControlCharacters, Redactor, redactSecrets } from './redact.js';
 
 const BODY_EXCERPT_CHARS = 500;
@@ -133,15 +140,11 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       if (controller) controller.abort(reason);
       else fail(reason);
     };
-    const abortReason = (): Error => {
-      const reason: unknown = signal?.reason ?? new Error('The request was aborted.');
-      return reason instanceof Error ? reason : new Error(String(reason));
-    };
     function onAbort(): void {
-      abortWith(abortReason());
+      abortWith(abortReason(signal));
     }
     if (signal?.aborted) {
-      reject(abortReason());
+      reject(abortReason(signal));
       return;
     }
     if (request.budgetMs !== undefined) {

@@ -295,7 +295,7 @@ function packageZip(entries) {
 }
 
 /** A zip's entries as name -> text, or undefined when it is not a zip. */
-export function zipEntries(bytes) {
+function zipEntries(bytes) {
   try {
     const entries = unzipSync(new Uint8Array(bytes));
     return Object.fromEntries(
@@ -307,7 +307,7 @@ export function zipEntries(bytes) {
 }
 
 /** Whether what is on disk is what would be built: a zip by its entries (a new deflater may pack them otherwise). */
-function sameArtifact(path, current, content) {
+function sameArtifact(current, content) {
   if (current === undefined) return false;
   if (typeof content === 'string') return current.toString('utf8') === content;
   const [have, want] = [zipEntries(current), zipEntries(content)];
@@ -324,7 +324,7 @@ export function staleArtifacts(sentinelDir) {
     } catch {
       current = undefined;
     }
-    if (!sameArtifact(path, current, content)) stale.push(path);
+    if (!sameArtifact(current, content)) stale.push(path);
   }
   return stale;
 }

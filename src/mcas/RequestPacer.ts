@@ -3,7 +3,7 @@
 // request when it arrives, which is after we sent it and before we got the answer, so counting from the answer can
 // never run ahead of the server's window, whatever the latency (counting from the send can, when latency varies).
 import type { Clock, Sleep } from '../clock.js';
-import { DeadlineReachedError } from '../errors.js';
+import { abortReason, DeadlineReachedError } from '../errors.js';
 
 /** The window of Microsoft's rate limit: 30 requests a minute per tenant. */
 export const DEFAULT_WINDOW_MS = 60_000;
@@ -111,10 +111,4 @@ export function sharedPacer(
   let pacer = byKey.get(fullKey);
   if (!pacer) byKey.set(fullKey, (pacer = new RequestPacer(options)));
   return pacer;
-}
-
-/** An aborted signal's reason as an Error, as rejections should be. */
-function abortReason(signal: AbortSignal | undefined): Error {
-  const reason: unknown = signal?.reason;
-  return reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : 'The request was aborted.');
 }
