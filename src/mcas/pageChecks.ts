@@ -29,9 +29,9 @@ export function cursorValueOf(raw: unknown, timeKey: 'created' | 'timestamp'): n
 /**
  * Throws UntrustedPageError naming the first record of `records` that is outside the requested window or, when
  * `ascending`, older than the one before it. Records without a usable cursor value are left to the schema check: they
- * are sent as flagged rows and never move the cursor.
+ * are sent as flagged rows and never move the cursor. `offset`: how many records of the page came before `records`,
+ * for the record numbers in messages.
  */
-/** `offset`: how many records of the page came before `records`, for the record numbers in messages. */
 export function checkPageRecords(records: Iterable<unknown>, expected: PageExpectation, offset = 0): void {
   const { timeKey } = expected;
   let previous: number | undefined;

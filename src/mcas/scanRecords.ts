@@ -247,12 +247,18 @@ class SubWindowReading {
     endMs: number,
   ): Generator<RecordPage, { records: PagedRecord[]; returned: number; parts: number }> {
     const { start } = this.#window;
-    const expected = { pageNumber, timeKey: this.#timeKey, fromMs: start.cursorMs, toMs: this.#window.endMs };
+    const expected = {
+      pageNumber,
+      timeKey: this.#timeKey,
+      fromMs: start.cursorMs,
+      toMs: this.#window.endMs,
+      ascending: false,
+    };
     let records: PagedRecord[] = [];
     let returned = 0;
     let parts = 0;
     for (const raw of page.data) {
-      checkPageRecords([raw], { ...expected, ascending: false }, returned);
+      checkPageRecords([raw], expected, returned);
       returned++;
       const { createdMs, id } = recordKey(raw, start.cursorMs, this.#timeKey);
       this.#noteLatest(createdMs, id);
